@@ -1,0 +1,6 @@
+//! Procedural macros for [memprobe](https://docs.rs/memprobe).
+//!
+//! This crate only parses and expands; generated code calls `::memprobe::__private`. It is
+//! re-exported by `memprobe`; depend on `memprobe`, not on this crate.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]

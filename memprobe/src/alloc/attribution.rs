@@ -1,0 +1,299 @@
+//! Attribution groups: the counters behind a thread-scope probe, shared with whatever threads the
+//! probed code hands work to.
+//!
+//! A probe creates a group and makes it current on its thread; a worker thread, pool job or async
+//! task enters the same group through an [`Attribution`] handle, and every allocation made while a
+//! group is current is added to it (and to the groups it was nested in). Threads that never enter
+//! the group never touch it: this is what keeps parallel `cargo test` figures apart.
+//!
+//! # Limits
+//!
+//! - Only work that enters the group counts: a thread pool's worker must run the job inside
+//!   [`Attribution::enter`] or [`Attribution::wrap`], an async task inside [`Attribution::scope`].
+//! - Memory allocated inside the group and freed by a thread outside it stays positive in the
+//!   group's net, and the reverse goes negative: net is signed for this reason.
+//! - Guards are meant to nest (dropped in reverse order of entry), as scoped guards do.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::*};
+use std::task::{Context, Poll};
+
+/// Counters shared by every thread that entered a group. Updated with atomic read-modify-writes:
+/// the threads of one probe contend only with each other.
+pub(crate) struct Group {
+    pub(crate) alloc_count: AtomicU64,
+    pub(crate) realloc_count: AtomicU64,
+    pub(crate) dealloc_count: AtomicU64,
+    pub(crate) alloc_bytes: AtomicU64,
+    pub(crate) freed_bytes: AtomicU64,
+    pub(crate) live_bytes: AtomicI64,
+    pub(crate) peak_bytes: AtomicI64,
+    pub(crate) largest_bytes: AtomicU64,
+    /// When set, the next allocation captures a backtrace into `first_alloc` (off the hot path).
+    pub(crate) trace_first: AtomicBool,
+    pub(crate) first_alloc: OnceLock<String>,
+    /// The group this one was created inside: its allocations count there too.
+    parent: Option<Arc<Group>>,
+}
+
+impl Group {
+    pub(crate) const fn new_static() -> Self {
+        Group {
+            alloc_count: AtomicU64::new(0),
+            realloc_count: AtomicU64::new(0),
+            dealloc_count: AtomicU64::new(0),
+            alloc_bytes: AtomicU64::new(0),
+            freed_bytes: AtomicU64::new(0),
+            live_bytes: AtomicI64::new(0),
+            peak_bytes: AtomicI64::new(0),
+            largest_bytes: AtomicU64::new(0),
+            trace_first: AtomicBool::new(false),
+            first_alloc: OnceLock::new(),
+            parent: None,
+        }
+    }
+
+    /// Zeroes the counters of a reusable (static) group.
+    pub(crate) fn reset(&self) {
+        for c in [
+            &self.alloc_count,
+            &self.realloc_count,
+            &self.dealloc_count,
+            &self.alloc_bytes,
+            &self.freed_bytes,
+            &self.largest_bytes,
+        ] {
+            c.store(0, Relaxed);
+        }
+        self.live_bytes.store(0, Relaxed);
+        self.peak_bytes.store(0, Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn record_alloc(&self, size: u64) {
+        self.alloc_count.fetch_add(1, Relaxed);
+        self.grow(size);
+        if self.trace_first.load(Relaxed) {
+            self.capture_first();
+        }
+    }
+
+    #[inline]
+    pub(crate) fn record_dealloc(&self, size: u64) {
+        self.dealloc_count.fetch_add(1, Relaxed);
+        self.freed_bytes.fetch_add(size, Relaxed);
+        self.live_bytes.fetch_sub(size as i64, Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn record_realloc(&self, old_size: u64, new_size: u64) {
+        self.realloc_count.fetch_add(1, Relaxed);
+        self.freed_bytes.fetch_add(old_size, Relaxed);
+        self.live_bytes.fetch_sub(old_size as i64, Relaxed);
+        self.grow(new_size);
+        if self.trace_first.load(Relaxed) {
+            self.capture_first();
+        }
+    }
+
+    #[inline]
+    fn grow(&self, size: u64) {
+        self.alloc_bytes.fetch_add(size, Relaxed);
+        let live = self.live_bytes.fetch_add(size as i64, Relaxed) + size as i64;
+        self.peak_bytes.fetch_max(live, Relaxed);
+        self.largest_bytes.fetch_max(size, Relaxed);
+    }
+
+    /// Captures where the first allocation came from. Runs once per group, with the group
+    /// detached from this thread so the capture's own allocations are not counted.
+    #[cold]
+    #[inline(never)]
+    fn capture_first(&self) {
+        if self.trace_first.swap(false, Relaxed) {
+            super::without_counting(|| {
+                let trace = std::backtrace::Backtrace::force_capture().to_string();
+                let _ = self.first_alloc.set(trace);
+            });
+        }
+    }
+
+    pub(crate) fn parent_ptr(&self) -> *const Group {
+        self.parent.as_ref().map_or(std::ptr::null(), Arc::as_ptr)
+    }
+}
+
+/// A handle on a probe's attribution group. Clone it into the threads, pool jobs or async tasks
+/// the probed code hands work to, and enter it there, so their allocations count in the probe.
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// use memprobe::{Probe, Scope};
+///
+/// let probe = Probe::start(Scope::Thread)?;
+/// let attribution = probe.attribution();
+/// std::thread::spawn(attribution.wrap(|| vec![0u8; 4096])).join().unwrap();
+/// let report = probe.finish()?;
+/// assert_eq!(report.allocs.alloc_count, 1);
+/// assert_eq!(report.allocs.freed_bytes, 4096);
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Attribution {
+    pub(crate) group: Arc<Group>,
+}
+
+impl std::fmt::Debug for Attribution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attribution")
+            .field("alloc_count", &self.group.alloc_count.load(Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Attribution {
+    /// A new group nested in the group current on this thread, if any.
+    pub(crate) fn new_nested() -> Self {
+        let parent = super::current_group();
+        // SAFETY: a non-null current group pointer is kept alive by the guard that installed it,
+        // which outlives this call on this thread; taking another `Arc` keeps it alive further.
+        let parent = (!parent.is_null()).then(|| unsafe {
+            Arc::increment_strong_count(parent);
+            Arc::from_raw(parent)
+        });
+        Attribution { group: Arc::new(Group { parent, ..Group::new_static() }) }
+    }
+
+    /// Makes this group current on the calling thread until the guard drops: every allocation
+    /// the thread makes meanwhile counts in the probe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # memprobe::global_allocator!();
+    /// let probe = memprobe::Probe::start(memprobe::Scope::Thread)?;
+    /// let attribution = probe.attribution();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| {
+    ///         let _entered = attribution.enter();
+    ///         std::hint::black_box(Box::new([0u8; 100]));
+    ///     });
+    /// });
+    /// assert_eq!(probe.finish()?.allocs.alloc_bytes, 100);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn enter(&self) -> Entered {
+        let previous = super::set_current_group(Arc::as_ptr(&self.group));
+        Entered { _group: self.group.clone(), previous, _not_send: std::marker::PhantomData }
+    }
+
+    /// Wraps a closure so it runs inside this group, wherever it is called: pass the result to
+    /// `std::thread::spawn`, a thread pool, or `tokio::task::spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # memprobe::global_allocator!();
+    /// let probe = memprobe::Probe::start(memprobe::Scope::Thread)?;
+    /// let job = probe.attribution().wrap(|| String::from("job"));
+    /// let s = std::thread::spawn(job).join().unwrap();
+    /// assert_eq!(probe.finish()?.allocs.alloc_bytes, 3);
+    /// # drop(s);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn wrap<F: FnOnce() -> R, R>(&self, f: F) -> impl FnOnce() -> R + use<F, R> {
+        let this = self.clone();
+        move || {
+            let _entered = this.enter();
+            f()
+        }
+    }
+
+    /// Wraps a future so every poll runs inside this group, on whichever worker thread polls it:
+    /// use it for tasks spawned on a multi-thread async runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # memprobe::global_allocator!();
+    /// # use std::task::{Context, Poll, Waker};
+    /// let probe = memprobe::Probe::start(memprobe::Scope::Thread)?;
+    /// let mut task = Box::pin(probe.attribution().scope(async { vec![1u8; 64] }));
+    /// // A runtime would poll this on one of its worker threads.
+    /// let polled = std::thread::spawn(move || {
+    ///     let mut cx = Context::from_waker(Waker::noop());
+    ///     matches!(task.as_mut().poll(&mut cx), Poll::Ready(v) if v.len() == 64)
+    /// });
+    /// assert!(polled.join().unwrap());
+    /// let report = probe.finish()?;
+    /// assert_eq!(report.allocs.alloc_bytes, 64);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn scope<F: Future>(&self, future: F) -> Scoped<F> {
+        Scoped { attribution: self.clone(), future }
+    }
+}
+
+/// Guard returned by [`Attribution::enter`]; restores the previous group when dropped.
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// let probe = memprobe::Probe::start(memprobe::Scope::Thread)?;
+/// let attribution = probe.attribution();
+/// let _entered: memprobe::alloc::Entered = attribution.enter();
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+#[must_use = "the group is current only while the guard lives"]
+pub struct Entered {
+    _group: Arc<Group>,
+    previous: *const Group,
+    // The guard changes this thread's state: it must be dropped on the thread that made it.
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl std::fmt::Debug for Entered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entered").finish_non_exhaustive()
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        super::set_current_group(self.previous);
+    }
+}
+
+/// Future returned by [`Attribution::scope`].
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// let probe = memprobe::Probe::start(memprobe::Scope::Thread)?;
+/// let _task: memprobe::alloc::Scoped<_> = probe.attribution().scope(async { 1 });
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Scoped<F> {
+    attribution: Attribution,
+    future: F,
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is structurally pinned: it is never moved out of `self`, and
+        // `attribution` is never pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        let _entered = this.attribution.enter();
+        // SAFETY: see above; `this.future` stays where the pinned `Scoped` put it.
+        unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx)
+    }
+}

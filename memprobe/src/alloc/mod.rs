@@ -1,0 +1,487 @@
+//! The counting allocator: [`Counting`] wraps any [`GlobalAlloc`] and counts every allocation
+//! exactly, per thread and per process, without a lock, a heap allocation or a syscall on the hot
+//! path.
+//!
+//! # What is counted
+//!
+//! Bytes are the sizes requested in each [`Layout`], not the size class the allocator rounds up
+//! to (jemalloc's `allocated`/`active` figures show that slack).
+//!
+//! | call | counted as |
+//! |---|---|
+//! | `alloc(layout)` | 1 allocation, `layout.size()` bytes allocated |
+//! | `alloc_zeroed(layout)` | exactly like `alloc`: 1 allocation, `layout.size()` bytes |
+//! | `realloc(ptr, layout, new)` | 1 reallocation (not an allocation, not a deallocation); `layout.size()` bytes freed and `new` bytes allocated, so live bytes move by `new - layout.size()` and a realloc to a larger block can set the peak and the largest allocation |
+//! | `dealloc(ptr, layout)` | 1 deallocation, `layout.size()` bytes freed |
+//! | a call that returns null | nothing |
+//!
+//! Zero-sized requests never reach a global allocator: `Vec::new()`, `Box::new(())` and friends
+//! use dangling pointers, and [`GlobalAlloc`] forbids size 0, so they count as nothing.
+//!
+//! # Implementation
+//!
+//! The hot path touches a `const` thread-local (two pointers, no destructor), the thread's own
+//! counter slot (see `slot.rs`: plain loads and stores, no atomic read-modify-write), and one
+//! relaxed load of a process-wide flag. Only while a probe is running does it also update that
+//! probe's shared group with atomic adds.
+//!
+//! ```text
+//!   alloc ─▶ inner.alloc ─▶ slot (always; per thread, no sharing)
+//!                        ─▶ group chain of this thread (while a thread-scope probe runs)
+//!                        ─▶ process group (while a process-scope probe runs)
+//! ```
+
+mod attribution;
+mod slot;
+mod thread_exit;
+
+pub use attribution::{Attribution, Entered, Scoped};
+pub(crate) use attribution::Group;
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
+
+use slot::Slot;
+
+/// A global allocator that wraps `A` and counts every allocation exactly.
+///
+/// Install it once per binary (tests, benches and examples are binaries of their own):
+///
+/// ```
+/// #[global_allocator]
+/// static GLOBAL: memprobe::Counting<std::alloc::System> = memprobe::Counting::new(std::alloc::System);
+///
+/// let report = memprobe::measure(|| Vec::<u8>::with_capacity(1000))?;
+/// assert_eq!(report.allocs.alloc_count, 1);
+/// assert_eq!(report.allocs.alloc_bytes, 1000);
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+///
+/// Over jemalloc, which also gives [`crate::JemallocStats`]:
+///
+/// ```
+/// #[global_allocator]
+/// static GLOBAL: memprobe::Counting<tikv_jemallocator::Jemalloc> =
+///     memprobe::Counting::new(tikv_jemallocator::Jemalloc);
+/// # fn main() {}
+/// ```
+#[derive(Debug, Default)]
+pub struct Counting<A> {
+    inner: A,
+}
+
+impl<A> Counting<A> {
+    /// Wraps `inner`. `const`, so it can initialise a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static GLOBAL: memprobe::Counting<std::alloc::System> = memprobe::Counting::new(std::alloc::System);
+    /// ```
+    pub const fn new(inner: A) -> Self {
+        Counting { inner }
+    }
+
+    /// The wrapped allocator.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let counting = memprobe::Counting::new(std::alloc::System);
+    /// let _system: &std::alloc::System = counting.inner();
+    /// ```
+    pub const fn inner(&self) -> &A {
+        &self.inner
+    }
+}
+
+/// Installs [`Counting`] as the global allocator in one line: over `std::alloc::System` with no
+/// argument, or over the allocator expression you pass.
+///
+/// # Examples
+///
+/// ```
+/// memprobe::global_allocator!();
+/// # fn main() { assert!(memprobe::alloc::is_installed()); }
+/// ```
+///
+/// ```
+/// memprobe::global_allocator!(tikv_jemallocator::Jemalloc);
+/// # fn main() { assert!(memprobe::alloc::is_installed()); }
+/// ```
+#[macro_export]
+macro_rules! global_allocator {
+    () => {
+        $crate::global_allocator!(::std::alloc::System);
+    };
+    // Every global allocator is a unit struct, whose path names both its type and its value.
+    ($allocator:path) => {
+        #[global_allocator]
+        static MEMPROBE_GLOBAL_ALLOCATOR: $crate::Counting<$allocator> =
+            $crate::Counting::new($allocator);
+    };
+}
+
+/// What a thread carries for the hot path. `const`-initialised and free of destructors, so
+/// access is a plain TLS load that works at any point of the thread's life.
+struct ThreadState {
+    /// The slot this thread owns, or null: not claimed yet, handed back, or slab full.
+    slot: Cell<*const Slot>,
+    /// Set once the thread stops owning a slot for good (handed back, or slab full).
+    shared: Cell<bool>,
+    /// The attribution group allocations count into, or null.
+    group: Cell<*const Group>,
+    /// Set while memprobe's own bookkeeping allocates (e.g. capturing a backtrace).
+    paused: Cell<bool>,
+}
+
+thread_local! {
+    static THREAD: ThreadState = const {
+        ThreadState {
+            slot: Cell::new(std::ptr::null()),
+            shared: Cell::new(false),
+            group: Cell::new(std::ptr::null()),
+            paused: Cell::new(false),
+        }
+    };
+}
+
+/// Set by the first counted allocation in the process.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Number of process-scope probes running (0 or 1: they serialize). Checked on every call.
+static PROCESS_PROBES: AtomicU32 = AtomicU32::new(0);
+
+/// Counters of the running process-scope probe.
+pub(crate) static PROCESS_GROUP: Group = Group::new_static();
+
+enum Event {
+    Alloc(u64),
+    Dealloc(u64),
+    Realloc(u64, u64),
+}
+
+#[inline(always)]
+fn record(event: Event) {
+    THREAD.with(|thread| {
+        let slot = thread.slot.get();
+        if !slot.is_null() {
+            // SAFETY: a non-null `slot` is a `&'static Slot` this thread owns (set in
+            // `record_slow`, cleared in `on_thread_exit` before the slot is handed back).
+            record_slot(unsafe { &*slot }, &event, slot::bump_owned);
+        } else {
+            record_slow(thread, &event);
+        }
+        let mut group = thread.group.get();
+        while !group.is_null() {
+            // SAFETY: a current group is kept alive by the `Entered` guard (or probe) that
+            // installed it, and each group keeps its parent alive through an `Arc`.
+            let g = unsafe { &*group };
+            record_group(g, &event);
+            group = g.parent_ptr();
+        }
+    });
+    if PROCESS_PROBES.load(Relaxed) != 0 {
+        record_process(&event);
+    }
+}
+
+#[inline(always)]
+fn record_slot(slot: &Slot, event: &Event, bump: fn(&std::sync::atomic::AtomicU64, u64)) {
+    match *event {
+        Event::Alloc(size) => {
+            bump(&slot.alloc_count, 1);
+            bump(&slot.alloc_bytes, size);
+        }
+        Event::Dealloc(size) => {
+            bump(&slot.dealloc_count, 1);
+            bump(&slot.freed_bytes, size);
+        }
+        Event::Realloc(old, new) => {
+            bump(&slot.realloc_count, 1);
+            bump(&slot.alloc_bytes, new);
+            bump(&slot.freed_bytes, old);
+        }
+    }
+}
+
+#[inline(always)]
+fn record_group(group: &Group, event: &Event) {
+    match *event {
+        Event::Alloc(size) => group.record_alloc(size),
+        Event::Dealloc(size) => group.record_dealloc(size),
+        Event::Realloc(old, new) => group.record_realloc(old, new),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn record_process(event: &Event) {
+    let paused = THREAD.with(|t| t.paused.get());
+    if !paused {
+        record_group(&PROCESS_GROUP, event);
+    }
+}
+
+/// First allocation of a thread (claim a slot), or a thread without a slot of its own.
+#[cold]
+#[inline(never)]
+fn record_slow(thread: &ThreadState, event: &Event) {
+    INSTALLED.store(true, Relaxed);
+    if !thread.shared.get() {
+        if let Some(slot) = slot::claim() {
+            // Without an exit notification (key table full) the thread keeps the slot for good.
+            let _handed_back_at_exit = thread_exit::watch(slot);
+            thread.slot.set(slot);
+            record_slot(slot, event, slot::bump_owned);
+            return;
+        }
+        thread.shared.set(true);
+    }
+    record_slot(&slot::OVERFLOW, event, slot::bump_shared);
+}
+
+/// Called on the exiting thread by the pthread key destructor.
+fn on_thread_exit(slot: &'static Slot) {
+    // Ignore a late notification for a slot this thread no longer owns.
+    let owned = THREAD.with(|t| {
+        let owned = std::ptr::eq(t.slot.get(), slot);
+        if owned {
+            t.slot.set(std::ptr::null());
+            t.shared.set(true);
+        }
+        owned
+    });
+    if owned {
+        slot::release(slot);
+    }
+}
+
+pub(crate) fn current_group() -> *const Group {
+    THREAD.with(|t| t.group.get())
+}
+
+/// Makes `group` current on this thread; returns the previous one.
+pub(crate) fn set_current_group(group: *const Group) -> *const Group {
+    THREAD.with(|t| t.group.replace(group))
+}
+
+/// Runs `f` with this thread's allocations kept out of every probe (slot totals still count
+/// them: those are the process's true totals).
+pub(crate) fn without_counting<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(*const Group, bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            THREAD.with(|t| {
+                t.group.set(self.0);
+                t.paused.set(self.1);
+            });
+        }
+    }
+    let _restore = THREAD.with(|t| Restore(t.group.replace(std::ptr::null()), t.paused.replace(true)));
+    f()
+}
+
+/// Starts counting into [`PROCESS_GROUP`]; the caller holds the process-scope lock.
+pub(crate) fn process_probe_begin() {
+    PROCESS_GROUP.reset();
+    PROCESS_PROBES.fetch_add(1, SeqCst);
+}
+
+/// Stops counting into [`PROCESS_GROUP`].
+pub(crate) fn process_probe_end() {
+    PROCESS_PROBES.fetch_sub(1, SeqCst);
+}
+
+// SAFETY: every method forwards to `inner` with the caller's arguments unchanged, so `inner`'s
+// guarantees carry over; the counting around it allocates nothing, takes no lock and cannot panic.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which we pass on.
+        let ptr = unsafe { self.inner.alloc(layout) };
+        if !ptr.is_null() {
+            record(Event::Alloc(layout.size() as u64));
+        }
+        ptr
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract, which we pass on.
+        let ptr = unsafe { self.inner.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            record(Event::Alloc(layout.size() as u64));
+        }
+        ptr
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract, which we pass on.
+        unsafe { self.inner.dealloc(ptr, layout) };
+        record(Event::Dealloc(layout.size() as u64));
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract, which we pass on.
+        let new_ptr = unsafe { self.inner.realloc(ptr, layout, new_size) };
+        if !new_ptr.is_null() {
+            record(Event::Realloc(layout.size() as u64, new_size as u64));
+        }
+        new_ptr
+    }
+}
+
+/// Cumulative allocation counts since the process (or thread) started. Plain data: subtract two
+/// of them with [`AllocTotals::since`].
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// let totals = memprobe::process_totals()?;
+/// assert!(totals.alloc_count > 0); // the runtime allocated before main
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct AllocTotals {
+    /// Calls to `alloc` and `alloc_zeroed` that succeeded.
+    pub alloc_count: u64,
+    /// Calls to `realloc` that succeeded.
+    pub realloc_count: u64,
+    /// Calls to `dealloc`.
+    pub dealloc_count: u64,
+    /// Bytes requested by allocations plus the new sizes of reallocations.
+    pub alloc_bytes: u64,
+    /// Bytes freed by deallocations plus the old sizes of reallocations.
+    pub freed_bytes: u64,
+}
+
+impl AllocTotals {
+    fn from_array([alloc_count, realloc_count, dealloc_count, alloc_bytes, freed_bytes]: [u64; 5]) -> Self {
+        AllocTotals { alloc_count, realloc_count, dealloc_count, alloc_bytes, freed_bytes }
+    }
+
+    /// Live bytes: allocated minus freed, signed (a thread can free more than it allocated).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # memprobe::global_allocator!();
+    /// assert!(memprobe::process_totals()?.live_bytes() > 0);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn live_bytes(&self) -> i64 {
+        signed_difference(self.alloc_bytes, self.freed_bytes)
+    }
+
+    /// The counts between `earlier` and `self` (both from the same source).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # memprobe::global_allocator!();
+    /// let before = memprobe::thread_totals()?;
+    /// let v = std::hint::black_box(vec![0u8; 10]);
+    /// let delta = memprobe::thread_totals()?.since(&before);
+    /// assert_eq!((delta.alloc_count, delta.alloc_bytes), (1, 10));
+    /// # drop(v);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn since(&self, earlier: &AllocTotals) -> AllocTotals {
+        AllocTotals {
+            alloc_count: self.alloc_count.wrapping_sub(earlier.alloc_count),
+            realloc_count: self.realloc_count.wrapping_sub(earlier.realloc_count),
+            dealloc_count: self.dealloc_count.wrapping_sub(earlier.dealloc_count),
+            alloc_bytes: self.alloc_bytes.wrapping_sub(earlier.alloc_bytes),
+            freed_bytes: self.freed_bytes.wrapping_sub(earlier.freed_bytes),
+        }
+    }
+}
+
+/// `a - b` as a signed figure, saturating at the `i64` range instead of wrapping.
+pub(crate) fn signed_difference(a: u64, b: u64) -> i64 {
+    let d = i128::from(a) - i128::from(b);
+    d.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+/// `true` once the counting allocator has counted an allocation in this process. Makes one small
+/// allocation itself, so it answers correctly even before anything else allocated.
+///
+/// # Examples
+///
+/// ```
+/// memprobe::global_allocator!();
+/// # fn main() {
+/// assert!(memprobe::alloc::is_installed());
+/// # }
+/// ```
+pub fn is_installed() -> bool {
+    if !INSTALLED.load(Relaxed) {
+        drop(std::hint::black_box(Box::new(std::hint::black_box(0u64))));
+    }
+    INSTALLED.load(Relaxed)
+}
+
+fn require_installed() -> crate::Result<()> {
+    if is_installed() { Ok(()) } else { Err(crate::Error::AllocatorNotInstalled) }
+}
+
+/// Process-wide cumulative counts: every thread that ever allocated, alive or exited.
+///
+/// # Errors
+///
+/// [`crate::Error::AllocatorNotInstalled`] when [`Counting`] is not the global allocator.
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// let before = memprobe::process_totals()?;
+/// std::thread::spawn(|| drop(vec![0u8; 1 << 20])).join().unwrap();
+/// let delta = memprobe::process_totals()?.since(&before);
+/// assert!(delta.alloc_bytes >= 1 << 20);
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+pub fn process_totals() -> crate::Result<AllocTotals> {
+    require_installed()?;
+    Ok(AllocTotals::from_array(slot::sum()))
+}
+
+/// The calling thread's cumulative counts. Exact for a thread that owns a slot (the first 4096
+/// threads alive at once); a thread beyond that counts into a shared overflow slot and gets
+/// [`crate::Error::Unsupported`].
+///
+/// # Errors
+///
+/// [`crate::Error::AllocatorNotInstalled`], or [`crate::Error::Unsupported`] as above.
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// let mine = memprobe::thread_totals()?;
+/// assert!(mine.alloc_count <= memprobe::process_totals()?.alloc_count);
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+pub fn thread_totals() -> crate::Result<AllocTotals> {
+    require_installed()?;
+    THREAD.with(|t| {
+        let slot = t.slot.get();
+        if slot.is_null() {
+            if t.shared.get() {
+                return Err(crate::Error::Unsupported {
+                    what: "per-thread totals beyond 4096 live threads",
+                    platform: std::env::consts::OS,
+                });
+            }
+            return Ok(AllocTotals::default());
+        }
+        // SAFETY: a non-null slot pointer is a `&'static Slot` this thread owns.
+        Ok(AllocTotals::from_array(slot::read(unsafe { &*slot })))
+    })
+}

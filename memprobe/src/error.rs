@@ -1,0 +1,131 @@
+//! The library's one error type. Every message starts with `memprobe:`, names the bad input or state,
+//! and says how to fix it, so a failing test or CI log is readable in one glance.
+
+use std::path::PathBuf;
+
+/// The line a user adds to install the counting allocator; quoted by every "not installed" message.
+pub(crate) const INSTALL_LINE: &str = "memprobe::global_allocator!(); (or #[global_allocator] static GLOBAL: memprobe::Counting<std::alloc::System> = memprobe::Counting::new(std::alloc::System);)";
+
+/// Everything that can go wrong in `memprobe`.
+///
+/// # Examples
+///
+/// ```
+/// let err = memprobe::units::parse_bytes("12 KBB").unwrap_err();
+/// assert!(err.to_string().starts_with("memprobe: invalid size \"12 KBB\""));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A probe was started but the counting allocator is not the global allocator.
+    #[error(
+        "memprobe: the counting allocator is not installed, so every allocation figure would read 0; add this line to your crate root: {INSTALL_LINE}"
+    )]
+    AllocatorNotInstalled,
+
+    /// A size, percentage or duration string could not be parsed.
+    #[error("memprobe: invalid {kind} {input:?}: expected {expected}")]
+    InvalidInput {
+        /// What was being parsed: "size", "size or percentage", "duration", ...
+        kind: &'static str,
+        /// The string as the user gave it.
+        input: String,
+        /// The accepted forms, with examples.
+        expected: &'static str,
+    },
+
+    /// No process has this PID (or it exited while being read).
+    #[error("memprobe: no process with PID {pid} (it never existed or has exited); check the PID with `ps -p {pid}`")]
+    ProcessNotFound {
+        /// The PID asked for.
+        pid: u32,
+    },
+
+    /// The operating system refused access to a file of another process.
+    #[error(
+        "memprobe: permission denied {action} {}: run as the process's owner, or as root (CAP_SYS_PTRACE / CAP_SYS_ADMIN)",
+        path.display()
+    )]
+    PermissionDenied {
+        /// What was being done: "reading", "writing 5 to", ...
+        action: &'static str,
+        /// The file that refused.
+        path: PathBuf,
+    },
+
+    /// An I/O error on a named file.
+    #[error("memprobe: {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done: "reading", "writing", ...
+        action: &'static str,
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A system file did not have the format memprobe expects.
+    #[error("memprobe: could not parse {what} from {}; please report this with the file's contents", path.display())]
+    Parse {
+        /// The field or record that was expected.
+        what: &'static str,
+        /// The file that was read.
+        path: PathBuf,
+    },
+
+    /// jemalloc statistics were asked for but jemalloc is not the global allocator.
+    #[error(
+        "memprobe: jemalloc statistics are unavailable: {reason}; install jemalloc as the global allocator with memprobe::global_allocator!(tikv_jemallocator::Jemalloc) or leave jemalloc figures out"
+    )]
+    JemallocUnavailable {
+        /// Why: not the global allocator, feature off, or a mallctl failure.
+        reason: String,
+    },
+
+    /// The platform does not offer this figure or operation.
+    #[error("memprobe: {what} is not supported on {platform}")]
+    Unsupported {
+        /// The figure or operation.
+        what: &'static str,
+        /// The platform (`std::env::consts::OS`).
+        platform: &'static str,
+    },
+
+    /// A baseline file is missing, unreadable or corrupt.
+    #[error("memprobe: baseline {}: {problem}", path.display())]
+    Baseline {
+        /// The baseline file.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+}
+
+impl Error {
+    /// Maps an I/O error on `path` to the clearest variant: "no such process" for `/proc/<pid>`
+    /// files of a process that is gone, permission denied, or a plain I/O error.
+    pub(crate) fn from_io(
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+        pid: Option<u32>,
+    ) -> Self {
+        // ESRCH: the process exited after its /proc file was opened.
+        #[cfg(unix)]
+        let gone = source.kind() == std::io::ErrorKind::NotFound
+            || source.raw_os_error() == Some(libc::ESRCH);
+        #[cfg(not(unix))]
+        let gone = source.kind() == std::io::ErrorKind::NotFound;
+        match pid {
+            Some(pid) if gone => Error::ProcessNotFound { pid },
+            _ if source.kind() == std::io::ErrorKind::PermissionDenied => {
+                Error::PermissionDenied { action, path }
+            }
+            _ => Error::Io { action, path, source },
+        }
+    }
+}
+
+/// Shorthand for `Result<T, memprobe::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,1 @@
+//! Trend analysis of memory time series (placeholder until the verdict engine lands).
