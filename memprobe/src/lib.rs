@@ -6,6 +6,8 @@ pub mod error;
 pub mod jemalloc;
 pub mod limits;
 pub mod probe;
+#[cfg(feature = "publish")]
+pub mod publish;
 pub mod report;
 pub mod snapshot;
 pub mod trend;

@@ -1,0 +1,1 @@
+//! Publishing in-process statistics to memprobe-daemon (placeholder).
