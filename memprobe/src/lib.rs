@@ -1,7 +1,12 @@
 #![doc = include_str!("../../README.md")]
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+pub mod __private;
 pub mod alloc;
+pub mod baseline;
+#[cfg(feature = "criterion")]
+pub mod criterion;
 pub mod error;
 pub mod jemalloc;
 pub mod limits;
@@ -16,4 +21,10 @@ pub mod units;
 pub use alloc::{AllocTotals, Attribution, Counting, process_totals, thread_totals};
 pub use error::{Error, Result};
 pub use jemalloc::JemallocStats;
+pub use limits::{Limits, Violation};
+pub use probe::{Probe, Scope, measure, measure_iters};
+pub use report::Report;
 pub use snapshot::{MemorySnapshot, ProcessMemory};
+
+/// The `#[memprobe(...)]` attribute for tests and benches (see the crate docs).
+pub use memprobe_macros::memprobe;

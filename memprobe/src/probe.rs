@@ -1,1 +1,501 @@
-//! probe (placeholder).
+//! Probes: start counting, run the code, finish into a [`Report`].
+//!
+//! ```text
+//!   Probe::start ──▶ [purge] ▶ snapshot RSS + jemalloc ▶ enter group ──▶ code runs ──▶
+//!   finish ──▶ leave group ▶ read counters ▶ [purge] ▶ snapshot RSS + jemalloc ▶ Report
+//! ```
+//!
+//! Everything the probe itself allocates (its group, the report) happens outside the window in
+//! which its counters are live, so a probe around code that allocates nothing reports 0.
+//!
+//! # Scopes
+//!
+//! - [`Scope::Thread`] (the default) counts what the probing thread allocates, plus whatever
+//!   threads, pool jobs or async tasks enter the probe's [`Attribution`]. Other threads — such as
+//!   the other tests `cargo test` runs in parallel — never touch it.
+//! - [`Scope::Process`] counts every thread of the process. Process-scope probes serialize with
+//!   each other (a second one waits for the first to finish). The figures include every other
+//!   thread that allocates meanwhile (the test harness, other tests under `cargo test`); the report
+//!   says how many allocations came from threads that did not enter the probe
+//!   ([`Report::outside_alloc_count`]). Under `cargo nextest`, one test per process, they are exact.
+
+use crate::alloc::{self, Attribution, Entered};
+use crate::error::Result;
+use crate::jemalloc::{self, JemallocStats};
+use crate::report::{AllocFigures, JemallocFigures, Report, RssFigures};
+use crate::snapshot::{MemorySnapshot, ProcessMemory};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
+
+/// What a probe counts.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(memprobe::Scope::default(), memprobe::Scope::Thread);
+/// assert_eq!("process".parse::<memprobe::Scope>().unwrap(), memprobe::Scope::Process);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// The probing thread and the threads that enter its [`Attribution`].
+    #[default]
+    Thread,
+    /// Every thread of the process.
+    Process,
+}
+
+impl std::str::FromStr for Scope {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "thread" => Ok(Scope::Thread),
+            "process" => Ok(Scope::Process),
+            _ => Err(crate::Error::InvalidInput {
+                kind: "scope",
+                input: s.to_owned(),
+                expected: "`thread` or `process`",
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Scope::Thread => "thread",
+            Scope::Process => "process",
+        })
+    }
+}
+
+/// How a probe runs: scope, name, and the optional, costlier extras.
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// use memprobe::probe::ProbeOptions;
+/// let probe = ProbeOptions::new(memprobe::Scope::Thread).name("parse").start()?;
+/// let report = probe.finish()?;
+/// assert_eq!(report.name.as_deref(), Some("parse"));
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ProbeOptions {
+    scope: Scope,
+    name: Option<String>,
+    purge: bool,
+    reset_peak_rss: bool,
+    trace_first_alloc: bool,
+}
+
+impl ProbeOptions {
+    /// Defaults for `scope`: no name, no purge, no peak reset, no backtrace.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _ = memprobe::probe::ProbeOptions::new(memprobe::Scope::Process);
+    /// ```
+    pub fn new(scope: Scope) -> Self {
+        ProbeOptions { scope, ..Default::default() }
+    }
+
+    /// Names the report (a test's path, a bench's name).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _ = memprobe::probe::ProbeOptions::default().name("my_test");
+    /// ```
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Purges jemalloc's dirty pages before each snapshot, so freed memory the allocator still
+    /// holds does not read as RSS or resident growth. No effect without jemalloc.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _ = memprobe::probe::ProbeOptions::default().purge(true);
+    /// ```
+    pub fn purge(mut self, purge: bool) -> Self {
+        self.purge = purge;
+        self
+    }
+
+    /// Resets the process's peak RSS (Linux `VmHWM`, via `/proc/self/clear_refs`) at the start,
+    /// so the report's peak RSS belongs to this probe. Process-wide: it also resets the peak for
+    /// anything else reading it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _ = memprobe::probe::ProbeOptions::default().reset_peak_rss(true);
+    /// ```
+    pub fn reset_peak_rss(mut self, reset: bool) -> Self {
+        self.reset_peak_rss = reset;
+        self
+    }
+
+    /// Captures a backtrace of the first allocation the probe counts, for "this should not
+    /// allocate" failures. Costs one backtrace, taken off the hot path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # memprobe::global_allocator!();
+    /// let probe = memprobe::probe::ProbeOptions::default().trace_first_alloc(true).start()?;
+    /// let v = std::hint::black_box(vec![1u8]);
+    /// let report = probe.finish()?;
+    /// assert!(report.first_alloc_backtrace.is_some());
+    /// # drop(v);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn trace_first_alloc(mut self, trace: bool) -> Self {
+        self.trace_first_alloc = trace;
+        self
+    }
+
+    /// Starts a probe with these options.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::AllocatorNotInstalled`] when [`crate::Counting`] is not the global
+    /// allocator; a [`crate::Error::PermissionDenied`] when a peak reset was asked and refused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # memprobe::global_allocator!();
+    /// let report = memprobe::probe::ProbeOptions::default().start()?.finish()?;
+    /// assert_eq!(report.allocs.alloc_count, 0);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn start(self) -> Result<Probe> {
+        Probe::with_options(self)
+    }
+}
+
+/// Serializes process-scope probes.
+static PROCESS_SCOPE: Mutex<()> = Mutex::new(());
+
+/// This process's memory reader, opened once so a snapshot allocates nothing.
+fn own_process() -> Option<&'static ProcessMemory> {
+    static READER: OnceLock<Option<ProcessMemory>> = OnceLock::new();
+    READER.get_or_init(|| ProcessMemory::current().ok()).as_ref()
+}
+
+/// A running measurement. Finish it with [`Probe::finish`].
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// use memprobe::{Probe, Scope};
+/// let probe = Probe::start(Scope::Thread)?;
+/// let mut s = String::new();
+/// for _ in 0..100 {
+///     s.push('x');
+/// }
+/// let report = probe.finish()?;
+/// assert_eq!(report.allocs.alloc_count, 1); // the first push
+/// assert_eq!(report.allocs.realloc_count, 4); // 8 → 16 → 32 → 64 → 128 bytes
+/// # drop(s);
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+#[derive(Debug)]
+#[must_use = "a probe measures nothing until it is finished"]
+pub struct Probe {
+    options: ProbeOptions,
+    attribution: Attribution,
+    entered: Option<Entered>,
+    process_lock: Option<MutexGuard<'static, ()>>,
+    rss_before: Option<MemorySnapshot>,
+    jemalloc_before: std::result::Result<JemallocStats, String>,
+    started: Instant,
+}
+
+impl Probe {
+    /// Starts counting in `scope` on this thread.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::AllocatorNotInstalled`] when [`crate::Counting`] is not the global
+    /// allocator: the message gives the line to add.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # memprobe::global_allocator!();
+    /// let probe = memprobe::Probe::start(memprobe::Scope::Process)?;
+    /// std::thread::spawn(|| drop(vec![0u8; 100])).join().unwrap();
+    /// let report = probe.finish()?;
+    /// assert!(report.allocs.alloc_bytes >= 100);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn start(scope: Scope) -> Result<Probe> {
+        Probe::with_options(ProbeOptions::new(scope))
+    }
+
+    fn with_options(options: ProbeOptions) -> Result<Probe> {
+        if !alloc::is_installed() {
+            return Err(crate::Error::AllocatorNotInstalled);
+        }
+        let process_lock = (options.scope == Scope::Process)
+            .then(|| PROCESS_SCOPE.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        if options.reset_peak_rss {
+            own_process()
+                .ok_or(crate::Error::Unsupported { what: "reading this process's memory", platform: std::env::consts::OS })?
+                .reset_peak()?;
+        }
+        let (rss_before, jemalloc_before) = snapshots(options.purge);
+        let attribution = Attribution::new_nested();
+        attribution.group.trace_first.store(options.trace_first_alloc, Relaxed);
+        let mut probe = Probe {
+            options,
+            attribution,
+            entered: None,
+            process_lock,
+            rss_before,
+            jemalloc_before,
+            started: Instant::now(),
+        };
+        // Counting starts here: nothing below allocates.
+        probe.entered = Some(probe.attribution.enter());
+        if probe.process_lock.is_some() {
+            alloc::process_probe_begin();
+        }
+        probe.started = Instant::now();
+        Ok(probe)
+    }
+
+    /// The handle to pass to threads, pool jobs and async tasks whose allocations belong to this
+    /// probe (see [`Attribution`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # memprobe::global_allocator!();
+    /// let probe = memprobe::Probe::start(memprobe::Scope::Thread)?;
+    /// let worker = std::thread::spawn(probe.attribution().wrap(|| vec![0u8; 512]));
+    /// let v = worker.join().unwrap();
+    /// assert_eq!(probe.finish()?.allocs.net_bytes, 512);
+    /// # drop(v);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn attribution(&self) -> Attribution {
+        self.attribution.clone()
+    }
+
+    /// Stops counting and builds the report.
+    ///
+    /// # Errors
+    ///
+    /// None today; reserved for snapshot failures that must not go unnoticed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # memprobe::global_allocator!();
+    /// let probe = memprobe::Probe::start(memprobe::Scope::Thread)?;
+    /// let report = probe.finish()?;
+    /// assert_eq!(report.allocs.net_bytes, 0);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn finish(self) -> Result<Report> {
+        self.finish_iterations(1, 0)
+    }
+
+    pub(crate) fn finish_iterations(mut self, iterations: u64, warmup: u64) -> Result<Report> {
+        let elapsed = self.started.elapsed();
+        // Counting stops here, before anything below allocates.
+        let outside = if self.process_lock.is_some() {
+            alloc::process_probe_end();
+            Some(())
+        } else {
+            None
+        };
+        drop(self.entered.take());
+        let mine = AllocFigures::from_group(&self.attribution.group);
+        let allocs = match outside {
+            Some(()) => AllocFigures::from_group(&alloc::PROCESS_GROUP),
+            None => mine,
+        };
+        let outside_alloc_count = outside.map(|()| allocs.allocations().saturating_sub(mine.allocations()));
+        let first_alloc_backtrace = self.attribution.group.first_alloc.get().cloned();
+        let (rss_after, jemalloc_after) = snapshots(self.options.purge);
+        drop(self.process_lock.take());
+
+        let rss = match (self.rss_before, rss_after) {
+            (Some(before), Some(after)) => Some(RssFigures::new(before, after, self.options.reset_peak_rss)),
+            _ => None,
+        };
+        let jemalloc_before = std::mem::replace(&mut self.jemalloc_before, Err(String::new()));
+        let jemalloc = match (jemalloc_before, jemalloc_after) {
+            (Ok(before), Ok(after)) => JemallocFigures::Measured { before, after, purged: self.options.purge },
+            (Err(reason), _) | (_, Err(reason)) => JemallocFigures::Unavailable { reason },
+        };
+        Ok(Report::new(
+            self.options.name.take(),
+            self.options.scope,
+            iterations,
+            warmup,
+            elapsed,
+            allocs,
+            outside_alloc_count,
+            rss,
+            jemalloc,
+            first_alloc_backtrace,
+        ))
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        // A probe dropped without `finish` (e.g. a panic in the measured code) must still stop
+        // counting into the process group.
+        if self.process_lock.is_some() {
+            alloc::process_probe_end();
+        }
+    }
+}
+
+fn snapshots(purge: bool) -> (Option<MemorySnapshot>, std::result::Result<JemallocStats, String>) {
+    if purge && jemalloc::is_global_allocator() {
+        let _ = jemalloc::purge();
+    }
+    let rss = own_process().and_then(|p| p.snapshot().ok());
+    let je = if jemalloc::is_global_allocator() {
+        JemallocStats::read().map_err(|e| e.to_string())
+    } else {
+        Err("jemalloc is not the global allocator".to_owned())
+    };
+    (rss, je)
+}
+
+/// Measures one call of `f` in thread scope. The value `f` returns is dropped after the probe
+/// finishes, so it shows as live (`net_bytes`) in the report.
+///
+/// # Errors
+///
+/// [`crate::Error::AllocatorNotInstalled`] when [`crate::Counting`] is not the global allocator.
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// let report = memprobe::measure(|| Vec::<u8>::with_capacity(1000))?;
+/// assert_eq!(report.allocs.alloc_count, 1);
+/// assert_eq!(report.allocs.alloc_bytes, 1000);
+/// assert_eq!(report.allocs.net_bytes, 1000);
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+pub fn measure<R>(f: impl FnOnce() -> R) -> Result<Report> {
+    let probe = Probe::start(Scope::Thread)?;
+    let kept = std::hint::black_box(f());
+    let report = probe.finish();
+    drop(kept);
+    report
+}
+
+/// Iteration counts for [`measure_iters`].
+///
+/// # Examples
+///
+/// ```
+/// let iters = memprobe::probe::Iterations::new(1000).warmup(10);
+/// assert_eq!(iters.measured(), 1000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Iterations {
+    measured: u64,
+    warmup: u64,
+    scope: Scope,
+}
+
+impl Iterations {
+    /// `measured` iterations, no warm-up, thread scope.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _ = memprobe::probe::Iterations::new(100);
+    /// ```
+    pub fn new(measured: u64) -> Self {
+        Iterations { measured, warmup: 0, scope: Scope::Thread }
+    }
+
+    /// Unmeasured iterations run first (to fill caches, pools and lazy statics).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _ = memprobe::probe::Iterations::new(100).warmup(5);
+    /// ```
+    pub fn warmup(mut self, warmup: u64) -> Self {
+        self.warmup = warmup;
+        self
+    }
+
+    /// The scope to count in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let _ = memprobe::probe::Iterations::new(100).scope(memprobe::Scope::Process);
+    /// ```
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// The number of measured iterations.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(memprobe::probe::Iterations::new(7).measured(), 7);
+    /// ```
+    pub fn measured(&self) -> u64 {
+        self.measured
+    }
+}
+
+/// Runs `f` for the warm-up iterations unmeasured, then for the measured ones inside one probe,
+/// like Go's `testing.AllocsPerRun`: the report holds totals, and
+/// [`Report::per_iteration`] divides them. Each iteration's return value is dropped inside the
+/// measurement.
+///
+/// # Errors
+///
+/// [`crate::Error::AllocatorNotInstalled`] when [`crate::Counting`] is not the global allocator.
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// use memprobe::probe::Iterations;
+/// let report = memprobe::measure_iters(Iterations::new(1000).warmup(10), || vec![0u8; 1200])?;
+/// let per_op = report.per_iteration();
+/// assert_eq!(per_op.allocations, 1.0);
+/// assert_eq!(per_op.alloc_bytes, 1200.0);
+/// assert_eq!(report.allocs.net_bytes, 0);
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+pub fn measure_iters<R>(iterations: Iterations, mut f: impl FnMut() -> R) -> Result<Report> {
+    for _ in 0..iterations.warmup {
+        drop(std::hint::black_box(f()));
+    }
+    let probe = Probe::start(iterations.scope)?;
+    for _ in 0..iterations.measured {
+        drop(std::hint::black_box(f()));
+    }
+    probe.finish_iterations(iterations.measured, iterations.warmup)
+}

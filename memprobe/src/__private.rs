@@ -1,0 +1,1 @@
+//! Used by generated code, not public API (placeholder).

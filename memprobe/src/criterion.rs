@@ -1,0 +1,1 @@
+//! criterion measurement (placeholder).
