@@ -1,1 +1,54 @@
-fn main() {}
+//! "Each job costs 1.2 KiB": what creating one job allocates, exactly, per iteration.
+//!
+//! Run: `cargo run --release -p memprobe-examples --bin job-cost`
+//!
+//! A job here is what a queue worker builds for each message: an id, a name, a few labels and a
+//! payload buffer. The report gives allocations and bytes per job, the same figures a
+//! `#[memprobe(iters = ...)]` test checks in CI.
+
+memprobe::global_allocator!(memprobe::jemalloc::Jemalloc);
+
+use memprobe::probe::Iterations;
+use std::collections::HashMap;
+use std::hint::black_box;
+
+/// One unit of work, as a queue consumer would build it.
+#[allow(dead_code)]
+struct Job {
+    id: u64,
+    name: String,
+    labels: HashMap<&'static str, String>,
+    payload: Vec<u8>,
+}
+
+fn create_job(id: u64, payload_len: usize) -> Job {
+    let mut labels = HashMap::with_capacity(2);
+    labels.insert("queue", "default".to_owned());
+    labels.insert("tenant", format!("tenant-{}", id % 7));
+    Job { id, name: format!("job-{id}"), labels, payload: vec![0u8; payload_len] }
+}
+
+fn main() -> Result<(), memprobe::Error> {
+    let mut id = 0;
+    for payload_len in [0usize, 256, 4096] {
+        let report = memprobe::measure_iters(Iterations::new(10_000).warmup(100), || {
+            id += 1;
+            black_box(create_job(id, payload_len))
+        })?;
+        let per = report.per_iteration();
+        println!(
+            "job with {payload_len:>4} B payload: {:.1} allocations and {} per job",
+            per.allocations,
+            memprobe::units::Bytes(per.alloc_bytes.round() as u64)
+        );
+        println!("{report}");
+    }
+    // A job kept alive: net bytes show what a queue of jobs holds.
+    let kept = memprobe::measure(|| (0..1000).map(|i| create_job(i, 64)).collect::<Vec<_>>())?;
+    println!(
+        "1000 queued jobs hold {} (net), peak {}",
+        memprobe::units::SignedBytes(kept.allocs.net_bytes),
+        memprobe::units::Bytes(kept.allocs.peak_bytes)
+    );
+    Ok(())
+}

@@ -162,28 +162,46 @@ enum Event {
     Realloc(u64, u64),
 }
 
+/// This thread's state. The pointer stays valid for the whole life of the thread: the
+/// thread-local is `const`-initialised and has no destructor, so it is never torn down early.
+#[inline(always)]
+fn this_thread() -> *const ThreadState {
+    THREAD.with(|thread| thread as *const ThreadState)
+}
+
+// PERF: the common case (a thread with its own slot, no probe running) is two plain adds, two
+// TLS loads and one load of a shared, rarely written flag. Everything else is out of line, so
+// the inlined hook stays small enough for the compiler to keep the caller's registers.
 #[inline(always)]
 fn record(event: Event) {
-    THREAD.with(|thread| {
-        let slot = thread.slot.get();
-        if !slot.is_null() {
-            // SAFETY: a non-null `slot` is a `&'static Slot` this thread owns (set in
-            // `record_slow`, cleared in `on_thread_exit` before the slot is handed back).
-            record_slot(unsafe { &*slot }, &event, slot::bump_owned);
-        } else {
-            record_slow(thread, &event);
-        }
-        let mut group = thread.group.get();
-        while !group.is_null() {
-            // SAFETY: a current group is kept alive by the `Entered` guard (or probe) that
-            // installed it, and each group keeps its parent alive through an `Arc`.
-            let g = unsafe { &*group };
-            record_group(g, &event);
-            group = g.parent_ptr();
-        }
-    });
+    // SAFETY: see `this_thread`; used only on this thread, within this call.
+    let thread = unsafe { &*this_thread() };
+    let slot = thread.slot.get();
+    if !slot.is_null() {
+        // SAFETY: a non-null `slot` is a `&'static Slot` this thread owns (set in
+        // `record_slow`, cleared in `on_thread_exit` before the slot is handed back).
+        record_slot(unsafe { &*slot }, &event, slot::bump_owned);
+    } else {
+        record_slow(thread, &event);
+    }
+    let group = thread.group.get();
+    if !group.is_null() {
+        record_groups(group, &event);
+    }
     if PROCESS_PROBES.load(Relaxed) != 0 {
         record_process(&event);
+    }
+}
+
+/// Adds `event` to the thread's current group and every group it is nested in.
+#[inline(never)]
+fn record_groups(mut group: *const Group, event: &Event) {
+    while !group.is_null() {
+        // SAFETY: a current group is kept alive by the `Entered` guard that installed it, and
+        // each group keeps its parent alive through an `Arc`.
+        let g = unsafe { &*group };
+        record_group(g, event);
+        group = g.parent_ptr();
     }
 }
 
