@@ -87,3 +87,25 @@ fn process_probes_serialize() {
         }
     });
 }
+
+#[cfg(unix)]
+#[test]
+fn threads_memprobe_never_saw_are_counted() {
+    // A thread created by C (no Rust thread setup at all) allocating through the global allocator.
+    extern "C" fn foreign(_: *mut libc::c_void) -> *mut libc::c_void {
+        std::mem::forget(black_box(vec![0u8; 54_321]));
+        std::ptr::null_mut()
+    }
+    let _serial = one_at_a_time();
+    let probe = Probe::start(Scope::Process).unwrap();
+    let mut thread: libc::pthread_t = 0;
+    // SAFETY: `thread` is a valid out-pointer, `foreign` has the start routine's signature and
+    // takes no argument; the thread is joined before `thread` goes out of scope.
+    unsafe {
+        assert_eq!(libc::pthread_create(&mut thread, std::ptr::null(), foreign, std::ptr::null_mut()), 0);
+        assert_eq!(libc::pthread_join(thread, std::ptr::null_mut()), 0);
+    }
+    let report = probe.finish().unwrap();
+    assert!(report.allocs.alloc_bytes >= 54_321, "{report}");
+    assert!(report.allocs.largest_alloc_bytes >= 54_321, "{report}");
+}
