@@ -27,8 +27,9 @@ fn a_thread_that_allocates_and_exits_is_counted() {
     .unwrap();
     let report = probe.finish().unwrap();
     assert!(report.allocs.alloc_bytes >= 123_456, "{report}");
-    assert!(report.allocs.net_bytes >= 123_456, "{report}");
     assert!(report.allocs.largest_alloc_bytes >= 123_456, "{report}");
+    // (Net is not asserted: the harness's threads may free memory they allocated earlier while
+    // this process-wide probe runs, which lowers it legitimately.)
     // The spawned thread did not enter the probe's attribution: flagged as outside work.
     assert!(report.outside_alloc_count.unwrap() >= 1, "{report}");
     assert!(report.includes.iter().any(|s| s.contains("process-wide")));
