@@ -24,7 +24,8 @@ fn jemalloc_figures_refuse_instead_of_reading_zero() {
 
 #[test]
 fn bad_limit_strings_name_the_input_and_the_forms() {
-    let cases: [(&str, fn(&str) -> memprobe::Result<Limits>); 4] = [
+    type Setter = fn(&str) -> memprobe::Result<Limits>;
+    let cases: [(&str, Setter); 4] = [
         ("12 KBB", |s| Limits::new().max_bytes(s)),
         ("-5", |s| Limits::new().max_peak(s)),
         ("lots", |s| Limits::new().max_net(s)),
@@ -32,7 +33,7 @@ fn bad_limit_strings_name_the_input_and_the_forms() {
     ];
     for (input, parse) in cases {
         let message = parse(input).unwrap_err().to_string();
-        assert!(message.starts_with(&format!("memprobe: invalid size")), "{message}");
+        assert!(message.starts_with("memprobe: invalid size"), "{message}");
         assert!(message.contains(&format!("{input:?}")), "{message}");
         assert!(message.contains("64 KiB") && message.contains("1.5MB"), "{message}");
         assert_eq!(message.lines().count(), 1, "{message}");
