@@ -8,6 +8,9 @@
 //! process-wide atomics. The last group measures the jemalloc statistics refresh (an epoch merges
 //! every arena) with one arena in use and with every arena in use.
 
+// The naive reference counter below is lazily initialised on purpose.
+#![allow(clippy::missing_const_for_thread_local)]
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use memprobe::Counting;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -80,7 +83,6 @@ fn run<A: GlobalAlloc + Sync>(allocator: &A, sizes: &[usize], threads: usize, op
 /// A naive per-thread counter: lazily initialised `thread_local!` with a destructor-free `Cell`.
 struct NaiveThreadLocal<A>(A);
 // Deliberately lazy (not `const`): this is the common hand-rolled design being compared.
-#[allow(clippy::missing_const_for_thread_local)]
 thread_local! {
     static NAIVE: (Cell<u64>, Cell<u64>) = (Cell::new(0), Cell::new(0));
 }
