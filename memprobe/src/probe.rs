@@ -286,7 +286,8 @@ impl Probe {
     /// let probe = memprobe::Probe::start(memprobe::Scope::Thread)?;
     /// let worker = std::thread::spawn(probe.attribution().wrap(|| vec![0u8; 512]));
     /// let v = worker.join().unwrap();
-    /// assert_eq!(probe.finish()?.allocs.net_bytes, 512);
+    /// // The worker's 512 bytes are still alive; spawning the thread allocated a little more.
+    /// assert!(probe.finish()?.allocs.net_bytes >= 512);
     /// # drop(v);
     /// # Ok::<(), memprobe::Error>(())
     /// ```

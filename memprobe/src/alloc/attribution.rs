@@ -138,8 +138,9 @@ impl Group {
 /// let attribution = probe.attribution();
 /// std::thread::spawn(attribution.wrap(|| vec![0u8; 4096])).join().unwrap();
 /// let report = probe.finish()?;
-/// assert_eq!(report.allocs.alloc_count, 1);
-/// assert_eq!(report.allocs.freed_bytes, 4096);
+/// // The worker's 4096 bytes, plus what spawning a thread allocates on this thread.
+/// assert!(report.allocs.freed_bytes >= 4096);
+/// assert_eq!(report.allocs.largest_alloc_bytes, 4096);
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Clone)]
@@ -183,7 +184,8 @@ impl Attribution {
     ///         std::hint::black_box(Box::new([0u8; 100]));
     ///     });
     /// });
-    /// assert_eq!(probe.finish()?.allocs.alloc_bytes, 100);
+    /// // The worker's 100 bytes count, as does what spawning it allocated on this thread.
+    /// assert!(probe.finish()?.allocs.alloc_bytes >= 100);
     /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn enter(&self) -> Entered {
@@ -201,7 +203,7 @@ impl Attribution {
     /// let probe = memprobe::Probe::start(memprobe::Scope::Thread)?;
     /// let job = probe.attribution().wrap(|| String::from("job"));
     /// let s = std::thread::spawn(job).join().unwrap();
-    /// assert_eq!(probe.finish()?.allocs.alloc_bytes, 3);
+    /// assert!(probe.finish()?.allocs.alloc_bytes >= 3); // "job" + spawning the thread
     /// # drop(s);
     /// # Ok::<(), memprobe::Error>(())
     /// ```
@@ -230,7 +232,7 @@ impl Attribution {
     /// });
     /// assert!(polled.join().unwrap());
     /// let report = probe.finish()?;
-    /// assert_eq!(report.allocs.alloc_bytes, 64);
+    /// assert!(report.allocs.alloc_bytes >= 64); // the task's vector, the pinned box, the spawn
     /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn scope<F: Future>(&self, future: F) -> Scoped<F> {
