@@ -1,1 +1,511 @@
-//! Publishing in-process statistics to memprobe-daemon (placeholder).
+//! Publishing in-process statistics to `memprobe-daemon`: jemalloc's allocated/active/resident
+//! figures, the counting allocator's live bytes and counts, and iteration and phase markers, in a
+//! small shared record the daemon reads without a lock.
+//!
+//! When the daemon starts a command it sets `MEMPROBE_PUBLISH=<path>` (a file in a private
+//! directory of its own). The first call to [`start`], [`mark_iteration`] or [`phase`] in a process
+//! that sees the variable creates that file (mode 0600, `O_EXCL`, so a forked child that inherits
+//! the variable does not take over its parent's record), maps it shared, and starts a background
+//! thread that refreshes the record at most 10 times a second: a jemalloc epoch merges every
+//! arena and can cost milliseconds. Without the variable everything here is a no-op.
+//!
+//! ```no_run
+//! // In the watched program:
+//! for request in 0..1_000_000u64 {
+//!     memprobe::publish::mark_iteration();
+//!     if request == 1000 {
+//!         memprobe::publish::phase("steady");
+//!     }
+//!     // ... work ...
+//! }
+//! ```
+//!
+//! # Layout (version 1)
+//!
+//! Native-endian `u64` words, [`RECORD_SIZE`] bytes; word offsets are the `WORD_*` constants.
+//!
+//! ```text
+//!  0 magic "MPRBPUB1"   1 version | size << 32   2 seq (odd while writing)   3 pid   4 updates
+//!  5 flags (1: jemalloc figures valid, 2: counting figures valid)   6 updated, CLOCK_MONOTONIC ns
+//!  7..13  jemalloc allocated, active, resident, mapped, retained, metadata
+//! 13..18  counting alloc_count, realloc_count, dealloc_count, alloc_bytes, freed_bytes
+//! 18 iteration   19 phase sequence   20 phase name length   21..29 phase name (64 bytes, UTF-8)
+//! 29 purge requested (written by the daemon)   30 purge done (written by the process)   31 spare
+//! ```
+//!
+//! # Implementation
+//!
+//! A seqlock: the one writer (the background thread) makes `seq` odd, stores the fields, then
+//! makes it even again. The reader, [`Reader`], reads `seq`, the record, then `seq` again with
+//! `pread` (the file's page cache is the very memory the process maps), and keeps the copy only
+//! when both reads of `seq` are equal and even. Every field is an `AtomicU64`, so the writer's
+//! stores are well-defined while another process reads. The two purge words sit outside the
+//! seqlock: each has a single writer, and a request is a counter the process catches up with.
+//! `unsafe` is confined to mapping the file and viewing it as atomics.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering, fence};
+use std::time::Duration;
+
+/// The environment variable naming the record file.
+pub const ENV_VAR: &str = "MEMPROBE_PUBLISH";
+/// First word of a record: `"MPRBPUB1"`.
+pub const MAGIC: u64 = u64::from_le_bytes(*b"MPRBPUB1");
+/// Layout version; a reader refuses others.
+pub const VERSION: u32 = 1;
+/// Size of the record in bytes.
+pub const RECORD_SIZE: usize = WORDS * 8;
+/// How often the background thread refreshes the record.
+pub const REFRESH_INTERVAL: Duration = Duration::from_millis(100);
+/// Longest phase name kept, in bytes (longer names are cut at a character boundary).
+pub const PHASE_MAX: usize = 64;
+
+const WORDS: usize = 32;
+const WORD_MAGIC: usize = 0;
+const WORD_VERSION: usize = 1;
+const WORD_SEQ: usize = 2;
+const WORD_PID: usize = 3;
+const WORD_UPDATES: usize = 4;
+const WORD_FLAGS: usize = 5;
+const WORD_UPDATED_NS: usize = 6;
+const WORD_JEMALLOC: usize = 7;
+const WORD_COUNTING: usize = 13;
+const WORD_ITERATION: usize = 18;
+const WORD_PHASE_SEQ: usize = 19;
+const WORD_PHASE_LEN: usize = 20;
+const WORD_PHASE: usize = 21;
+const WORD_PURGE_REQUESTED: usize = 29;
+const WORD_PURGE_DONE: usize = 30;
+const FLAG_JEMALLOC: u64 = 1;
+const FLAG_COUNTING: u64 = 2;
+
+/// One consistent reading of a published record.
+///
+/// # Examples
+///
+/// ```
+/// let stats = memprobe::publish::PublishedStats::default();
+/// assert_eq!(stats.iteration, 0);
+/// assert!(stats.jemalloc.is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PublishedStats {
+    /// PID of the publishing process.
+    pub pid: u32,
+    /// Refreshes so far.
+    pub updates: u64,
+    /// `CLOCK_MONOTONIC` time of the last refresh, in ns.
+    pub updated_monotonic_ns: u64,
+    /// jemalloc's figures, when jemalloc is the process's global allocator.
+    pub jemalloc: Option<crate::JemallocStats>,
+    /// The counting allocator's totals, when it is installed.
+    pub counting: Option<crate::AllocTotals>,
+    /// Iterations marked with [`mark_iteration`].
+    pub iteration: u64,
+    /// Phases entered with [`phase`] so far.
+    pub phase_seq: u64,
+    /// Name of the current phase (empty before the first).
+    pub phase: String,
+    /// Purges the process has carried out on request.
+    pub purge_done: u64,
+}
+
+/// Decodes a record copied out of the file, or `None` when it is not a version-1 record or was
+/// caught mid-write.
+///
+/// # Examples
+///
+/// ```
+/// assert!(memprobe::publish::decode(&[0u8; memprobe::publish::RECORD_SIZE]).is_none());
+/// ```
+pub fn decode(bytes: &[u8]) -> Option<PublishedStats> {
+    if bytes.len() < RECORD_SIZE {
+        return None;
+    }
+    let w = |i: usize| u64::from_ne_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+    let version = w(WORD_VERSION);
+    if w(WORD_MAGIC) != MAGIC
+        || version as u32 != VERSION
+        || (version >> 32) as usize != RECORD_SIZE
+    {
+        return None;
+    }
+    if w(WORD_SEQ) % 2 == 1 {
+        return None;
+    }
+    let flags = w(WORD_FLAGS);
+    let jemalloc = (flags & FLAG_JEMALLOC != 0).then(|| crate::JemallocStats {
+        allocated_bytes: w(WORD_JEMALLOC),
+        active_bytes: w(WORD_JEMALLOC + 1),
+        resident_bytes: w(WORD_JEMALLOC + 2),
+        mapped_bytes: w(WORD_JEMALLOC + 3),
+        retained_bytes: w(WORD_JEMALLOC + 4),
+        metadata_bytes: w(WORD_JEMALLOC + 5),
+    });
+    let counting = (flags & FLAG_COUNTING != 0).then(|| crate::AllocTotals {
+        alloc_count: w(WORD_COUNTING),
+        realloc_count: w(WORD_COUNTING + 1),
+        dealloc_count: w(WORD_COUNTING + 2),
+        alloc_bytes: w(WORD_COUNTING + 3),
+        freed_bytes: w(WORD_COUNTING + 4),
+    });
+    let len = (w(WORD_PHASE_LEN) as usize).min(PHASE_MAX);
+    let name = &bytes[WORD_PHASE * 8..WORD_PHASE * 8 + len];
+    Some(PublishedStats {
+        pid: w(WORD_PID) as u32,
+        updates: w(WORD_UPDATES),
+        updated_monotonic_ns: w(WORD_UPDATED_NS),
+        jemalloc,
+        counting,
+        iteration: w(WORD_ITERATION),
+        phase_seq: w(WORD_PHASE_SEQ),
+        phase: String::from_utf8_lossy(name).into_owned(),
+        purge_done: w(WORD_PURGE_DONE),
+    })
+}
+
+/// The daemon's side: reads a record with `pread` (no mapping, no lock) and asks for purges.
+///
+/// # Examples
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let err = memprobe::publish::Reader::open(&dir.path().join("none")).unwrap_err();
+/// assert!(err.to_string().contains("reading"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Reader {
+    file: File,
+    path: PathBuf,
+    purges_requested: u64,
+}
+
+impl Reader {
+    /// Opens a record file for reading and purge requests.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] or [`Error::PermissionDenied`] naming the file.
+    pub fn open(path: &Path) -> Result<Reader> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| io("reading", path, e))?;
+        Ok(Reader {
+            file,
+            path: path.to_owned(),
+            purges_requested: 0,
+        })
+    }
+
+    /// One consistent reading, retried a few times while the writer is mid-update; `Ok(None)`
+    /// when the record is not (yet) a valid version-1 record.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] naming the file when it cannot be read.
+    pub fn read(&self) -> Result<Option<PublishedStats>> {
+        let mut buf = [0u8; RECORD_SIZE];
+        for _ in 0..8 {
+            let before = self.word(WORD_SEQ)?;
+            if before % 2 == 0 {
+                let n = self
+                    .file
+                    .read_at(&mut buf, 0)
+                    .map_err(|e| io("reading", &self.path, e))?;
+                if n < RECORD_SIZE {
+                    return Ok(None);
+                }
+                if self.word(WORD_SEQ)? == before {
+                    return Ok(decode(&buf));
+                }
+            }
+            std::thread::yield_now();
+        }
+        Ok(None)
+    }
+
+    /// Asks the process to purge jemalloc's dirty pages; returns the request number, which
+    /// [`PublishedStats::purge_done`] reaches once the process has purged (≤ 100 ms later).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] naming the file when it cannot be written.
+    pub fn request_purge(&mut self) -> Result<u64> {
+        self.purges_requested = self.word(WORD_PURGE_REQUESTED)? + 1;
+        self.file
+            .write_all_at(
+                &self.purges_requested.to_ne_bytes(),
+                (WORD_PURGE_REQUESTED * 8) as u64,
+            )
+            .map_err(|e| io("writing", &self.path, e))?;
+        Ok(self.purges_requested)
+    }
+
+    fn word(&self, index: usize) -> Result<u64> {
+        let mut w = [0u8; 8];
+        self.file
+            .read_exact_at(&mut w, (index * 8) as u64)
+            .map_err(|e| io("reading", &self.path, e))?;
+        Ok(u64::from_ne_bytes(w))
+    }
+}
+
+fn io(action: &'static str, path: &Path, source: std::io::Error) -> Error {
+    if source.kind() == std::io::ErrorKind::PermissionDenied {
+        Error::PermissionDenied {
+            action,
+            path: path.to_owned(),
+        }
+    } else {
+        Error::Io {
+            action,
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The process's side.
+
+/// The mapped record; lives until the process exits (never unmapped).
+struct Record {
+    words: &'static [AtomicU64; WORDS],
+}
+
+static RECORD: OnceLock<Option<Record>> = OnceLock::new();
+static ITERATION: AtomicU64 = AtomicU64::new(0);
+static PHASE: std::sync::Mutex<(u64, String)> = std::sync::Mutex::new((0, String::new()));
+
+/// Starts publishing if `MEMPROBE_PUBLISH` is set: creates and maps the record and starts the
+/// refresh thread. Idempotent; [`mark_iteration`] and [`phase`] call it for you.
+/// Returns `true` when this process publishes.
+///
+/// # Errors
+///
+/// [`Error::Io`] naming the file when it cannot be created or mapped (then nothing is published;
+/// later calls return `Ok(false)`).
+///
+/// # Examples
+///
+/// ```
+/// // Not started by memprobe-daemon: nothing to do.
+/// assert!(!memprobe::publish::start()?);
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+pub fn start() -> Result<bool> {
+    let mut error = None;
+    let record = RECORD.get_or_init(|| {
+        let path = std::env::var_os(ENV_VAR)?;
+        match Record::create(Path::new(&path)) {
+            Ok(Some(record)) => Some(record),
+            Ok(None) => None,
+            Err(e) => {
+                error = Some(e);
+                None
+            }
+        }
+    });
+    if let Some(e) = error {
+        return Err(e);
+    }
+    let Some(record) = record else {
+        return Ok(false);
+    };
+    static THREAD: OnceLock<()> = OnceLock::new();
+    THREAD.get_or_init(|| {
+        let words = record.words;
+        // The thread name shows in `top -H` and debuggers.
+        let _ = std::thread::Builder::new()
+            .name("memprobe-publish".into())
+            .spawn(move || {
+                loop {
+                    refresh(words);
+                    std::thread::sleep(REFRESH_INTERVAL);
+                }
+            });
+    });
+    Ok(true)
+}
+
+/// Counts one iteration of the program's main loop (one atomic add; the record shows it at the
+/// next refresh). Starts publishing on first use.
+///
+/// # Examples
+///
+/// ```
+/// memprobe::publish::mark_iteration();
+/// ```
+pub fn mark_iteration() {
+    if ITERATION.fetch_add(1, Ordering::Relaxed) == 0 {
+        let _ = start();
+    }
+}
+
+/// Enters the phase `name` (e.g. `"warmup"`, `"steady"`), cut to [`PHASE_MAX`] bytes. The daemon
+/// records phase changes and, with `--phase-reset`, resets the peak RSS at each. Starts publishing
+/// on first use.
+///
+/// # Examples
+///
+/// ```
+/// memprobe::publish::phase("steady");
+/// ```
+pub fn phase(name: &str) {
+    let mut cut = name.len().min(PHASE_MAX);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    {
+        let mut p = PHASE.lock().unwrap_or_else(|e| e.into_inner());
+        p.0 += 1;
+        p.1.clear();
+        p.1.push_str(&name[..cut]);
+    }
+    let _ = start();
+}
+
+impl Record {
+    /// Creates the file (0600, must not exist) and maps it. `Ok(None)` when it already exists:
+    /// another process (our parent) publishes there.
+    fn create(path: &Path) -> Result<Option<Record>> {
+        use std::os::fd::AsRawFd;
+        let file = match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(None),
+            Err(e) => return Err(io("creating", path, e)),
+        };
+        file.set_len(RECORD_SIZE as u64)
+            .map_err(|e| io("sizing", path, e))?;
+        // SAFETY: a fresh shared mapping of RECORD_SIZE bytes of a file we just sized to that; the
+        // kernel picks the address. The fd may close afterwards: the mapping keeps the file.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                RECORD_SIZE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io("mapping", path, std::io::Error::last_os_error()));
+        }
+        assert!(
+            ptr.cast::<AtomicU64>().is_aligned(),
+            "mmap returns page-aligned memory"
+        );
+        // SAFETY: the mapping is page-aligned, RECORD_SIZE bytes, readable and writable, zeroed
+        // by set_len, and never unmapped, so it lives for 'static. AtomicU64 has the size and
+        // alignment of u64 and allows shared mutation, which the daemon's pwrite also does.
+        let words: &'static [AtomicU64; WORDS] = unsafe { &*ptr.cast::<[AtomicU64; WORDS]>() };
+        words[WORD_VERSION].store(
+            u64::from(VERSION) | ((RECORD_SIZE as u64) << 32),
+            Ordering::Relaxed,
+        );
+        words[WORD_PID].store(u64::from(std::process::id()), Ordering::Relaxed);
+        words[WORD_MAGIC].store(MAGIC, Ordering::Release);
+        Ok(Some(Record { words }))
+    }
+}
+
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// One refresh: purge first if asked, then write every figure under the seqlock.
+fn refresh(words: &[AtomicU64; WORDS]) {
+    let requested = words[WORD_PURGE_REQUESTED].load(Ordering::Acquire);
+    let purged = requested != words[WORD_PURGE_DONE].load(Ordering::Relaxed);
+    if purged {
+        let _ = crate::jemalloc::purge();
+    }
+    let jemalloc = crate::JemallocStats::read().ok();
+    let counting = crate::alloc::is_installed()
+        .then(crate::process_totals)
+        .and_then(Result::ok);
+    let (phase_seq, phase_bytes, phase_len) = {
+        let p = PHASE.lock().unwrap_or_else(|e| e.into_inner());
+        let mut bytes = [0u8; PHASE_MAX];
+        bytes[..p.1.len()].copy_from_slice(p.1.as_bytes());
+        (p.0, bytes, p.1.len())
+    };
+
+    let seq = words[WORD_SEQ].load(Ordering::Relaxed);
+    words[WORD_SEQ].store(seq.wrapping_add(1), Ordering::Relaxed);
+    fence(Ordering::Release);
+    let set = |i: usize, v: u64| words[i].store(v, Ordering::Relaxed);
+    let mut flags = 0;
+    if let Some(j) = jemalloc {
+        flags |= FLAG_JEMALLOC;
+        for (i, v) in [
+            j.allocated_bytes,
+            j.active_bytes,
+            j.resident_bytes,
+            j.mapped_bytes,
+            j.retained_bytes,
+            j.metadata_bytes,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            set(WORD_JEMALLOC + i, v);
+        }
+    }
+    if let Some(c) = counting {
+        flags |= FLAG_COUNTING;
+        for (i, v) in [
+            c.alloc_count,
+            c.realloc_count,
+            c.dealloc_count,
+            c.alloc_bytes,
+            c.freed_bytes,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            set(WORD_COUNTING + i, v);
+        }
+    }
+    set(WORD_FLAGS, flags);
+    set(
+        WORD_UPDATES,
+        words[WORD_UPDATES].load(Ordering::Relaxed) + 1,
+    );
+    set(WORD_UPDATED_NS, monotonic_ns());
+    set(WORD_ITERATION, ITERATION.load(Ordering::Relaxed));
+    set(WORD_PHASE_SEQ, phase_seq);
+    set(WORD_PHASE_LEN, phase_len as u64);
+    for (i, chunk) in phase_bytes.chunks_exact(8).enumerate() {
+        set(
+            WORD_PHASE + i,
+            u64::from_ne_bytes(chunk.try_into().expect("8 bytes")),
+        );
+    }
+    if purged {
+        set(WORD_PURGE_DONE, requested);
+    }
+    words[WORD_SEQ].store(seq.wrapping_add(2), Ordering::Release);
+}

@@ -1,0 +1,218 @@
+//! `memprobe-soak-target`: a test helper that allocates (and touches, so it is resident) memory in
+//! a chosen shape, for the daemon's integration tests and benchmark.
+//!
+//! ```text
+//! memprobe-soak-target MODE [--rate SIZE] [--base SIZE] [--step-ms N] [--duration DURATION]
+//!                           [--grow-for DURATION] [--children N] [--child-mode MODE]
+//!                           [--on-term CODE] [--marker FILE] [--report FILE] [--ignore-term]
+//! MODE: flat | leak | plateau | sawtooth | step | fork | idle
+//! ```
+//!
+//! - `flat`: `--base` once, then nothing new. `leak`: `--rate` per second, kept for good.
+//! - `plateau`: leaks for `--grow-for`, then flat. `sawtooth`: leaks for `--grow-for`, frees it all,
+//!   repeats. `step`: one `--rate`-sized block after `--grow-for`, then flat.
+//! - `fork`: starts `--children` copies of itself in `--child-mode` and waits for them.
+//! - `idle`: allocates nothing and sleeps (benchmark target).
+//!
+//! It publishes through `memprobe::publish` (jemalloc under the counting allocator): one iteration
+//! per step, phases `"grow"` and `"steady"`. On SIGTERM/SIGINT it writes `got SIGTERM`/`got SIGINT`
+//! to `--marker` (if given) and exits with `--on-term` (default 143); `--ignore-term` ignores them.
+//! `--report FILE` rewrites FILE each step with its own jemalloc `allocated resident` reading.
+#![forbid(unsafe_code)]
+
+use memprobe::units::{parse_bytes, parse_duration};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+memprobe::global_allocator!(tikv_jemallocator::Jemalloc);
+
+struct Opts {
+    mode: String,
+    rate: u64,
+    base: u64,
+    step: Duration,
+    duration: Option<Duration>,
+    grow_for: Duration,
+    children: u32,
+    child_mode: String,
+    on_term: i32,
+    marker: Option<String>,
+    report: Option<String>,
+    ignore_term: bool,
+}
+
+fn parse() -> Result<Opts, String> {
+    let mut args = std::env::args().skip(1);
+    let mode = args
+        .next()
+        .ok_or("usage: memprobe-soak-target MODE [options] (see the source's docs)")?;
+    let mut o = Opts {
+        mode,
+        rate: 8 << 20,
+        base: 4 << 20,
+        step: Duration::from_millis(50),
+        duration: None,
+        grow_for: Duration::from_secs(1),
+        children: 2,
+        child_mode: "flat".into(),
+        on_term: 143,
+        marker: None,
+        report: None,
+        ignore_term: false,
+    };
+    while let Some(flag) = args.next() {
+        if flag == "--ignore-term" {
+            o.ignore_term = true;
+            continue;
+        }
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let e = |e: memprobe::Error| e.to_string();
+        match flag.as_str() {
+            "--rate" => o.rate = parse_bytes(&value).map_err(e)?,
+            "--base" => o.base = parse_bytes(&value).map_err(e)?,
+            "--step-ms" => {
+                o.step = Duration::from_millis(value.parse().map_err(|_| "--step-ms: a number")?)
+            }
+            "--duration" => o.duration = Some(parse_duration(&value).map_err(e)?),
+            "--grow-for" => o.grow_for = parse_duration(&value).map_err(e)?,
+            "--children" => o.children = value.parse().map_err(|_| "--children: a number")?,
+            "--child-mode" => o.child_mode = value,
+            "--on-term" => o.on_term = value.parse().map_err(|_| "--on-term: an exit code")?,
+            "--marker" => o.marker = Some(value),
+            "--report" => o.report = Some(value),
+            _ => return Err(format!("unknown option {flag}")),
+        }
+    }
+    Ok(o)
+}
+
+/// A block whose every page is written, so it counts in RSS.
+fn touched(bytes: u64) -> Vec<u8> {
+    let mut v = vec![0u8; bytes as usize];
+    for i in (0..v.len()).step_by(4096) {
+        v[i] = 1;
+    }
+    std::hint::black_box(v)
+}
+
+fn main() {
+    let o = match parse() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("memprobe-soak-target: {e}");
+            std::process::exit(2);
+        }
+    };
+    let stop = Arc::new(AtomicUsize::new(0));
+    if !o.ignore_term {
+        for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+            signal_hook::flag::register_usize(sig, Arc::clone(&stop), sig as usize)
+                .expect("signal handler");
+        }
+    } else {
+        for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+            signal_hook::flag::register(sig, Arc::new(std::sync::atomic::AtomicBool::new(false)))
+                .expect("signal handler");
+        }
+    }
+    let _ = memprobe::publish::start();
+    memprobe::publish::phase("grow");
+
+    let mut children = Vec::new();
+    if o.mode == "fork" {
+        let exe = std::env::current_exe().expect("own path");
+        for _ in 0..o.children {
+            let mut cmd = std::process::Command::new(&exe);
+            cmd.arg(&o.child_mode).args([
+                "--base",
+                &o.base.to_string(),
+                "--rate",
+                &o.rate.to_string(),
+            ]);
+            cmd.args([
+                "--step-ms",
+                &o.step.as_millis().to_string(),
+                "--grow-for",
+                &format!("{}ms", o.grow_for.as_millis()),
+            ]);
+            if let Some(d) = o.duration {
+                cmd.args(["--duration", &format!("{}ms", d.as_millis())]);
+            }
+            children.push(cmd.spawn().expect("start a child"));
+        }
+    }
+
+    let start = Instant::now();
+    let per_step = (o.rate as f64 * o.step.as_secs_f64()) as u64;
+    let mut held: Vec<Vec<u8>> = Vec::new();
+    if o.mode != "idle" {
+        held.push(touched(o.base));
+    }
+    let tooth_steps = (o.grow_for.as_nanos() / o.step.as_nanos().max(1)).max(1) as usize;
+    let mut stepped = false;
+    let mut steady = false;
+    loop {
+        let sig = stop.load(Ordering::Relaxed);
+        if sig != 0 {
+            let name = if sig == signal_hook::consts::SIGTERM as usize {
+                "SIGTERM"
+            } else {
+                "SIGINT"
+            };
+            if let Some(m) = &o.marker {
+                let _ = std::fs::write(m, format!("got {name}\n"));
+            }
+            for c in &mut children {
+                let _ = c.wait();
+            }
+            std::process::exit(o.on_term);
+        }
+        let elapsed = start.elapsed();
+        if o.duration.is_some_and(|d| elapsed >= d) {
+            break;
+        }
+        let growing = elapsed < o.grow_for;
+        let growing = growing && o.mode != "sawtooth" || o.mode == "leak";
+        match o.mode.as_str() {
+            "leak" => held.push(touched(per_step)),
+            "plateau" if growing => held.push(touched(per_step)),
+            // Each tooth grows for --grow-for, then everything but the base is freed.
+            "sawtooth" if held.len() > tooth_steps => held.truncate(1),
+            "sawtooth" => held.push(touched(per_step)),
+            "step" if !growing && !stepped => {
+                held.push(touched(o.rate));
+                stepped = true;
+            }
+            _ => {}
+        }
+        if !growing && !steady {
+            memprobe::publish::phase("steady");
+            steady = true;
+        }
+        memprobe::publish::mark_iteration();
+        if let Some(r) = &o.report {
+            report(r);
+        }
+        std::thread::sleep(o.step);
+    }
+    for c in &mut children {
+        let _ = c.wait();
+    }
+}
+
+/// Writes the process's own jemalloc reading, `allocated_bytes resident_bytes`, for tests to
+/// compare with what the daemon received.
+fn report(path: &str) {
+    if let Ok(j) = memprobe::JemallocStats::read() {
+        let tmp = format!("{path}.tmp");
+        if std::fs::write(
+            &tmp,
+            format!("{} {}\n", j.allocated_bytes, j.resident_bytes),
+        )
+        .is_ok()
+        {
+            let _ = std::fs::rename(tmp, path);
+        }
+    }
+}
