@@ -23,6 +23,8 @@ pub use error::{Error, Result};
 pub use jemalloc::JemallocStats;
 pub use limits::{Limits, Violation};
 pub use probe::{Probe, Scope, measure, measure_iters};
+#[cfg(feature = "publish")]
+pub use publish::{mark_iteration, phase};
 pub use report::Report;
 pub use snapshot::{MemorySnapshot, ProcessMemory};
 
