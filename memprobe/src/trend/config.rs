@@ -1,0 +1,311 @@
+//! What the verdict engine is asked: the warm-up to drop, the growth that fails, and the
+//! minimum evidence needed before it judges at all.
+
+use super::series::SeriesChoice;
+use crate::error::{Error, Result};
+use crate::units::{Growth, parse_duration};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+
+const WARMUP_FORMS: &str = "a duration (`30s`, `500ms`, `2m`), a share of the run (`20%`), a number of iterations (`100it`), or `none`";
+
+/// The start of a run that is not judged: caches filling, pools growing, JIT warming.
+///
+/// Parses from `none` (or `0`), a share of the run's x-axis span (`20%`; below 100%), a number of
+/// iterations (`100it`, `100 iterations`), or a duration (`30s`, `1.5m`, `500ms`). Durations and
+/// iterations count from the series' first sample, not from zero.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::trend::Warmup;
+/// use std::time::Duration;
+/// assert_eq!("30s".parse::<Warmup>().unwrap(), Warmup::Duration(Duration::from_secs(30)));
+/// assert_eq!("20%".parse::<Warmup>().unwrap(), Warmup::Share(0.2));
+/// assert_eq!("100it".parse::<Warmup>().unwrap(), Warmup::Iterations(100));
+/// assert_eq!("none".parse::<Warmup>().unwrap(), Warmup::None);
+/// assert!("100%".parse::<Warmup>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Warmup {
+    /// Judge every sample.
+    None,
+    /// Drop the samples taken within this time of the first one.
+    Duration(Duration),
+    /// Drop this share (0 to below 1) of the run's x-axis span, from its start.
+    Share(f64),
+    /// Drop the samples taken within this many iterations of the first one (needs iteration marks).
+    Iterations(u64),
+}
+
+impl Default for Warmup {
+    /// A fifth of the run.
+    fn default() -> Self {
+        Warmup::Share(0.2)
+    }
+}
+
+impl std::str::FromStr for Warmup {
+    type Err = Error;
+
+    fn from_str(input: &str) -> Result<Self> {
+        let bad = || Error::InvalidInput {
+            kind: "warm-up",
+            input: input.to_owned(),
+            expected: WARMUP_FORMS,
+        };
+        let s = input.trim();
+        if s.eq_ignore_ascii_case("none") || s == "0" {
+            return Ok(Warmup::None);
+        }
+        if let Some(number) = s.strip_suffix('%') {
+            let number = number.trim_end();
+            let plain =
+                !number.is_empty() && number.chars().all(|c| c.is_ascii_digit() || c == '.');
+            return match number.parse::<f64>() {
+                Ok(p) if plain && (0.0..100.0).contains(&p) => Ok(Warmup::Share(p / 100.0)),
+                _ => Err(bad()),
+            };
+        }
+        for suffix in ["iterations", "iteration", "iters", "iter", "it"] {
+            if let Some(number) = s.strip_suffix(suffix) {
+                return number
+                    .trim_end()
+                    .parse::<u64>()
+                    .map(Warmup::Iterations)
+                    .map_err(|_| bad());
+            }
+        }
+        parse_duration(s).map(Warmup::Duration).map_err(|_| bad())
+    }
+}
+
+impl fmt::Display for Warmup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Warmup::None => f.write_str("none"),
+            Warmup::Duration(d) => write!(f, "{}", super::verdict::Secs(d.as_secs_f64())),
+            Warmup::Share(s) => write!(f, "{}%", super::verdict::percent(s)),
+            Warmup::Iterations(n) => write!(f, "{n} iterations"),
+        }
+    }
+}
+
+/// How [`analyze`](super::analyze) judges a run.
+///
+/// Defaults: a 20% warm-up, growth fails above 5% of the first window's median, at least 20
+/// samples after the warm-up, no minimum duration, [`SeriesChoice::Auto`], plateau detection on,
+/// fragmentation fails, at most 500 points in the slope fit.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::trend::{TrendConfig, Warmup};
+/// let config = TrendConfig::new()
+///     .warmup("30s".parse()?)
+///     .fail_if_growth("64 MiB".parse()?)
+///     .allow_fragmentation(true);
+/// assert_eq!(config.fail_if_growth.len(), 1);
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TrendConfig {
+    /// The start of the run that is dropped before judging.
+    pub warmup: Warmup,
+    /// Growth over the run fails only when it exceeds every threshold here (percentages are of the
+    /// first post-warm-up window's median). An empty list fails on any significant growth, and a
+    /// pass then needs the slope's confidence interval at or below zero.
+    pub fail_if_growth: Vec<Growth>,
+    /// Report fragmentation (resident memory grows while allocated memory is flat) but exit 0.
+    pub allow_fragmentation: bool,
+    /// The fewest samples after the warm-up that can be judged (at least 12: 6 per window).
+    pub min_samples: usize,
+    /// The shortest time after the warm-up that can be judged.
+    pub min_duration: Duration,
+    /// Which series to judge.
+    pub series: SeriesChoice,
+    /// Look for the start of a plateau (a step or a ramp that then stays flat) before judging.
+    pub plateau_detection: bool,
+    /// The slope is fitted on at most this many points (block medians of the samples).
+    pub max_points: usize,
+}
+
+/// The smallest [`TrendConfig::min_samples`]: six per window, as Chromium's perf dashboard asks.
+pub(crate) const MIN_SAMPLES_FLOOR: usize = 12;
+
+impl Default for TrendConfig {
+    fn default() -> Self {
+        TrendConfig {
+            warmup: Warmup::default(),
+            fail_if_growth: vec![Growth::Percent(5.0)],
+            allow_fragmentation: false,
+            min_samples: 20,
+            min_duration: Duration::ZERO,
+            series: SeriesChoice::Auto,
+            plateau_detection: true,
+            max_points: 500,
+        }
+    }
+}
+
+impl TrendConfig {
+    /// The defaults (see [`TrendConfig`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(memprobe::trend::TrendConfig::new().min_samples, 20);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the warm-up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memprobe::trend::{TrendConfig, Warmup};
+    /// assert_eq!(TrendConfig::new().warmup(Warmup::None).warmup, Warmup::None);
+    /// ```
+    pub fn warmup(mut self, warmup: Warmup) -> Self {
+        self.warmup = warmup;
+        self
+    }
+
+    /// Growth fails above `threshold` (replacing the thresholds set before).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memprobe::{trend::TrendConfig, units::Growth};
+    /// let c = TrendConfig::new().fail_if_growth(Growth::Bytes(1 << 20));
+    /// assert_eq!(c.fail_if_growth, [Growth::Bytes(1 << 20)]);
+    /// ```
+    pub fn fail_if_growth(mut self, threshold: Growth) -> Self {
+        self.fail_if_growth = vec![threshold];
+        self
+    }
+
+    /// Growth fails only above every one of `thresholds`, e.g. both 5% and 1 MiB, so a tiny heap
+    /// does not fail on a few KiB and a huge one does not fail on a rounding error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memprobe::{trend::TrendConfig, units::Growth};
+    /// let c = TrendConfig::new().fail_if_growth_all([Growth::Percent(5.0), Growth::Bytes(1 << 20)]);
+    /// assert_eq!(c.fail_if_growth.len(), 2);
+    /// ```
+    pub fn fail_if_growth_all(mut self, thresholds: impl IntoIterator<Item = Growth>) -> Self {
+        self.fail_if_growth = thresholds.into_iter().collect();
+        self
+    }
+
+    /// Sets whether fragmentation passes (exit code 0) instead of failing like growth.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(memprobe::trend::TrendConfig::new().allow_fragmentation(true).allow_fragmentation);
+    /// ```
+    pub fn allow_fragmentation(mut self, allow: bool) -> Self {
+        self.allow_fragmentation = allow;
+        self
+    }
+
+    /// Sets the fewest samples judged after the warm-up (raised to 12 if lower).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(memprobe::trend::TrendConfig::new().min_samples(100).min_samples, 100);
+    /// assert_eq!(memprobe::trend::TrendConfig::new().min_samples(3).min_samples, 12);
+    /// ```
+    pub fn min_samples(mut self, min_samples: usize) -> Self {
+        self.min_samples = min_samples.max(MIN_SAMPLES_FLOOR);
+        self
+    }
+
+    /// Sets the shortest time judged after the warm-up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let c = memprobe::trend::TrendConfig::new().min_duration(Duration::from_secs(60));
+    /// assert_eq!(c.min_duration.as_secs(), 60);
+    /// ```
+    pub fn min_duration(mut self, min_duration: Duration) -> Self {
+        self.min_duration = min_duration;
+        self
+    }
+
+    /// Sets which series is judged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memprobe::trend::{SeriesChoice, SeriesKind, TrendConfig};
+    /// let c = TrendConfig::new().series(SeriesChoice::Kind(SeriesKind::Rss));
+    /// assert_eq!(c.series, SeriesChoice::Kind(SeriesKind::Rss));
+    /// ```
+    pub fn series(mut self, series: SeriesChoice) -> Self {
+        self.series = series;
+        self
+    }
+
+    /// Turns the search for a plateau's start on or off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(!memprobe::trend::TrendConfig::new().plateau_detection(false).plateau_detection);
+    /// ```
+    pub fn plateau_detection(mut self, on: bool) -> Self {
+        self.plateau_detection = on;
+        self
+    }
+
+    /// Sets how many points the slope is fitted on at most (raised to 12 if lower). The cost of
+    /// the fit grows with its square; the default, 500, keeps it near a millisecond.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(memprobe::trend::TrendConfig::new().max_points(2000).max_points, 2000);
+    /// ```
+    pub fn max_points(mut self, max_points: usize) -> Self {
+        self.max_points = max_points.max(MIN_SAMPLES_FLOOR);
+        self
+    }
+
+    /// Checks the settings that a struct literal or deserialization could have set out of range.
+    pub(crate) fn validate(&self) -> Result<()> {
+        if let Warmup::Share(s) = self.warmup {
+            if !(0.0..1.0).contains(&s) {
+                return Err(Error::InvalidInput {
+                    kind: "warm-up share",
+                    input: format!("{}%", super::verdict::percent(s)),
+                    expected: "a share from 0% to below 100%, e.g. `20%`",
+                });
+            }
+        }
+        for g in &self.fail_if_growth {
+            if let Growth::Percent(p) = *g {
+                if !(p.is_finite() && p >= 0.0) {
+                    return Err(Error::InvalidInput {
+                        kind: "growth threshold",
+                        input: g.to_string(),
+                        expected: "a finite, non-negative percentage such as `5%`, or a size such as `64 MiB`",
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,765 @@
+//! The verdict engine (`memprobe::trend`) judged on synthetic traces with seeded noise, on
+//! properties that must hold for any series, and end to end through the in-process soak helper.
+//!
+//! The soak tests read process-wide allocation counts, so they take [`PROCESS_WIDE`] exclusively
+//! while every other test here holds it shared: no other test allocates during a soak.
+
+memprobe::global_allocator!();
+
+use memprobe::trend::{
+    Axis, InconclusiveReason, Sample, Series, SeriesChoice, SeriesKind, Soak, TrendConfig, Verdict,
+    VerdictKind, Warmup, analyze,
+};
+use memprobe::units::Growth;
+use std::collections::BTreeMap;
+use std::sync::{RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+static PROCESS_WIDE: RwLock<()> = RwLock::new(());
+
+fn shared() -> RwLockReadGuard<'static, ()> {
+    PROCESS_WIDE.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// splitmix64: a tiny, well-mixed, seeded generator; enough for test noise.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn new(seed: u64) -> Self {
+        SplitMix(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box–Muller).
+    fn normal(&mut self) -> f64 {
+        let u1 = self.uniform().max(f64::MIN_POSITIVE);
+        let u2 = self.uniform();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+}
+
+const BASE: f64 = 100.0 * 1024.0 * 1024.0;
+const SAMPLES: usize = 2000;
+const DT: f64 = 0.1;
+/// Seeds per scenario; `TREND_SEEDS=1000` checks the rates more closely.
+fn seeds() -> u64 {
+    std::env::var("TREND_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50)
+}
+
+/// A 200 s run sampled every 100 ms: `shape(t)` in bytes plus normal noise of `sigma` bytes.
+fn synthetic(kind: SeriesKind, seed: u64, sigma: f64, shape: impl Fn(f64) -> f64) -> Series {
+    let mut rng = SplitMix::new(seed);
+    Series::from_samples(
+        kind,
+        (0..SAMPLES).map(|i| {
+            let t = i as f64 * DT;
+            Sample::new(t, (shape(t) + sigma * rng.normal()).round())
+        }),
+    )
+}
+
+const RUN_SECS: f64 = SAMPLES as f64 * DT;
+
+/// The verdict kinds over all seeds, with one summary per kind, for assertion messages.
+fn survey(make: impl Fn(u64) -> Series, config: &TrendConfig) -> BTreeMap<String, (u64, String)> {
+    let mut seen = BTreeMap::new();
+    for seed in 0..seeds() {
+        let verdict = analyze(config, &[make(seed)]).unwrap();
+        let key = match &verdict.kind {
+            VerdictKind::Inconclusive { reason } => {
+                format!(
+                    "inconclusive: {}",
+                    reason.to_string().split(':').next().unwrap()
+                )
+            }
+            other => format!("{other:?}"),
+        };
+        let entry = seen.entry(key).or_insert((0, verdict.summary.clone()));
+        entry.0 += 1;
+    }
+    seen
+}
+
+fn assert_all(make: impl Fn(u64) -> Series, config: &TrendConfig, expected: VerdictKind) {
+    let seen = survey(make, config);
+    let want = format!("{expected:?}");
+    assert!(
+        seen.len() == 1 && seen.contains_key(&want),
+        "expected {want} for all {} seeds, got {seen:#?}",
+        seeds()
+    );
+}
+
+mod synthetic {
+    use super::*;
+
+    #[test]
+    fn linear_leak_is_growth() {
+        let _g = shared();
+        // 50 KiB/s on 100 MiB: 7.8 MiB over the judged 160 s, noise σ 0.5%.
+        let make = |seed| synthetic(SeriesKind::Rss, seed, 0.005 * BASE, |t| BASE + 51_200.0 * t);
+        assert_all(make, &TrendConfig::new(), VerdictKind::Growth);
+        let v = analyze(&TrendConfig::new(), &[make(7)]).unwrap();
+        let slope = v.evidence.slope_per_sec.unwrap();
+        assert!(slope.low < 51_200.0 && 51_200.0 < slope.high, "{v:#?}");
+        assert!(
+            v.summary.starts_with("RSS grows 4") || v.summary.starts_with("RSS grows 5"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary.contains(" KiB/s (95% CI ")
+                && v.summary.contains("after a 20% warm-up (40 s): "),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary.contains("above the 5% threshold"),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn slow_leak_under_heavy_noise_is_growth() {
+        let _g = shared();
+        // 15% over the run under noise σ 2% (each step is 1/270 of σ).
+        let make = |seed| {
+            synthetic(SeriesKind::Rss, seed, 0.02 * BASE, |t| {
+                BASE * (1.0 + 0.15 * t / RUN_SECS)
+            })
+        };
+        assert_all(make, &TrendConfig::new(), VerdictKind::Growth);
+    }
+
+    #[test]
+    fn leak_with_spikes_is_growth_and_spiky_flat_passes() {
+        let _g = shared();
+        // 2% of the samples read 30% high (a transient buffer): robust fits ignore them.
+        let spiky = |seed: u64, slope: f64| {
+            let mut rng = SplitMix::new(seed ^ 0xABCD);
+            let mut s = synthetic(SeriesKind::Rss, seed, 0.005 * BASE, |t| BASE + slope * t);
+            for sample in &mut s.samples {
+                if rng.uniform() < 0.02 {
+                    sample.bytes += 0.3 * BASE;
+                }
+            }
+            s
+        };
+        assert_all(
+            |seed| spiky(seed, 51_200.0),
+            &TrendConfig::new(),
+            VerdictKind::Growth,
+        );
+        assert_all(
+            |seed| spiky(seed, 0.0),
+            &TrendConfig::new(),
+            VerdictKind::Pass,
+        );
+    }
+
+    #[test]
+    fn warmup_then_plateau_passes() {
+        let _g = shared();
+        // Fills 20 MiB with a 10 s time constant, then stays.
+        let make = |seed| {
+            synthetic(SeriesKind::Rss, seed, 0.005 * BASE, |t| {
+                BASE + 0.2 * BASE * (1.0 - (-t / 10.0).exp())
+            })
+        };
+        assert_all(make, &TrendConfig::new(), VerdictKind::Pass);
+        // A linear ramp over the first half, longer than the 20% warm-up: the plateau search
+        // finds it.
+        let ramp = |seed| {
+            synthetic(SeriesKind::Rss, seed, 0.005 * BASE, |t| {
+                BASE + 0.2 * BASE * (t / (0.5 * RUN_SECS)).min(1.0)
+            })
+        };
+        assert_all(ramp, &TrendConfig::new(), VerdictKind::Pass);
+        let v = analyze(&TrendConfig::new(), &[ramp(3)]).unwrap();
+        assert!(v.evidence.plateau_start.is_some(), "{v:#?}");
+        assert!(v.summary.contains("plateaus at"), "{}", v.summary);
+    }
+
+    #[test]
+    fn sawtooth_passes() {
+        let _g = shared();
+        // Frees 10 MiB every 20 s, random phase.
+        let make = |seed: u64| {
+            let phase = SplitMix::new(seed ^ 0x5157).uniform() * 20.0;
+            synthetic(SeriesKind::Rss, seed, 0.005 * BASE, move |t| {
+                BASE + 0.1 * BASE * ((t + phase) / 20.0).fract()
+            })
+        };
+        assert_all(make, &TrendConfig::new(), VerdictKind::Pass);
+    }
+
+    #[test]
+    fn single_step_then_flat_passes() {
+        let _g = shared();
+        // +10 MiB once, somewhere between 25% and 65% of the run.
+        let make = |seed: u64| {
+            let at = (0.25 + 0.4 * SplitMix::new(seed ^ 0x57E9).uniform()) * RUN_SECS;
+            synthetic(SeriesKind::Rss, seed, 0.005 * BASE, move |t| {
+                BASE + if t < at { 0.0 } else { 0.1 * BASE }
+            })
+        };
+        assert_all(make, &TrendConfig::new(), VerdictKind::Pass);
+        // Noise-free too (an exact allocator figure).
+        let exact = |seed: u64| {
+            let at = (0.25 + 0.4 * SplitMix::new(seed).uniform()) * RUN_SECS;
+            synthetic(SeriesKind::JemallocAllocated, seed, 0.0, move |t| {
+                BASE + if t < at { 0.0 } else { 0.1 * BASE }
+            })
+        };
+        assert_all(exact, &TrendConfig::new(), VerdictKind::Pass);
+    }
+
+    #[test]
+    fn staircase_is_growth() {
+        let _g = shared();
+        // +1 MiB every 10 s: a leak in bursts is still a leak.
+        let make = |seed| {
+            synthetic(SeriesKind::Rss, seed, 0.005 * BASE, |t| {
+                BASE + (t / 10.0).floor() * 1024.0 * 1024.0
+            })
+        };
+        assert_all(make, &TrendConfig::new(), VerdictKind::Growth);
+    }
+
+    #[test]
+    fn flat_passes() {
+        let _g = shared();
+        let make = |seed| synthetic(SeriesKind::Rss, seed, 0.005 * BASE, |_| BASE);
+        assert_all(make, &TrendConfig::new(), VerdictKind::Pass);
+        let exact = |seed| synthetic(SeriesKind::AllocatorLive, seed, 0.0, |_| BASE);
+        assert_all(exact, &TrendConfig::new(), VerdictKind::Pass);
+        let v = analyze(&TrendConfig::new(), &[make(1)]).unwrap();
+        assert!(
+            v.summary.starts_with("RSS does not grow: "),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary.contains("within the 5% threshold (5.0 MiB)"),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn leak_below_the_threshold_passes_and_above_an_absolute_one_fails() {
+        let _g = shared();
+        // 2 MiB over the run: under 5%, over 1 MiB.
+        let make = |seed| {
+            synthetic(SeriesKind::Rss, seed, 0.001 * BASE, |t| {
+                BASE + 2.0 * 1048576.0 * t / RUN_SECS
+            })
+        };
+        assert_all(make, &TrendConfig::new(), VerdictKind::Pass);
+        let absolute = TrendConfig::new().fail_if_growth("1 MiB".parse().unwrap());
+        assert_all(make, &absolute, VerdictKind::Growth);
+        // Both thresholds must be exceeded.
+        let both =
+            TrendConfig::new().fail_if_growth_all([Growth::Percent(5.0), Growth::Bytes(1 << 20)]);
+        assert_all(make, &both, VerdictKind::Pass);
+    }
+
+    #[test]
+    fn fragmentation_when_rss_grows_and_allocated_is_flat() {
+        let _g = shared();
+        for seed in 0..seeds() {
+            let allocated = synthetic(SeriesKind::JemallocAllocated, seed, 0.001 * BASE, |_| BASE);
+            let rss = synthetic(SeriesKind::Rss, seed + 1000, 0.005 * BASE, |t| {
+                1.5 * BASE + 102_400.0 * t
+            });
+            let run = [rss, allocated];
+            let v = analyze(&TrendConfig::new(), &run).unwrap();
+            assert_eq!(v.kind, VerdictKind::Fragmentation, "{v:#?}");
+            assert_eq!(v.evidence.series, SeriesKind::JemallocAllocated);
+            assert_eq!(v.fragmentation.as_ref().unwrap().series, SeriesKind::Rss);
+            assert_eq!(v.exit_code(), 1);
+            assert!(
+                v.summary
+                    .contains("while jemalloc allocated stays flat: fragmentation"),
+                "{}",
+                v.summary
+            );
+            let allowed = analyze(&TrendConfig::new().allow_fragmentation(true), &run).unwrap();
+            assert_eq!(
+                (allowed.exit_code(), allowed.kind),
+                (0, VerdictKind::Fragmentation)
+            );
+            // Judging RSS itself calls it growth.
+            let rss_only = TrendConfig::new().series(SeriesChoice::Kind(SeriesKind::Rss));
+            assert_eq!(analyze(&rss_only, &run).unwrap().kind, VerdictKind::Growth);
+        }
+    }
+
+    #[test]
+    fn a_leak_in_allocated_is_growth_not_fragmentation() {
+        let _g = shared();
+        let allocated = synthetic(SeriesKind::JemallocAllocated, 1, 0.001 * BASE, |t| {
+            BASE + 51_200.0 * t
+        });
+        let rss = synthetic(SeriesKind::Rss, 2, 0.005 * BASE, |t| {
+            1.5 * BASE + 51_200.0 * t
+        });
+        let v = analyze(&TrendConfig::new(), &[rss, allocated]).unwrap();
+        assert_eq!(v.kind, VerdictKind::Growth);
+        assert_eq!(v.evidence.series, SeriesKind::JemallocAllocated);
+    }
+
+    #[test]
+    fn auto_prefers_allocated_then_anon_then_rss() {
+        let _g = shared();
+        let flat = |kind| synthetic(kind, 1, 0.0, |_| BASE);
+        let pick = |series: &[Series]| {
+            analyze(&TrendConfig::new(), series)
+                .unwrap()
+                .evidence
+                .series
+        };
+        assert_eq!(
+            pick(&[flat(SeriesKind::Rss), flat(SeriesKind::RssAnonPlusSwap)]),
+            SeriesKind::RssAnonPlusSwap
+        );
+        assert_eq!(
+            pick(&[
+                flat(SeriesKind::Rss),
+                flat(SeriesKind::JemallocResident),
+                flat(SeriesKind::JemallocAllocated)
+            ]),
+            SeriesKind::JemallocAllocated
+        );
+        assert_eq!(pick(&[flat(SeriesKind::Rss)]), SeriesKind::Rss);
+        let err = analyze(
+            &TrendConfig::new().series(SeriesChoice::Kind(SeriesKind::JemallocActive)),
+            &[flat(SeriesKind::Rss)],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("memprobe: invalid series choice \"jemalloc_active among [rss]\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn iterations_are_the_axis_when_marked() {
+        let _g = shared();
+        // 32 B per iteration at 1000 iterations/s, noise-free: exact.
+        let s = Series::from_samples(
+            SeriesKind::AllocatorLive,
+            (0..500u64).map(|i| {
+                Sample::new(i as f64 * 0.01, 1e5 + 320.0 * i as f64).with_iteration(i * 10)
+            }),
+        );
+        let v = analyze(&TrendConfig::new().warmup("100it".parse().unwrap()), &[s]).unwrap();
+        assert_eq!(v.kind, VerdictKind::Growth);
+        assert_eq!(v.evidence.axis, Axis::Iterations);
+        let per_it = v.evidence.slope_per_iteration.unwrap();
+        assert_eq!((per_it.low, per_it.value, per_it.high), (32.0, 32.0, 32.0));
+        assert!((v.evidence.slope_per_sec.unwrap().value - 32_000.0).abs() < 1e-6);
+        assert_eq!(v.evidence.warmup_dropped, 10);
+        assert!(
+            v.summary.starts_with("The live heap grows 32 B/iteration (95% CI 32 to 32 B/iteration) after 100 warm-up iterations: "),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn verdicts_serialize_for_the_daemon() {
+        let _g = shared();
+        let s = synthetic(SeriesKind::Rss, 1, 0.005 * BASE, |t| BASE + 51_200.0 * t);
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        let json: serde_json::Value = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["kind"]["verdict"], "growth");
+        assert_eq!(json["evidence"]["series"], "rss");
+        assert_eq!(json["evidence"]["axis"], "seconds");
+        assert!(json["evidence"]["slope_per_sec"]["low"].as_f64().unwrap() > 0.0);
+        assert!(
+            json["evidence"]["windows"]["noise_floor_bytes"]
+                .as_f64()
+                .unwrap()
+                > 0.0
+        );
+        assert_eq!(json["summary"], v.summary.as_str());
+        let back: Verdict = serde_json::from_value(json).unwrap();
+        assert_eq!(back, v);
+    }
+}
+
+mod inconclusive {
+    use super::*;
+
+    fn reason(v: &Verdict) -> &InconclusiveReason {
+        match &v.kind {
+            VerdictKind::Inconclusive { reason } => reason,
+            other => panic!("expected inconclusive, got {other:?}: {}", v.summary),
+        }
+    }
+
+    #[test]
+    fn too_few_samples() {
+        let _g = shared();
+        let s = Series::from_samples(
+            SeriesKind::Rss,
+            (0..15).map(|i| Sample::new(i as f64, BASE + 1e6 * i as f64)),
+        );
+        let v = analyze(
+            &TrendConfig::new().warmup(Warmup::None),
+            std::slice::from_ref(&s),
+        )
+        .unwrap();
+        assert_eq!(
+            reason(&v),
+            &InconclusiveReason::TooFewSamples {
+                got: 15,
+                need: 20,
+                after_warmup: false
+            }
+        );
+        assert_eq!(v.exit_code(), 3);
+        assert_eq!(
+            v.summary,
+            "Inconclusive for RSS: only 15 samples, at least 20 needed"
+        );
+        // 24 samples, 20% warm-up: 19 left.
+        let s = Series::from_samples(
+            SeriesKind::Rss,
+            (0..24).map(|i| Sample::new(i as f64, BASE)),
+        );
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        assert_eq!(
+            reason(&v),
+            &InconclusiveReason::TooFewSamples {
+                got: 19,
+                need: 20,
+                after_warmup: true
+            }
+        );
+    }
+
+    #[test]
+    fn too_short() {
+        let _g = shared();
+        let s = synthetic(SeriesKind::Rss, 1, 0.0, |t| BASE + 1e5 * t);
+        let config = TrendConfig::new()
+            .warmup("30s".parse().unwrap())
+            .min_duration(Duration::from_secs(600));
+        let v = analyze(&config, std::slice::from_ref(&s)).unwrap();
+        assert!(
+            matches!(
+                reason(&v),
+                InconclusiveReason::TooShort {
+                    need_secs: 600.0,
+                    ..
+                }
+            ),
+            "{v:#?}"
+        );
+        assert!(
+            v.summary
+                .contains("too short: 2.8 min judged after the warm-up, at least 10 min needed"),
+            "{}",
+            v.summary
+        );
+        let v = analyze(&TrendConfig::new().warmup("10m".parse().unwrap()), &[s]).unwrap();
+        assert_eq!(
+            v.summary,
+            "Inconclusive for RSS: too short: the 10 min warm-up covers the whole 3.3 min run"
+        );
+        let same_instant = Series::from_samples(
+            SeriesKind::Rss,
+            (0..40).map(|i| Sample::new(5.0, BASE + i as f64)),
+        );
+        let v = analyze(&TrendConfig::new(), &[same_instant]).unwrap();
+        assert_eq!(
+            reason(&v),
+            &InconclusiveReason::NoProgress {
+                axis: Axis::Seconds
+            }
+        );
+    }
+
+    #[test]
+    fn too_noisy() {
+        let _g = shared();
+        // 40 samples with noise σ 10%: a 5% threshold can be neither met nor ruled out.
+        let mut rng = SplitMix::new(9);
+        let s = Series::from_samples(
+            SeriesKind::Rss,
+            (0..40).map(|i| Sample::new(i as f64, BASE * (1.0 + 0.1 * rng.normal()))),
+        );
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        assert!(
+            matches!(reason(&v), InconclusiveReason::TooNoisy { .. }),
+            "{v:#?}"
+        );
+        assert!(
+            v.summary.contains("too noisy: growth up to"),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        let _g = shared();
+        let nan = Series::from_samples(SeriesKind::Rss, [Sample::new(0.0, f64::NAN)]);
+        let err = analyze(&TrendConfig::new(), &[nan])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "memprobe: invalid sample \"rss = NaN at t = 0 s\": expected finite times and byte counts"
+        );
+        let unmarked = synthetic(SeriesKind::Rss, 1, 0.0, |_| BASE);
+        let err = analyze(
+            &TrendConfig::new().warmup(Warmup::Iterations(5)),
+            &[unmarked],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("memprobe: invalid warm-up \"5 iterations\""),
+            "{err}"
+        );
+        let err = "150%".parse::<Warmup>().unwrap_err().to_string();
+        assert!(err.contains("`20%`") && err.contains("`100it`"), "{err}");
+    }
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A series with integer byte counts and timestamps shared by up to 4 samples.
+    fn series() -> impl Strategy<Value = Series> {
+        (
+            20usize..150,
+            any::<u64>(),
+            0u64..3,
+            1u32..1_000_000,
+            0u32..4,
+        )
+            .prop_map(|(n, seed, shape, noise, repeat)| {
+                let mut rng = SplitMix::new(seed);
+                let slope = [0.0, 1e4, -3e3][shape as usize];
+                Series::from_samples(
+                    SeriesKind::Rss,
+                    (0..n).map(|i| {
+                        let t = (i / (repeat as usize + 1)) as f64;
+                        let bytes = (1e8 + slope * t + noise as f64 * rng.normal()).round();
+                        Sample::new(t, bytes)
+                    }),
+                )
+            })
+    }
+
+    fn absolute() -> TrendConfig {
+        TrendConfig::new().fail_if_growth(Growth::Bytes(200_000))
+    }
+
+    proptest! {
+        #[test]
+        fn adding_a_constant_changes_neither_slope_nor_verdict(s in series(), c in -50_000_000i64..1_000_000_000_000) {
+            let _g = shared();
+            let mut shifted = s.clone();
+            for sample in &mut shifted.samples {
+                sample.bytes += c as f64;
+            }
+            let (a, b) = (analyze(&absolute(), &[s]).unwrap(), analyze(&absolute(), &[shifted]).unwrap());
+            prop_assert_eq!(a.evidence.slope_per_sec, b.evidence.slope_per_sec);
+            prop_assert_eq!(a.evidence.plateau_start, b.evidence.plateau_start);
+            prop_assert_eq!(a.kind, b.kind);
+        }
+
+        #[test]
+        fn scaling_the_series_scales_the_slope(s in series(), k in 0.001f64..1000.0) {
+            let _g = shared();
+            let mut scaled = s.clone();
+            for sample in &mut scaled.samples {
+                sample.bytes *= k;
+            }
+            let config = TrendConfig::new().plateau_detection(false);
+            let a = analyze(&config, &[s]).unwrap().evidence.slope_per_sec;
+            let b = analyze(&config, &[scaled]).unwrap().evidence.slope_per_sec;
+            if let (Some(a), Some(b)) = (a, b) {
+                for (x, y) in [(a.value, b.value), (a.low, b.low), (a.high, b.high)] {
+                    prop_assert!((x * k - y).abs() <= 1e-9 * (x * k).abs().max(1e-6), "{} × {} vs {}", x, k, y);
+                }
+            } else {
+                prop_assert_eq!(a.is_some(), b.is_some());
+            }
+        }
+
+        #[test]
+        fn sample_order_within_a_timestamp_does_not_matter(s in series(), seed in any::<u64>()) {
+            let _g = shared();
+            // Shuffle the whole series (Fisher–Yates), then restore time order with a stable
+            // sort: samples sharing a timestamp end up in a random order.
+            let mut rng = SplitMix::new(seed);
+            let mut shuffled = s.clone();
+            for i in (1..shuffled.samples.len()).rev() {
+                let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+                shuffled.samples.swap(i, j);
+            }
+            shuffled.samples.sort_by(|a, b| a.t_secs.total_cmp(&b.t_secs));
+            let config = TrendConfig::new();
+            prop_assert_eq!(
+                analyze(&config, std::slice::from_ref(&s)).unwrap(),
+                analyze(&config, std::slice::from_ref(&shuffled)).unwrap()
+            );
+            // Wholly unsorted input is judged the same too.
+            shuffled.samples.reverse();
+            prop_assert_eq!(analyze(&config, &[s]).unwrap(), analyze(&config, &[shuffled]).unwrap());
+        }
+    }
+}
+
+mod soak {
+    use super::*;
+
+    fn exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
+        PROCESS_WIDE.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    #[test]
+    fn leaking_a_box_per_iteration_is_growth() {
+        let _g = exclusive();
+        let v = Soak::iterations(5_000).run(|i| {
+            std::hint::black_box(Box::leak(Box::new(i)));
+        });
+        let v = v.unwrap();
+        assert_eq!(v.kind, VerdictKind::Growth, "{v:#?}");
+        assert_eq!(v.evidence.series, SeriesKind::AllocatorLive);
+        assert_eq!(v.evidence.axis, Axis::Iterations);
+        let per_it = v.evidence.slope_per_iteration.unwrap();
+        assert_eq!(per_it.value, 8.0, "{v:#?}");
+        assert!(
+            v.summary.starts_with("The live heap grows 8 B/iteration"),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn allocating_and_freeing_passes() {
+        let _g = exclusive();
+        let v = Soak::iterations(5_000)
+            .sample_every(25)
+            .run(|i| {
+                let v: Vec<u64> = (0..64).map(|j| j * i).collect();
+                std::hint::black_box(v);
+            })
+            .unwrap();
+        assert_eq!(v.kind, VerdictKind::Pass, "{v:#?}");
+        assert_eq!(v.evidence.samples_total, 201);
+    }
+
+    #[test]
+    fn a_duration_soak_samples_on_time() {
+        let _g = exclusive();
+        let v = Soak::duration(Duration::from_millis(300))
+            .assert_pass(|_| drop(std::hint::black_box(Box::new([1u8; 100]))));
+        assert!(v.evidence.samples_total > 100, "{v:#?}");
+        assert!(v.evidence.duration_secs > 0.2, "{v:#?}");
+    }
+
+    #[test]
+    #[should_panic(expected = "memprobe: The live heap grows 64 B/iteration")]
+    fn assert_pass_panics_with_the_sentence() {
+        let _g = exclusive();
+        Soak::iterations(2_000).assert_pass(|_| {
+            std::hint::black_box(Box::leak(Box::new([0u8; 64])));
+        });
+    }
+}
+
+/// Verdict rates on harder traces than the tests demand; run with
+/// `cargo test --release -p memprobe --test trend -- --ignored --nocapture survey`.
+#[test]
+#[ignore = "prints rates for tuning, asserts nothing"]
+fn survey_harder_traces() {
+    let _g = shared();
+    let config = TrendConfig::new();
+    let report = |name: &str, make: &dyn Fn(u64) -> Series| {
+        let seen = survey(make, &config);
+        let counts: Vec<String> = seen.iter().map(|(k, (n, _))| format!("{k}: {n}")).collect();
+        println!("{name:<48} {}", counts.join(", "));
+    };
+    for ratio in [1.0, 2.0, 3.0, 5.0, 8.0] {
+        // Growth over the run = ratio × σ, threshold 5%, σ = 2%.
+        let name = format!("leak {ratio}σ over run, σ 2%");
+        report(&name, &|seed| {
+            synthetic(SeriesKind::Rss, seed, 0.02 * BASE, move |t| {
+                BASE * (1.0 + ratio * 0.02 * t / RUN_SECS)
+            })
+        });
+    }
+    for at in [0.7, 0.8, 0.9] {
+        report(&format!("step +10% at {at} of the run"), &|seed| {
+            synthetic(SeriesKind::Rss, seed, 0.005 * BASE, move |t| {
+                BASE * if t < at * RUN_SECS { 1.0 } else { 1.1 }
+            })
+        });
+    }
+    for periods in [2.0, 3.0, 5.0] {
+        report(&format!("sawtooth 10%, {periods} periods"), &|seed| {
+            let phase = SplitMix::new(seed ^ 0x5157).uniform();
+            synthetic(SeriesKind::Rss, seed, 0.005 * BASE, move |t| {
+                BASE + 0.1 * BASE * (t / RUN_SECS * periods + phase).fract()
+            })
+        });
+    }
+    report("sawtooth 10% + leak 8% (GC'd leak)", &|seed| {
+        let phase = SplitMix::new(seed ^ 0x5157).uniform();
+        synthetic(SeriesKind::Rss, seed, 0.005 * BASE, move |t| {
+            BASE * (1.0 + 0.08 * t / RUN_SECS) + 0.1 * BASE * (t / 20.0 + phase).fract()
+        })
+    });
+    report("random walk, step σ 0.1%", &|seed| {
+        let mut rng = SplitMix::new(seed);
+        let mut level = BASE;
+        Series::from_samples(
+            SeriesKind::Rss,
+            (0..SAMPLES).map(|i| {
+                level += 0.001 * BASE * rng.normal();
+                Sample::new(i as f64 * DT, level)
+            }),
+        )
+    });
+    report("sqrt growth (slowing, never flat) 10%", &|seed| {
+        synthetic(SeriesKind::Rss, seed, 0.005 * BASE, |t| {
+            BASE * (1.0 + 0.1 * (t / RUN_SECS).sqrt())
+        })
+    });
+    report("flat, then leak from half-way (8%)", &|seed| {
+        synthetic(SeriesKind::Rss, seed, 0.005 * BASE, |t| {
+            BASE * (1.0 + 0.16 * (t / RUN_SECS - 0.5).max(0.0))
+        })
+    });
+    report("flat, 200 samples", &|seed| {
+        let mut s = synthetic(SeriesKind::Rss, seed, 0.005 * BASE, |_| BASE);
+        s.samples.truncate(200);
+        s
+    });
+}
