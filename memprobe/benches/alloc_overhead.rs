@@ -5,128 +5,14 @@
 //!
 //! Besides the four allocators the issue names, two reference designs show where memprobe's
 //! layout comes from: a naive lazily-initialised thread-local counter and `stats_alloc`-style
-//! process-wide atomics. The last group measures the jemalloc statistics refresh (an epoch merges
-//! every arena) with one arena in use and with every arena in use.
-
-// The naive reference counter below is lazily initialised on purpose.
-#![allow(clippy::missing_const_for_thread_local)]
+//! process-wide atomics. Criterion times each allocator in turn; for ratios that load on a shared
+//! machine cannot skew, see the interleaved `alloc_ratio` bench. The jemalloc statistics refresh
+//! is measured by `jemalloc_refresh`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use memprobe::Counting;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::hint::black_box;
-use std::sync::Barrier;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::{Duration, Instant};
-use tikv_jemallocator::Jemalloc;
 
-/// Blocks kept alive at once per thread: each step frees the oldest and allocates a new one.
-const RING: usize = 64;
-
-/// A fixed pseudo-random size sequence in 8 B – 4 KiB, weighted toward small sizes as real
-/// programs are.
-fn sizes() -> Vec<usize> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..1024)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let bits = 3 + (x % 10) as u32; // 8 B .. 4 KiB, log-uniform
-            ((1usize << bits) + (x >> 32) as usize % (1usize << bits)).clamp(8, 4096)
-        })
-        .collect()
-}
-
-fn churn<A: GlobalAlloc>(allocator: &A, sizes: &[usize], ops: u64) {
-    let mut ring: [(*mut u8, usize); RING] = [(std::ptr::null_mut(), 8); RING];
-    for i in 0..ops as usize {
-        let slot = &mut ring[i % RING];
-        if !slot.0.is_null() {
-            // SAFETY: allocated below by the same allocator with this size and alignment 8.
-            unsafe { allocator.dealloc(slot.0, Layout::from_size_align_unchecked(slot.1, 8)) };
-        }
-        let size = sizes[i % sizes.len()];
-        // SAFETY: size is in 8..=4096 and alignment 8 is a power of two: a valid, non-zero layout.
-        let ptr = unsafe { allocator.alloc(Layout::from_size_align_unchecked(size, 8)) };
-        *slot = (black_box(ptr), size);
-    }
-    for (ptr, size) in ring {
-        if !ptr.is_null() {
-            // SAFETY: as above.
-            unsafe { allocator.dealloc(ptr, Layout::from_size_align_unchecked(size, 8)) };
-        }
-    }
-}
-
-fn run<A: GlobalAlloc + Sync>(allocator: &A, sizes: &[usize], threads: usize, ops: u64) -> Duration {
-    let barrier = Barrier::new(threads + 1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    barrier.wait();
-                    churn(allocator, sizes, ops);
-                })
-            })
-            .collect();
-        barrier.wait();
-        let start = Instant::now();
-        for h in handles {
-            h.join().unwrap();
-        }
-        start.elapsed()
-    })
-}
-
-/// A naive per-thread counter: lazily initialised `thread_local!` with a destructor-free `Cell`.
-struct NaiveThreadLocal<A>(A);
-// Deliberately lazy (not `const`): this is the common hand-rolled design being compared.
-thread_local! {
-    static NAIVE: (Cell<u64>, Cell<u64>) = (Cell::new(0), Cell::new(0));
-}
-// SAFETY: forwards every call unchanged to the inner allocator.
-unsafe impl<A: GlobalAlloc> GlobalAlloc for NaiveThreadLocal<A> {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = NAIVE.try_with(|c| {
-            c.0.set(c.0.get() + 1);
-            c.1.set(c.1.get() + layout.size() as u64);
-        });
-        // SAFETY: the caller's contract is passed on.
-        unsafe { self.0.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let _ = NAIVE.try_with(|c| c.1.set(c.1.get().wrapping_sub(layout.size() as u64)));
-        // SAFETY: the caller's contract is passed on.
-        unsafe { self.0.dealloc(ptr, layout) }
-    }
-}
-
-/// `stats_alloc`-style: every call updates process-wide atomics.
-struct SharedAtomics<A>(A, AtomicU64, AtomicU64);
-// SAFETY: forwards every call unchanged to the inner allocator.
-unsafe impl<A: GlobalAlloc> GlobalAlloc for SharedAtomics<A> {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        self.1.fetch_add(1, Relaxed);
-        self.2.fetch_add(layout.size() as u64, Relaxed);
-        // SAFETY: the caller's contract is passed on.
-        unsafe { self.0.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        self.1.fetch_add(1, Relaxed);
-        self.2.fetch_sub(layout.size() as u64, Relaxed);
-        // SAFETY: the caller's contract is passed on.
-        unsafe { self.0.dealloc(ptr, layout) }
-    }
-}
-
-static JEMALLOC: Jemalloc = Jemalloc;
-static COUNTING_JEMALLOC: Counting<Jemalloc> = Counting::new(Jemalloc);
-static SYSTEM: System = System;
-static COUNTING_SYSTEM: Counting<System> = Counting::new(System);
-static NAIVE_JEMALLOC: NaiveThreadLocal<Jemalloc> = NaiveThreadLocal(Jemalloc);
-static SHARED_JEMALLOC: SharedAtomics<Jemalloc> = SharedAtomics(Jemalloc, AtomicU64::new(0), AtomicU64::new(0));
+mod common;
+use common::*;
 
 fn alloc_churn(c: &mut Criterion) {
     let sizes = sizes();

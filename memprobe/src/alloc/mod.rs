@@ -156,10 +156,34 @@ static PROCESS_PROBES: AtomicU32 = AtomicU32::new(0);
 /// Counters of the running process-scope probe.
 pub(crate) static PROCESS_GROUP: Group = Group::new_static();
 
+/// One allocator call, as counted. `Realloc` carries (old size, new size).
+// PERF: the cold paths take this by value; at 24 bytes it would be spilled to the stack on every
+// hot call, so they take `(kind, a, b)` in registers instead (see `Event::split`/`join`).
+#[derive(Clone, Copy)]
 enum Event {
     Alloc(u64),
     Dealloc(u64),
     Realloc(u64, u64),
+}
+
+impl Event {
+    #[inline(always)]
+    fn split(self) -> (u8, u64, u64) {
+        match self {
+            Event::Alloc(size) => (0, size, 0),
+            Event::Dealloc(size) => (1, size, 0),
+            Event::Realloc(old, new) => (2, old, new),
+        }
+    }
+
+    #[inline(always)]
+    fn join(kind: u8, a: u64, b: u64) -> Self {
+        match kind {
+            0 => Event::Alloc(a),
+            1 => Event::Dealloc(a),
+            _ => Event::Realloc(a, b),
+        }
+    }
 }
 
 /// This thread's state. The pointer stays valid for the whole life of the thread: the
@@ -169,33 +193,41 @@ fn this_thread() -> *const ThreadState {
     THREAD.with(|thread| thread as *const ThreadState)
 }
 
-// PERF: the common case (a thread with its own slot, no probe running) is two plain adds, two
-// TLS loads and one load of a shared, rarely written flag. Everything else is out of line, so
-// the inlined hook stays small enough for the compiler to keep the caller's registers.
+// PERF: the common case (a thread with its own slot, no probe watching it) is one TLS load, two
+// plain adds and one load of the slot's `watch` word, which sits on the cache line the adds
+// already touched. Probes set `watch` (see `slot.rs`) to route the thread through the cold path;
+// a thread without a slot always takes it. Everything else is out of line, so the inlined hook
+// stays small enough for the compiler to keep the caller's registers.
 #[inline(always)]
 fn record(event: Event) {
     // SAFETY: see `this_thread`; used only on this thread, within this call.
     let thread = unsafe { &*this_thread() };
     let slot = thread.slot.get();
-    if !slot.is_null() {
-        // SAFETY: a non-null `slot` is a `&'static Slot` this thread owns (set in
-        // `record_slow`, cleared in `on_thread_exit` before the slot is handed back).
-        record_slot(unsafe { &*slot }, &event, slot::bump_owned);
-    } else {
-        record_slow(thread, &event);
+    if slot.is_null() {
+        let (kind, a, b) = event.split();
+        return record_slow(thread, kind, a, b);
     }
-    let group = thread.group.get();
-    if !group.is_null() {
-        record_groups(group, &event);
-    }
-    if PROCESS_PROBES.load(Relaxed) != 0 {
-        record_process(&event);
+    // SAFETY: a non-null `slot` is a `&'static Slot` this thread owns (set in `record_slow`,
+    // cleared in `on_thread_exit` before the slot is handed back).
+    let slot = unsafe { &*slot };
+    record_slot(slot, event, slot::bump_owned);
+    if slot.watch.load(Relaxed) != 0 {
+        let (kind, a, b) = event.split();
+        record_watched_cold(thread, kind, a, b);
     }
 }
 
-/// Adds `event` to the thread's current group and every group it is nested in.
+#[cold]
 #[inline(never)]
-fn record_groups(mut group: *const Group, event: &Event) {
+fn record_watched_cold(thread: &ThreadState, kind: u8, a: u64, b: u64) {
+    record_watched(thread, Event::join(kind, a, b));
+}
+
+/// Adds `event` to the thread's current group (and the groups it is nested in) and to the
+/// running process-scope probe, whichever apply.
+#[inline(always)]
+fn record_watched(thread: &ThreadState, event: Event) {
+    let mut group = thread.group.get();
     while !group.is_null() {
         // SAFETY: a current group is kept alive by the `Entered` guard that installed it, and
         // each group keeps its parent alive through an `Arc`.
@@ -203,11 +235,14 @@ fn record_groups(mut group: *const Group, event: &Event) {
         record_group(g, event);
         group = g.parent_ptr();
     }
+    if PROCESS_PROBES.load(Relaxed) != 0 && !thread.paused.get() {
+        record_group(&PROCESS_GROUP, event);
+    }
 }
 
 #[inline(always)]
-fn record_slot(slot: &Slot, event: &Event, bump: fn(&std::sync::atomic::AtomicU64, u64)) {
-    match *event {
+fn record_slot(slot: &Slot, event: Event, bump: fn(&std::sync::atomic::AtomicU64, u64)) {
+    match event {
         Event::Alloc(size) => {
             bump(&slot.alloc_count, 1);
             bump(&slot.alloc_bytes, size);
@@ -225,39 +260,39 @@ fn record_slot(slot: &Slot, event: &Event, bump: fn(&std::sync::atomic::AtomicU6
 }
 
 #[inline(always)]
-fn record_group(group: &Group, event: &Event) {
-    match *event {
+fn record_group(group: &Group, event: Event) {
+    match event {
         Event::Alloc(size) => group.record_alloc(size),
         Event::Dealloc(size) => group.record_dealloc(size),
         Event::Realloc(old, new) => group.record_realloc(old, new),
     }
 }
 
-#[cold]
-#[inline(never)]
-fn record_process(event: &Event) {
-    let paused = THREAD.with(|t| t.paused.get());
-    if !paused {
-        record_group(&PROCESS_GROUP, event);
-    }
-}
-
 /// First allocation of a thread (claim a slot), or a thread without a slot of its own.
 #[cold]
 #[inline(never)]
-fn record_slow(thread: &ThreadState, event: &Event) {
+fn record_slow(thread: &ThreadState, kind: u8, a: u64, b: u64) {
+    let event = Event::join(kind, a, b);
     INSTALLED.store(true, Relaxed);
+    let mut counted = false;
     if !thread.shared.get() {
         if let Some(slot) = slot::claim() {
             // Without an exit notification (key table full) the thread keeps the slot for good.
             let _handed_back_at_exit = thread_exit::watch(slot);
             thread.slot.set(slot);
+            if !thread.group.get().is_null() {
+                slot.watch.fetch_or(slot::WATCH_GROUP, Relaxed);
+            }
             record_slot(slot, event, slot::bump_owned);
-            return;
+            counted = true;
+        } else {
+            thread.shared.set(true);
         }
-        thread.shared.set(true);
     }
-    record_slot(&slot::OVERFLOW, event, slot::bump_shared);
+    if !counted {
+        record_slot(&slot::OVERFLOW, event, slot::bump_shared);
+    }
+    record_watched(thread, event);
 }
 
 /// Called on the exiting thread by the pthread key destructor.
@@ -268,6 +303,7 @@ fn on_thread_exit(slot: &'static Slot) {
         if owned {
             t.slot.set(std::ptr::null());
             t.shared.set(true);
+            slot.watch.fetch_and(!slot::WATCH_GROUP, Relaxed);
         }
         owned
     });
@@ -282,7 +318,19 @@ pub(crate) fn current_group() -> *const Group {
 
 /// Makes `group` current on this thread; returns the previous one.
 pub(crate) fn set_current_group(group: *const Group) -> *const Group {
-    THREAD.with(|t| t.group.replace(group))
+    THREAD.with(|t| {
+        let slot = t.slot.get();
+        if !slot.is_null() {
+            // SAFETY: a non-null slot pointer is a `&'static Slot` this thread owns.
+            let watch = unsafe { &(*slot).watch };
+            if group.is_null() {
+                watch.fetch_and(!slot::WATCH_GROUP, Relaxed);
+            } else {
+                watch.fetch_or(slot::WATCH_GROUP, Relaxed);
+            }
+        }
+        t.group.replace(group)
+    })
 }
 
 /// Runs `f` with this thread's allocations kept out of every probe (slot totals still count
@@ -305,11 +353,18 @@ pub(crate) fn without_counting<R>(f: impl FnOnce() -> R) -> R {
 pub(crate) fn process_probe_begin() {
     PROCESS_GROUP.reset();
     PROCESS_PROBES.fetch_add(1, SeqCst);
+    slot::watch_all(slot::WATCH_PROCESS, true);
 }
 
 /// Stops counting into [`PROCESS_GROUP`].
 pub(crate) fn process_probe_end() {
     PROCESS_PROBES.fetch_sub(1, SeqCst);
+    slot::watch_all(slot::WATCH_PROCESS, false);
+}
+
+/// Whether a process-scope probe is running (read by `slot::claim`).
+pub(crate) fn process_probe_running() -> bool {
+    PROCESS_PROBES.load(SeqCst) != 0
 }
 
 // SAFETY: every method forwards to `inner` with the caller's arguments unchanged, so `inner`'s

@@ -23,7 +23,7 @@
 //!   late allocs after the dtor, or slab full ──▶ overflow slot (fetch_add)
 //! ```
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering::*};
 
 /// Number of slots: threads alive at once that count without atomics. Beyond it threads share
 /// the overflow slot. 4096 × 128 B = 512 KiB of zero pages, resident only where touched.
@@ -35,6 +35,10 @@ pub(crate) const SLOT_COUNT: usize = 4096;
 #[repr(align(128))]
 pub(crate) struct Slot {
     in_use: AtomicBool,
+    /// Non-zero when the owner's allocations must also go to a probe: [`WATCH_GROUP`] (set by the
+    /// owner when it enters an attribution group) and/or [`WATCH_PROCESS`] (set on every slot
+    /// while a process-scope probe runs). The hot path reads it from the line it already writes.
+    pub(crate) watch: AtomicU8,
     pub(crate) alloc_count: AtomicU64,
     pub(crate) realloc_count: AtomicU64,
     pub(crate) dealloc_count: AtomicU64,
@@ -46,6 +50,7 @@ impl Slot {
     const fn new() -> Self {
         Slot {
             in_use: AtomicBool::new(false),
+            watch: AtomicU8::new(0),
             alloc_count: AtomicU64::new(0),
             realloc_count: AtomicU64::new(0),
             dealloc_count: AtomicU64::new(0),
@@ -54,6 +59,11 @@ impl Slot {
         }
     }
 }
+
+/// `watch` bit: the owner has a current attribution group.
+pub(crate) const WATCH_GROUP: u8 = 1;
+/// `watch` bit: a process-scope probe is running.
+pub(crate) const WATCH_PROCESS: u8 = 2;
 
 /// Adds `n` to a counter that only the calling thread writes.
 #[inline(always)]
@@ -90,11 +100,29 @@ pub(crate) fn claim() -> Option<&'static Slot> {
             && slot.in_use.compare_exchange(false, true, Acquire, Relaxed).is_ok()
         {
             NEXT.store((index + 1) % SLOT_COUNT, Relaxed);
-            HIGH_WATER.fetch_max(index + 1, Relaxed);
+            // Publish the slot before looking at the process flag: either `watch_all` (which
+            // sets the flag, then reads HIGH_WATER) covers this slot, or this load sees the flag.
+            HIGH_WATER.fetch_max(index + 1, SeqCst);
+            if super::process_probe_running() {
+                slot.watch.fetch_or(WATCH_PROCESS, Relaxed);
+            }
             return Some(slot);
         }
     }
     None
+}
+
+/// Sets or clears `bit` in the `watch` word of every slot claimed so far. A stale bit only sends
+/// a thread through the cold path, which checks the real state; a missing bit would lose counts,
+/// and the ordering in `claim` rules that out.
+pub(crate) fn watch_all(bit: u8, on: bool) {
+    for slot in &SLOTS[..HIGH_WATER.load(SeqCst)] {
+        if on {
+            slot.watch.fetch_or(bit, Relaxed);
+        } else {
+            slot.watch.fetch_and(!bit, Relaxed);
+        }
+    }
 }
 
 /// Hands a slot back; its counts stay in the slab.
