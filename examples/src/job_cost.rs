@@ -25,7 +25,12 @@ fn create_job(id: u64, payload_len: usize) -> Job {
     let mut labels = HashMap::with_capacity(2);
     labels.insert("queue", "default".to_owned());
     labels.insert("tenant", format!("tenant-{}", id % 7));
-    Job { id, name: format!("job-{id}"), labels, payload: vec![0u8; payload_len] }
+    Job {
+        id,
+        name: format!("job-{id}"),
+        labels,
+        payload: vec![0u8; payload_len],
+    }
 }
 
 fn main() -> Result<(), memprobe::Error> {

@@ -13,28 +13,58 @@ use std::alloc::GlobalAlloc;
 use std::time::Duration;
 
 fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run a quick pass.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let rounds = if quick { 3 } else { env("MEMPROBE_RATIO_ROUNDS", 21) } as usize;
-    let ops = if quick { 20_000 } else { env("MEMPROBE_RATIO_OPS", 2_000_000) };
+    let rounds = if quick {
+        3
+    } else {
+        env("MEMPROBE_RATIO_ROUNDS", 21)
+    } as usize;
+    let ops = if quick {
+        20_000
+    } else {
+        env("MEMPROBE_RATIO_OPS", 2_000_000)
+    };
     let sizes = sizes();
-    type Case = (&'static str, &'static (dyn Fn(&[usize], usize, u64) -> Duration + Sync));
-    fn case<A: GlobalAlloc + Sync + 'static>(a: &'static A) -> impl Fn(&[usize], usize, u64) -> Duration + Sync {
+    type Case = (
+        &'static str,
+        &'static (dyn Fn(&[usize], usize, u64) -> Duration + Sync),
+    );
+    fn case<A: GlobalAlloc + Sync + 'static>(
+        a: &'static A,
+    ) -> impl Fn(&[usize], usize, u64) -> Duration + Sync {
         move |sizes, threads, ops| run(a, sizes, threads, ops)
     }
     let cases: [Case; 6] = [
         ("jemalloc", Box::leak(Box::new(case(&JEMALLOC)))),
-        ("Counting<Jemalloc>", Box::leak(Box::new(case(&COUNTING_JEMALLOC)))),
+        (
+            "Counting<Jemalloc>",
+            Box::leak(Box::new(case(&COUNTING_JEMALLOC))),
+        ),
         ("System", Box::leak(Box::new(case(&SYSTEM)))),
-        ("Counting<System>", Box::leak(Box::new(case(&COUNTING_SYSTEM)))),
-        ("naive thread-local over jemalloc", Box::leak(Box::new(case(&NAIVE_JEMALLOC)))),
-        ("shared atomics over jemalloc", Box::leak(Box::new(case(&SHARED_JEMALLOC)))),
+        (
+            "Counting<System>",
+            Box::leak(Box::new(case(&COUNTING_SYSTEM))),
+        ),
+        (
+            "naive thread-local over jemalloc",
+            Box::leak(Box::new(case(&NAIVE_JEMALLOC))),
+        ),
+        (
+            "shared atomics over jemalloc",
+            Box::leak(Box::new(case(&SHARED_JEMALLOC))),
+        ),
     ];
-    println!("alloc/free churn, 8 B - 4 KiB, {ops} ops per thread, median of {rounds} interleaved rounds");
+    println!(
+        "alloc/free churn, 8 B - 4 KiB, {ops} ops per thread, median of {rounds} interleaved rounds"
+    );
     for threads in [1usize, 2] {
         let mut times: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
         for round in 0..rounds {
@@ -54,8 +84,16 @@ fn main() {
             .collect();
         println!("\n{threads} thread(s)                        ns/op   ratio");
         for (i, (name, _)) in cases.iter().enumerate() {
-            let base = if name.contains("System") { medians[2] } else { medians[0] };
-            println!("  {name:<34} {:>6.2}   {:>5.3}x", medians[i], medians[i] / base);
+            let base = if name.contains("System") {
+                medians[2]
+            } else {
+                medians[0]
+            };
+            println!(
+                "  {name:<34} {:>6.2}   {:>5.3}x",
+                medians[i],
+                medians[i] / base
+            );
         }
     }
 }

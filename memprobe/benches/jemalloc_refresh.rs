@@ -29,7 +29,9 @@ fn refresh(c: &mut Criterion) {
     group.bench_function(format!("all_{arenas}_arenas_in_use"), |b| {
         b.iter(|| black_box(JemallocStats::read().unwrap()))
     });
-    group.bench_function("purge_all_arenas", |b| b.iter(|| memprobe::jemalloc::purge().unwrap()));
+    group.bench_function("purge_all_arenas", |b| {
+        b.iter(|| memprobe::jemalloc::purge().unwrap())
+    });
     group.finish();
     drop(kept);
 }

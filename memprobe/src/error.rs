@@ -35,7 +35,9 @@ pub enum Error {
     },
 
     /// No process has this PID (or it exited while being read).
-    #[error("memprobe: no process with PID {pid} (it never existed or has exited); check the PID with `ps -p {pid}`")]
+    #[error(
+        "memprobe: no process with PID {pid} (it never existed or has exited); check the PID with `ps -p {pid}`"
+    )]
     ProcessNotFound {
         /// The PID asked for.
         pid: u32,
@@ -122,7 +124,11 @@ impl Error {
             _ if source.kind() == std::io::ErrorKind::PermissionDenied => {
                 Error::PermissionDenied { action, path }
             }
-            _ => Error::Io { action, path, source },
+            _ => Error::Io {
+                action,
+                path,
+                source,
+            },
         }
     }
 }

@@ -94,7 +94,11 @@ impl JemallocStats {
 }
 
 fn ratio(numerator: u64, denominator: u64) -> f64 {
-    if denominator == 0 { f64::NAN } else { numerator as f64 / denominator as f64 }
+    if denominator == 0 {
+        f64::NAN
+    } else {
+        numerator as f64 / denominator as f64
+    }
 }
 
 /// Returns every arena's dirty and muzzy pages to the OS, so that memory the program freed stops
@@ -155,7 +159,9 @@ mod imp {
     use tikv_jemalloc_ctl::{arenas, epoch, stats, thread};
 
     fn unavailable(reason: impl Into<String>) -> Error {
-        Error::JemallocUnavailable { reason: reason.into() }
+        Error::JemallocUnavailable {
+            reason: reason.into(),
+        }
     }
 
     fn ctl<T>(what: &str, r: tikv_jemalloc_ctl::Result<T>) -> Result<T> {
@@ -165,7 +171,9 @@ mod imp {
     pub(super) fn is_global_allocator() -> bool {
         static ANSWER: OnceLock<bool> = OnceLock::new();
         *ANSWER.get_or_init(|| {
-            let Ok(counter) = thread::allocatedp::read() else { return false };
+            let Ok(counter) = thread::allocatedp::read() else {
+                return false;
+            };
             let before = counter.get();
             let block = std::hint::black_box(vec![0u8; 64 << 10]);
             let after = counter.get();
@@ -210,7 +218,9 @@ mod imp {
             })
         })
         .as_ref()
-        .ok_or_else(|| unavailable("jemalloc was built without statistics (enable its `stats` feature)"))
+        .ok_or_else(|| {
+            unavailable("jemalloc was built without statistics (enable its `stats` feature)")
+        })
     }
 
     pub(super) fn read() -> Result<JemallocStats> {
@@ -249,7 +259,13 @@ mod imp {
                 0,
             )
         };
-        if code == 0 { Ok(()) } else { Err(unavailable(format!("arena.4096.purge failed (error {code})"))) }
+        if code == 0 {
+            Ok(())
+        } else {
+            Err(unavailable(format!(
+                "arena.4096.purge failed (error {code})"
+            )))
+        }
     }
 }
 

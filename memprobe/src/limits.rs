@@ -187,21 +187,51 @@ impl Limits {
             }
         };
         let a = &report.allocs;
-        per_iter(Figure::Allocations, self.max_allocs, per.allocations, a.allocations().into(), false);
-        per_iter(Figure::AllocatedBytes, self.max_bytes, per.alloc_bytes, a.alloc_bytes.into(), true);
-        per_iter(Figure::NetBytes, self.max_net, per.net_bytes, a.net_bytes.into(), true);
+        per_iter(
+            Figure::Allocations,
+            self.max_allocs,
+            per.allocations,
+            a.allocations().into(),
+            false,
+        );
+        per_iter(
+            Figure::AllocatedBytes,
+            self.max_bytes,
+            per.alloc_bytes,
+            a.alloc_bytes.into(),
+            true,
+        );
+        per_iter(
+            Figure::NetBytes,
+            self.max_net,
+            per.net_bytes,
+            a.net_bytes.into(),
+            true,
+        );
         if let Some(limit) = self.max_peak.filter(|&l| a.peak_bytes > l) {
-            out.push(Violation::whole(Figure::PeakBytes, limit as f64, a.peak_bytes as f64));
+            out.push(Violation::whole(
+                Figure::PeakBytes,
+                limit as f64,
+                a.peak_bytes as f64,
+            ));
         }
         if let Some(growth) = self.max_rss_growth {
             match &report.rss {
                 Some(rss) => {
                     let allowed = growth.allowance(rss.before.rss_bytes);
                     if rss.delta_rss_bytes as f64 > allowed {
-                        out.push(Violation::whole(Figure::RssGrowth, allowed, rss.delta_rss_bytes as f64));
+                        out.push(Violation::whole(
+                            Figure::RssGrowth,
+                            allowed,
+                            rss.delta_rss_bytes as f64,
+                        ));
                     }
                 }
-                None => out.push(Violation::whole(Figure::RssGrowth, growth.allowance(0), f64::NAN)),
+                None => out.push(Violation::whole(
+                    Figure::RssGrowth,
+                    growth.allowance(0),
+                    f64::NAN,
+                )),
             }
         }
         out
@@ -278,16 +308,30 @@ pub struct Violation {
 
 impl Violation {
     fn whole(figure: Figure, limit: f64, actual: f64) -> Self {
-        Violation { figure, limit, actual, total: None, bytes: figure != Figure::Allocations }
+        Violation {
+            figure,
+            limit,
+            actual,
+            total: None,
+            bytes: figure != Figure::Allocations,
+        }
     }
 }
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let each = if self.total.is_some() { " per iteration" } else { "" };
+        let each = if self.total.is_some() {
+            " per iteration"
+        } else {
+            ""
+        };
         let show = |v: f64| -> String {
             if !self.bytes {
-                if v.fract() == 0.0 { format!("{v:.0}") } else { format!("{v:.2}") }
+                if v.fract() == 0.0 {
+                    format!("{v:.0}")
+                } else {
+                    format!("{v:.2}")
+                }
             } else if v.fract() != 0.0 && v.abs() < 1024.0 {
                 format!("{v:.1} B")
             } else if self.figure == Figure::RssGrowth || self.figure == Figure::NetBytes {
@@ -296,13 +340,22 @@ impl fmt::Display for Violation {
                 Bytes(v as u64).to_string()
             }
         };
-        write!(f, "{}: limit {}{each}, ", self.figure.limit_name(), show(self.limit).trim_start_matches('+'))?;
+        write!(
+            f,
+            "{}: limit {}{each}, ",
+            self.figure.limit_name(),
+            show(self.limit).trim_start_matches('+')
+        )?;
         if self.actual.is_nan() {
             return write!(f, "actual unknown (no RSS figures on this platform)");
         }
         write!(f, "actual {}{each}", show(self.actual))?;
         if let Some(total) = self.total {
-            let total = if self.bytes { SignedBytes(total as i64).to_string() } else { total.to_string() };
+            let total = if self.bytes {
+                SignedBytes(total as i64).to_string()
+            } else {
+                total.to_string()
+            };
             write!(f, " ({} in total)", total.trim_start_matches('+'))?;
         }
         Ok(())

@@ -102,7 +102,10 @@ impl ProbeOptions {
     /// let _ = memprobe::probe::ProbeOptions::new(memprobe::Scope::Process);
     /// ```
     pub fn new(scope: Scope) -> Self {
-        ProbeOptions { scope, ..Default::default() }
+        ProbeOptions {
+            scope,
+            ..Default::default()
+        }
     }
 
     /// Names the report (a test's path, a bench's name).
@@ -189,7 +192,9 @@ static PROCESS_SCOPE: Mutex<()> = Mutex::new(());
 /// This process's memory reader, opened once so a snapshot allocates nothing.
 fn own_process() -> Option<&'static ProcessMemory> {
     static READER: OnceLock<Option<ProcessMemory>> = OnceLock::new();
-    READER.get_or_init(|| ProcessMemory::current().ok()).as_ref()
+    READER
+        .get_or_init(|| ProcessMemory::current().ok())
+        .as_ref()
 }
 
 /// A running measurement. Finish it with [`Probe::finish`].
@@ -248,16 +253,25 @@ impl Probe {
         if !alloc::is_installed() {
             return Err(crate::Error::AllocatorNotInstalled);
         }
-        let process_lock = (options.scope == Scope::Process)
-            .then(|| PROCESS_SCOPE.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let process_lock = (options.scope == Scope::Process).then(|| {
+            PROCESS_SCOPE
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        });
         if options.reset_peak_rss {
             own_process()
-                .ok_or(crate::Error::Unsupported { what: "reading this process's memory", platform: std::env::consts::OS })?
+                .ok_or(crate::Error::Unsupported {
+                    what: "reading this process's memory",
+                    platform: std::env::consts::OS,
+                })?
                 .reset_peak()?;
         }
         let (rss_before, jemalloc_before) = snapshots(options.purge);
         let attribution = Attribution::new_nested();
-        attribution.group.trace_first.store(options.trace_first_alloc, Relaxed);
+        attribution
+            .group
+            .trace_first
+            .store(options.trace_first_alloc, Relaxed);
         let mut probe = Probe {
             options,
             attribution,
@@ -329,18 +343,25 @@ impl Probe {
             Some(()) => AllocFigures::from_group(&alloc::PROCESS_GROUP),
             None => mine,
         };
-        let outside_alloc_count = outside.map(|()| allocs.allocations().saturating_sub(mine.allocations()));
+        let outside_alloc_count =
+            outside.map(|()| allocs.allocations().saturating_sub(mine.allocations()));
         let first_alloc_backtrace = self.attribution.group.first_alloc.get().cloned();
         let (rss_after, jemalloc_after) = snapshots(self.options.purge);
         drop(self.process_lock.take());
 
         let rss = match (self.rss_before, rss_after) {
-            (Some(before), Some(after)) => Some(RssFigures::new(before, after, self.options.reset_peak_rss)),
+            (Some(before), Some(after)) => {
+                Some(RssFigures::new(before, after, self.options.reset_peak_rss))
+            }
             _ => None,
         };
         let jemalloc_before = std::mem::replace(&mut self.jemalloc_before, Err(String::new()));
         let jemalloc = match (jemalloc_before, jemalloc_after) {
-            (Ok(before), Ok(after)) => JemallocFigures::Measured { before, after, purged: self.options.purge },
+            (Ok(before), Ok(after)) => JemallocFigures::Measured {
+                before,
+                after,
+                purged: self.options.purge,
+            },
             (Err(reason), _) | (_, Err(reason)) => JemallocFigures::Unavailable { reason },
         };
         Ok(Report::new(
@@ -368,7 +389,12 @@ impl Drop for Probe {
     }
 }
 
-fn snapshots(purge: bool) -> (Option<MemorySnapshot>, std::result::Result<JemallocStats, String>) {
+fn snapshots(
+    purge: bool,
+) -> (
+    Option<MemorySnapshot>,
+    std::result::Result<JemallocStats, String>,
+) {
     if purge && jemalloc::is_global_allocator() {
         let _ = jemalloc::purge();
     }
@@ -430,7 +456,11 @@ impl Iterations {
     /// let _ = memprobe::probe::Iterations::new(100);
     /// ```
     pub fn new(measured: u64) -> Self {
-        Iterations { measured, warmup: 0, scope: Scope::Thread }
+        Iterations {
+            measured,
+            warmup: 0,
+            scope: Scope::Thread,
+        }
     }
 
     /// Unmeasured iterations run first (to fill caches, pools and lazy statics).

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 const SIZE_FORMS: &str = "a byte count with an optional unit, e.g. `0`, `512`, `64 KiB`, `1.5MB`, `2 GiB` (B; KB, MB, GB, TB = 1000^n; KiB, MiB, GiB, TiB = 1024^n)";
 const GROWTH_FORMS: &str = "a percentage such as `10%` or `2.5%`, or a size such as `64 KiB`, `1.5MB`, `0` (KB, MB, GB = 1000^n; KiB, MiB, GiB = 1024^n)";
-const DURATION_FORMS: &str = "a number with a unit, e.g. `500us`, `100ms`, `30s`, `5m`, `1h` (units: ns, us, ms, s, m, h)";
+const DURATION_FORMS: &str =
+    "a number with a unit, e.g. `500us`, `100ms`, `30s`, `5m`, `1h` (units: ns, us, ms, s, m, h)";
 
 /// Parses a size string into bytes.
 ///
@@ -35,7 +36,11 @@ pub fn parse_bytes(input: &str) -> Result<u64> {
 }
 
 fn parse_bytes_as(input: &str, kind: &'static str, expected: &'static str) -> Result<u64> {
-    let bad = || Error::InvalidInput { kind, input: input.to_owned(), expected };
+    let bad = || Error::InvalidInput {
+        kind,
+        input: input.to_owned(),
+        expected,
+    };
     let (number, unit) = split_number(input.trim()).ok_or_else(bad)?;
     let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
@@ -54,7 +59,9 @@ fn parse_bytes_as(input: &str, kind: &'static str, expected: &'static str) -> Re
 
 /// Splits `"1.5 MiB"` into `("1.5", "MiB")`; `None` when there is no number or a sign.
 fn split_number(s: &str) -> Option<(&str, &str)> {
-    let end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (number, rest) = s.split_at(end);
     if number.is_empty() || number == "." {
         return None;
@@ -69,14 +76,21 @@ fn scale_exact(number: &str, multiplier: u64) -> Option<u64> {
     if frac.contains('.') || (whole.is_empty() && frac.is_empty()) {
         return None;
     }
-    let whole: u128 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let whole: u128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let mut value = whole.checked_mul(u128::from(multiplier))?;
     if !frac.is_empty() {
         if frac.len() > 18 {
             return None;
         }
         let denominator = 10u128.pow(frac.len() as u32);
-        let scaled = frac.parse::<u128>().ok()?.checked_mul(u128::from(multiplier))?;
+        let scaled = frac
+            .parse::<u128>()
+            .ok()?
+            .checked_mul(u128::from(multiplier))?;
         if scaled % denominator != 0 {
             return None;
         }
@@ -185,7 +199,9 @@ pub fn parse_duration(input: &str) -> Result<Duration> {
         "h" => 3_600_000_000_000,
         _ => return Err(bad()),
     };
-    scale_exact(number, nanos_per_unit).map(Duration::from_nanos).ok_or_else(bad)
+    scale_exact(number, nanos_per_unit)
+        .map(Duration::from_nanos)
+        .ok_or_else(bad)
 }
 
 /// A byte count shown in binary units (`1.2 KiB`, `64.0 MiB`); exact below 1 KiB.
@@ -256,7 +272,18 @@ mod tests {
 
     #[test]
     fn bad_sizes_name_the_input_and_the_forms() {
-        for bad in ["", "KiB", "-1", "1.5", "1..5 KiB", "12 KBB", "1e3", "10%", "0.1 B", "99999999999 TiB"] {
+        for bad in [
+            "",
+            "KiB",
+            "-1",
+            "1.5",
+            "1..5 KiB",
+            "12 KBB",
+            "1e3",
+            "10%",
+            "0.1 B",
+            "99999999999 TiB",
+        ] {
             let err = parse_bytes(bad).unwrap_err().to_string();
             assert!(err.contains(&format!("{bad:?}")), "{err}");
             assert!(err.contains("64 KiB"), "{err}");
@@ -278,7 +305,12 @@ mod tests {
         assert_eq!(parse_duration("1ms").unwrap(), Duration::from_millis(1));
         assert_eq!(parse_duration("250us").unwrap(), Duration::from_micros(250));
         assert!(parse_duration("fast").is_err());
-        assert!(parse_duration("1 fortnight").unwrap_err().to_string().contains("100ms"));
+        assert!(
+            parse_duration("1 fortnight")
+                .unwrap_err()
+                .to_string()
+                .contains("100ms")
+        );
     }
 
     #[test]

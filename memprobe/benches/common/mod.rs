@@ -52,7 +52,12 @@ pub fn churn<A: GlobalAlloc>(allocator: &A, sizes: &[usize], ops: u64) {
     }
 }
 
-pub fn run<A: GlobalAlloc + Sync>(allocator: &A, sizes: &[usize], threads: usize, ops: u64) -> Duration {
+pub fn run<A: GlobalAlloc + Sync>(
+    allocator: &A,
+    sizes: &[usize],
+    threads: usize,
+    ops: u64,
+) -> Duration {
     let barrier = Barrier::new(threads + 1);
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -118,5 +123,5 @@ pub static COUNTING_JEMALLOC: Counting<Jemalloc> = Counting::new(Jemalloc);
 pub static SYSTEM: System = System;
 pub static COUNTING_SYSTEM: Counting<System> = Counting::new(System);
 pub static NAIVE_JEMALLOC: NaiveThreadLocal<Jemalloc> = NaiveThreadLocal(Jemalloc);
-pub static SHARED_JEMALLOC: SharedAtomics<Jemalloc> = SharedAtomics(Jemalloc, AtomicU64::new(0), AtomicU64::new(0));
-
+pub static SHARED_JEMALLOC: SharedAtomics<Jemalloc> =
+    SharedAtomics(Jemalloc, AtomicU64::new(0), AtomicU64::new(0));

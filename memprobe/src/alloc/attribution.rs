@@ -166,7 +166,12 @@ impl Attribution {
             Arc::increment_strong_count(parent);
             Arc::from_raw(parent)
         });
-        Attribution { group: Arc::new(Group { parent, ..Group::new_static() }) }
+        Attribution {
+            group: Arc::new(Group {
+                parent,
+                ..Group::new_static()
+            }),
+        }
     }
 
     /// Makes this group current on the calling thread until the guard drops: every allocation
@@ -190,7 +195,11 @@ impl Attribution {
     /// ```
     pub fn enter(&self) -> Entered {
         let previous = super::set_current_group(Arc::as_ptr(&self.group));
-        Entered { _group: self.group.clone(), previous, _not_send: std::marker::PhantomData }
+        Entered {
+            _group: self.group.clone(),
+            previous,
+            _not_send: std::marker::PhantomData,
+        }
     }
 
     /// Wraps a closure so it runs inside this group, wherever it is called: pass the result to
@@ -236,7 +245,10 @@ impl Attribution {
     /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn scope<F: Future>(&self, future: F) -> Scoped<F> {
-        Scoped { attribution: self.clone(), future }
+        Scoped {
+            attribution: self.clone(),
+            future,
+        }
     }
 }
 

@@ -35,8 +35,8 @@ mod attribution;
 mod slot;
 mod thread_exit;
 
-pub use attribution::{Attribution, Entered, Scoped};
 pub(crate) use attribution::Group;
+pub use attribution::{Attribution, Entered, Scoped};
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
@@ -345,7 +345,8 @@ pub(crate) fn without_counting<R>(f: impl FnOnce() -> R) -> R {
             });
         }
     }
-    let _restore = THREAD.with(|t| Restore(t.group.replace(std::ptr::null()), t.paused.replace(true)));
+    let _restore =
+        THREAD.with(|t| Restore(t.group.replace(std::ptr::null()), t.paused.replace(true)));
     f()
 }
 
@@ -435,8 +436,22 @@ pub struct AllocTotals {
 }
 
 impl AllocTotals {
-    fn from_array([alloc_count, realloc_count, dealloc_count, alloc_bytes, freed_bytes]: [u64; 5]) -> Self {
-        AllocTotals { alloc_count, realloc_count, dealloc_count, alloc_bytes, freed_bytes }
+    fn from_array(
+        [
+            alloc_count,
+            realloc_count,
+            dealloc_count,
+            alloc_bytes,
+            freed_bytes,
+        ]: [u64; 5],
+    ) -> Self {
+        AllocTotals {
+            alloc_count,
+            realloc_count,
+            dealloc_count,
+            alloc_bytes,
+            freed_bytes,
+        }
     }
 
     /// Live bytes: allocated minus freed, signed (a thread can free more than it allocated).
@@ -501,7 +516,11 @@ pub fn is_installed() -> bool {
 }
 
 fn require_installed() -> crate::Result<()> {
-    if is_installed() { Ok(()) } else { Err(crate::Error::AllocatorNotInstalled) }
+    if is_installed() {
+        Ok(())
+    } else {
+        Err(crate::Error::AllocatorNotInstalled)
+    }
 }
 
 /// Process-wide cumulative counts: every thread that ever allocated, alive or exited.

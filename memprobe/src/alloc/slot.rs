@@ -97,7 +97,10 @@ pub(crate) fn claim() -> Option<&'static Slot> {
         let index = (start + offset) % SLOT_COUNT;
         let slot = &SLOTS[index];
         if !slot.in_use.load(Relaxed)
-            && slot.in_use.compare_exchange(false, true, Acquire, Relaxed).is_ok()
+            && slot
+                .in_use
+                .compare_exchange(false, true, Acquire, Relaxed)
+                .is_ok()
         {
             NEXT.store((index + 1) % SLOT_COUNT, Relaxed);
             // Publish the slot before looking at the process flag: either `watch_all` (which

@@ -40,20 +40,33 @@ struct Header {
 
 impl Render for Json {
     fn render(&self, report: &Report, out: &mut dyn std::fmt::Write) -> std::fmt::Result {
-        let versioned = Versioned { schema: SCHEMA, version: SCHEMA_VERSION, report };
+        let versioned = Versioned {
+            schema: SCHEMA,
+            version: SCHEMA_VERSION,
+            report,
+        };
         let text = serde_json::to_string_pretty(&versioned).map_err(|_| std::fmt::Error)?;
         out.write_str(&text)
     }
 }
 
-const EXPECTED: &str = "a memprobe report written by Report::to_json (schema \"memprobe.report\", version 1)";
+const EXPECTED: &str =
+    "a memprobe report written by Report::to_json (schema \"memprobe.report\", version 1)";
 
 pub(super) fn parse(text: &str) -> crate::Result<Report> {
-    let bad = |what: String| crate::Error::InvalidInput { kind: "report", input: what, expected: EXPECTED };
+    let bad = |what: String| crate::Error::InvalidInput {
+        kind: "report",
+        input: what,
+        expected: EXPECTED,
+    };
     let header: Header = serde_json::from_str(text).map_err(|e| bad(format!("not JSON: {e}")))?;
     match (header.schema.as_deref(), header.version) {
         (Some(SCHEMA), Some(v)) if v <= SCHEMA_VERSION => {}
-        (Some(SCHEMA), Some(v)) => return Err(bad(format!("version {v} is newer than this memprobe reads"))),
+        (Some(SCHEMA), Some(v)) => {
+            return Err(bad(format!(
+                "version {v} is newer than this memprobe reads"
+            )));
+        }
         (schema, version) => return Err(bad(format!("schema {schema:?}, version {version:?}"))),
     }
     serde_json::from_str(text).map_err(|e| bad(format!("malformed report: {e}")))

@@ -28,7 +28,11 @@ impl Render for Table {
         let name = r.name.as_deref().unwrap_or("(unnamed)");
         write!(out, "memprobe: {name} ({} scope", r.scope)?;
         if iterated || r.warmup_iterations > 0 {
-            write!(out, ", {} iterations after {} warm-up", r.iterations, r.warmup_iterations)?;
+            write!(
+                out,
+                ", {} iterations after {} warm-up",
+                r.iterations, r.warmup_iterations
+            )?;
         }
         writeln!(out, ", {:.3} ms)", r.duration_ns as f64 / 1e6)?;
 
@@ -47,13 +51,24 @@ impl Render for Table {
         line("  alloc", a.alloc_count.to_string(), None)?;
         line("  realloc", a.realloc_count.to_string(), None)?;
         line("  dealloc", a.dealloc_count.to_string(), None)?;
-        line("allocated", Bytes(a.alloc_bytes).to_string(), Some(per_bytes(per.alloc_bytes)))?;
+        line(
+            "allocated",
+            Bytes(a.alloc_bytes).to_string(),
+            Some(per_bytes(per.alloc_bytes)),
+        )?;
         line("freed", Bytes(a.freed_bytes).to_string(), None)?;
-        line("net", SignedBytes(a.net_bytes).to_string(), Some(per_bytes(per.net_bytes)))?;
+        line(
+            "net",
+            SignedBytes(a.net_bytes).to_string(),
+            Some(per_bytes(per.net_bytes)),
+        )?;
         line("peak", Bytes(a.peak_bytes).to_string(), None)?;
         line("largest", Bytes(a.largest_alloc_bytes).to_string(), None)?;
         if let Some(outside) = r.outside_alloc_count.filter(|&n| n > 0) {
-            writeln!(out, "  ! {outside} allocation events came from threads outside the probed code")?;
+            writeln!(
+                out,
+                "  ! {outside} allocation events came from threads outside the probed code"
+            )?;
         }
         if let Some(rss) = &r.rss {
             let mut text = format!(
@@ -63,13 +78,21 @@ impl Render for Table {
                 SignedBytes(rss.delta_rss_bytes)
             );
             if let Some(peak) = rss.peak_rss_bytes {
-                let since = if rss.peak_reset { "this probe" } else { "process start" };
+                let since = if rss.peak_reset {
+                    "this probe"
+                } else {
+                    "process start"
+                };
                 let _ = write!(text, ", peak {} since {since}", Bytes(peak));
             }
             writeln!(out, "  {:<12}{text}  [noisy, process-wide]", "rss")?;
         }
         match &r.jemalloc {
-            JemallocFigures::Measured { before, after, purged } => {
+            JemallocFigures::Measured {
+                before,
+                after,
+                purged,
+            } => {
                 let pair = |b: u64, a: u64| format!("{} -> {}", Bytes(b), Bytes(a));
                 writeln!(
                     out,
