@@ -58,7 +58,10 @@ mod exact {
     #[test]
     fn alloc_zeroed_counts_like_alloc() {
         let report = measure(|| vec![0u32; 256]).unwrap();
-        assert_eq!((report.allocs.alloc_count, report.allocs.alloc_bytes), (1, 1024));
+        assert_eq!(
+            (report.allocs.alloc_count, report.allocs.alloc_bytes),
+            (1, 1024)
+        );
     }
 
     #[test]
@@ -112,8 +115,10 @@ mod exact {
 
     #[test]
     fn iterations_give_totals_and_per_iteration_figures() {
-        let report =
-            measure_iters(Iterations::new(1000).warmup(10), || black_box(vec![0u8; 1200])).unwrap();
+        let report = measure_iters(Iterations::new(1000).warmup(10), || {
+            black_box(vec![0u8; 1200])
+        })
+        .unwrap();
         assert_eq!(report.iterations, 1000);
         assert_eq!(report.warmup_iterations, 10);
         assert_eq!(report.allocs.alloc_count, 1000);
@@ -122,7 +127,10 @@ mod exact {
         assert_eq!(report.allocs.net_bytes, 0);
         assert_eq!(report.allocs.peak_bytes, 1200);
         let per = report.per_iteration();
-        assert_eq!((per.allocations, per.alloc_bytes, per.net_bytes), (1.0, 1200.0, 0.0));
+        assert_eq!(
+            (per.allocations, per.alloc_bytes, per.net_bytes),
+            (1.0, 1200.0, 0.0)
+        );
     }
 
     #[test]
@@ -224,7 +232,10 @@ mod attribution {
     #[test]
     fn async_tasks_on_a_multi_thread_runtime() {
         // Build the runtime first: its worker threads and queues are not the measured code.
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
         let probe = Probe::start(Scope::Thread).unwrap();
         let attribution = probe.attribution();
         let total: usize = runtime.block_on(attribution.scope(async {
@@ -265,7 +276,9 @@ mod reports {
         assert_eq!(value["allocs"]["alloc_bytes"], 100);
         assert_eq!(memprobe::Report::from_json(&json).unwrap(), report);
         let future = json.replace("\"version\": 1", "\"version\": 99");
-        let err = memprobe::Report::from_json(&future).unwrap_err().to_string();
+        let err = memprobe::Report::from_json(&future)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("version 99 is newer"), "{err}");
     }
 
@@ -294,7 +307,10 @@ mod reports {
         fn allocating_here() -> Vec<u8> {
             black_box(vec![0u8; 3])
         }
-        let probe = ProbeOptions::new(Scope::Thread).trace_first_alloc(true).start().unwrap();
+        let probe = ProbeOptions::new(Scope::Thread)
+            .trace_first_alloc(true)
+            .start()
+            .unwrap();
         let v = allocating_here();
         let report = probe.finish().unwrap();
         // The capture's own allocations are kept out of the figures.
@@ -321,7 +337,11 @@ mod limits {
             .unwrap()
             .max_net("0")
             .unwrap();
-        let violations: Vec<String> = limits.check(&report).iter().map(|v| v.to_string()).collect();
+        let violations: Vec<String> = limits
+            .check(&report)
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
         assert_eq!(
             violations,
             [

@@ -20,23 +20,35 @@ fn allocated_grows_by_at_least_the_bytes_held_and_purge_lowers_resident() {
     let before = JemallocStats::read().unwrap();
     // 16 blocks of 1 MiB, all touched. Above jemalloc's thread-cache limit, so they come from
     // the arenas (objects sitting in a thread cache already count as allocated).
-    let held: Vec<Vec<u8>> = (0..16).map(|i| black_box(vec![i as u8 + 1; 1 << 20])).collect();
+    let held: Vec<Vec<u8>> = (0..16)
+        .map(|i| black_box(vec![i as u8 + 1; 1 << 20]))
+        .collect();
     let during = JemallocStats::read().unwrap();
-    assert!(during.allocated_bytes >= before.allocated_bytes + (16 << 20), "{before:?} {during:?}");
+    assert!(
+        during.allocated_bytes >= before.allocated_bytes + (16 << 20),
+        "{before:?} {during:?}"
+    );
     assert!(during.active_bytes >= during.allocated_bytes);
     assert!(during.fragmentation() >= 1.0);
     drop(held);
     let freed = JemallocStats::read().unwrap();
     memprobe::jemalloc::purge().unwrap();
     let purged = JemallocStats::read().unwrap();
-    assert!(purged.resident_bytes < freed.resident_bytes, "{freed:?} {purged:?}");
+    assert!(
+        purged.resident_bytes < freed.resident_bytes,
+        "{freed:?} {purged:?}"
+    );
     assert!(memprobe::jemalloc::arena_count().unwrap() >= 1);
 }
 
 fn reports_carry_jemalloc_figures() {
     let report = memprobe::measure(|| black_box(vec![0u8; 1 << 20])).unwrap();
     match report.jemalloc {
-        JemallocFigures::Measured { before, after, purged } => {
+        JemallocFigures::Measured {
+            before,
+            after,
+            purged,
+        } => {
             assert!(!purged);
             assert!(after.allocated_bytes >= before.allocated_bytes + (1 << 20));
         }

@@ -9,8 +9,14 @@ fn a_probe_refuses_with_the_line_to_add() {
     let err = Probe::start(Scope::Thread).unwrap_err();
     assert!(matches!(err, Error::AllocatorNotInstalled));
     let message = err.to_string();
-    assert!(message.starts_with("memprobe: the counting allocator is not installed"), "{message}");
-    assert!(message.contains("memprobe::global_allocator!();"), "{message}");
+    assert!(
+        message.starts_with("memprobe: the counting allocator is not installed"),
+        "{message}"
+    );
+    assert!(
+        message.contains("memprobe::global_allocator!();"),
+        "{message}"
+    );
     assert!(memprobe::measure(|| ()).is_err());
     assert!(memprobe::process_totals().is_err());
 }
@@ -18,7 +24,10 @@ fn a_probe_refuses_with_the_line_to_add() {
 #[test]
 fn jemalloc_figures_refuse_instead_of_reading_zero() {
     let message = memprobe::JemallocStats::read().unwrap_err().to_string();
-    assert!(message.contains("jemalloc is not the global allocator"), "{message}");
+    assert!(
+        message.contains("jemalloc is not the global allocator"),
+        "{message}"
+    );
     assert!(memprobe::jemalloc::purge().is_err());
 }
 
@@ -35,9 +44,15 @@ fn bad_limit_strings_name_the_input_and_the_forms() {
         let message = parse(input).unwrap_err().to_string();
         assert!(message.starts_with("memprobe: invalid size"), "{message}");
         assert!(message.contains(&format!("{input:?}")), "{message}");
-        assert!(message.contains("64 KiB") && message.contains("1.5MB"), "{message}");
+        assert!(
+            message.contains("64 KiB") && message.contains("1.5MB"),
+            "{message}"
+        );
         assert_eq!(message.lines().count(), 1, "{message}");
     }
-    let message = Limits::new().max_rss_growth("ten%").unwrap_err().to_string();
+    let message = Limits::new()
+        .max_rss_growth("ten%")
+        .unwrap_err()
+        .to_string();
     assert!(message.contains("10%"), "{message}");
 }

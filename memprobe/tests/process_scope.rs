@@ -103,7 +103,10 @@ fn threads_memprobe_never_saw_are_counted() {
     // SAFETY: `thread` is a valid out-pointer, `foreign` has the start routine's signature and
     // takes no argument; the thread is joined before `thread` goes out of scope.
     unsafe {
-        assert_eq!(libc::pthread_create(&mut thread, std::ptr::null(), foreign, std::ptr::null_mut()), 0);
+        assert_eq!(
+            libc::pthread_create(&mut thread, std::ptr::null(), foreign, std::ptr::null_mut()),
+            0
+        );
         assert_eq!(libc::pthread_join(thread, std::ptr::null_mut()), 0);
     }
     let report = probe.finish().unwrap();

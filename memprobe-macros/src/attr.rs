@@ -1,0 +1,704 @@
+//! Parsing `#[memprobe(...)]` arguments in two phases, as tokio's `Configuration` → `FinalConfig`:
+//! [`Options::parse`] reads each `name = value` pair, checking its type and form on its own
+//! (unknown names, repeats, wrong literal types, bad size strings); [`Options::build`] then checks
+//! the rules that involve several options (`warmup` without `iters`, `baseline` without
+//! `fail_if_growth`) and yields the [`Config`] that `expand.rs` emits. Every problem is a
+//! `syn::Error` spanned on the culprit, and all of them are combined so the user fixes them in
+//! one pass.
+//!
+//! # Size strings
+//!
+//! The macro crate cannot depend on `memprobe` (it is the other way round), so the size and
+//! percentage grammars are checked here by a small copy of `memprobe/src/units.rs`
+//! (`parse_bytes`, `Growth::from_str`). The copy only validates: the string is emitted unchanged
+//! and the runtime parses it with the real grammar, so the two can at worst disagree on what is
+//! *rejected*, never on what a size *means*. `tests::grammar_matches_memprobe_units` runs both
+//! over the same inputs to keep them in sync: change them together.
+
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
+
+/// Every option, in the order the docs list them (used in the "unknown option" message).
+pub(crate) const OPTIONS: &[&str] = &[
+    "scope",
+    "max_allocs",
+    "max_bytes",
+    "max_peak",
+    "max_net",
+    "max_rss_growth",
+    "iters",
+    "warmup",
+    "fail_if_growth",
+    "baseline",
+    "purge",
+    "report",
+];
+
+/// Accepted size forms, kept word for word with `SIZE_FORMS` in `memprobe/src/units.rs`.
+const SIZE_FORMS: &str = "a byte count with an optional unit, e.g. `0`, `512`, `64 KiB`, `1.5MB`, `2 GiB` (B; KB, MB, GB, TB = 1000^n; KiB, MiB, GiB, TiB = 1024^n)";
+/// Accepted growth forms, as `GROWTH_FORMS` in `memprobe/src/units.rs`.
+const GROWTH_FORMS: &str = "a percentage such as `10%` or `2.5%`, or a size such as `64 KiB`, `1.5MB`, `0` (KB, MB, GB = 1000^n; KiB, MiB, GiB = 1024^n)";
+
+/// What a probe counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    Thread,
+    Process,
+}
+
+/// What the run leaves behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReportMode {
+    /// JSON file; the table too when the function is not a test.
+    Default,
+    /// Nothing written or printed.
+    Off,
+    /// JSON file only.
+    Json,
+    /// Printed table only.
+    Table,
+}
+
+/// A checked configuration: everything `expand.rs` needs, nothing it must validate.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) scope: Scope,
+    pub(crate) max_allocs: Option<u64>,
+    /// Size strings, validated, emitted as written.
+    pub(crate) max_bytes: Option<String>,
+    pub(crate) max_peak: Option<String>,
+    pub(crate) max_net: Option<String>,
+    pub(crate) max_rss_growth: Option<String>,
+    pub(crate) iters: Option<u64>,
+    pub(crate) warmup: u64,
+    pub(crate) fail_if_growth: Option<String>,
+    pub(crate) baseline: Option<String>,
+    pub(crate) purge: bool,
+    pub(crate) report: ReportMode,
+}
+
+/// One option as written, with the span of its name (for "given twice" and cross-option errors).
+#[derive(Debug, Clone)]
+struct Set<T> {
+    value: T,
+    name_span: Span,
+}
+
+/// Phase one: each option read and checked on its own.
+#[derive(Debug, Default)]
+pub(crate) struct Options {
+    scope: Option<Set<Scope>>,
+    max_allocs: Option<Set<u64>>,
+    max_bytes: Option<Set<String>>,
+    max_peak: Option<Set<String>>,
+    max_net: Option<Set<String>>,
+    max_rss_growth: Option<Set<String>>,
+    iters: Option<Set<u64>>,
+    warmup: Option<Set<u64>>,
+    fail_if_growth: Option<Set<String>>,
+    baseline: Option<Set<String>>,
+    purge: Option<Set<bool>>,
+    report: Option<Set<ReportMode>>,
+    /// Names seen so far, valid or not: a repeat is an error even when the first was invalid.
+    seen: Vec<String>,
+    errors: Errors,
+}
+
+/// Errors gathered across options, combined into one.
+#[derive(Debug, Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn extend(&mut self, other: Errors) {
+        if let Some(e) = other.0 {
+            self.push(e);
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    pub(crate) fn into_result(self) -> Result<(), syn::Error> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+impl Parse for Options {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let metas = Punctuated::<Meta, Token![,]>::parse_terminated(input)?;
+        let mut options = Options::default();
+        for meta in metas {
+            if let Err(e) = options.set(&meta) {
+                options.errors.push(e);
+            }
+        }
+        Ok(options)
+    }
+}
+
+impl Options {
+    fn set(&mut self, meta: &Meta) -> syn::Result<()> {
+        let path = meta.path();
+        let Some(ident) = path.get_ident() else {
+            return Err(unknown(path.span(), &path_text(path)));
+        };
+        let name = ident.to_string();
+        let span = ident.span();
+        if OPTIONS.contains(&name.as_str()) {
+            if self.seen.contains(&name) {
+                return Err(twice(span, &name));
+            }
+            self.seen.push(name.clone());
+        }
+        match name.as_str() {
+            "scope" => {
+                let s = string_value(meta, &name, "`scope = \"thread\"` or `scope = \"process\"`")?;
+                let scope = match s.value().as_str() {
+                    "thread" => Scope::Thread,
+                    "process" => Scope::Process,
+                    other => {
+                        return Err(syn::Error::new(
+                            s.span(),
+                            format!(
+                                "unknown scope {other:?}: expected \"thread\" (the default: the test's thread and what it hands work to, exact under parallel `cargo test`) or \"process\" (every thread; tests serialize)"
+                            ),
+                        ));
+                    }
+                };
+                put(&mut self.scope, &name, scope, span)
+            }
+            "max_allocs" => {
+                let n = integer_value(meta, &name, "an allocation count, e.g. `max_allocs = 0`")?;
+                put(&mut self.max_allocs, &name, n, span)
+            }
+            "max_bytes" | "max_peak" | "max_net" => {
+                let size = size_value(meta, &name)?;
+                let slot = match name.as_str() {
+                    "max_bytes" => &mut self.max_bytes,
+                    "max_peak" => &mut self.max_peak,
+                    _ => &mut self.max_net,
+                };
+                put(slot, &name, size, span)
+            }
+            "max_rss_growth" => {
+                let growth = growth_value(meta, &name)?;
+                put(&mut self.max_rss_growth, &name, growth, span)
+            }
+            "iters" => {
+                let n = integer_value(
+                    meta,
+                    &name,
+                    "a number of measured iterations, e.g. `iters = 1000`",
+                )?;
+                if n == 0 {
+                    return Err(syn::Error::new(
+                        value_span(meta),
+                        "`iters` must be at least 1 (leave it out to measure a single run)",
+                    ));
+                }
+                put(&mut self.iters, &name, n, span)
+            }
+            "warmup" => {
+                let n = integer_value(
+                    meta,
+                    &name,
+                    "a number of unmeasured iterations, e.g. `warmup = 10`",
+                )?;
+                put(&mut self.warmup, &name, n, span)
+            }
+            "fail_if_growth" => {
+                let s = string_value(meta, &name, "a percentage, e.g. `fail_if_growth = \"10%\"`")?;
+                if parse_percent(&s.value()).is_none() {
+                    return Err(syn::Error::new(
+                        s.span(),
+                        format!(
+                            "invalid growth {:?}: expected a percentage such as \"10%\", \"2.5%\" or \"0%\" (growth over the baseline's exact figures)",
+                            s.value()
+                        ),
+                    ));
+                }
+                put(&mut self.fail_if_growth, &name, s.value(), span)
+            }
+            "baseline" => {
+                let s = string_value(
+                    meta,
+                    &name,
+                    "a baseline name, e.g. `baseline = \"parser::small_input\"`",
+                )?;
+                let value = s.value();
+                if value.trim().is_empty() {
+                    return Err(syn::Error::new(
+                        s.span(),
+                        "the baseline name is empty: leave `baseline` out to use the test's path",
+                    ));
+                }
+                put(&mut self.baseline, &name, value, span)
+            }
+            "purge" => {
+                let on = flag_value(meta, &name)?;
+                put(&mut self.purge, &name, on, span)
+            }
+            "report" => {
+                let mode = report_value(meta)?;
+                put(&mut self.report, &name, mode, span)
+            }
+            other => Err(unknown(span, other)),
+        }
+    }
+
+    /// Phase two: rules between options, and defaults.
+    pub(crate) fn build(self) -> Result<Config, Errors> {
+        let mut errors = self.errors;
+        if let (Some(warmup), None) = (&self.warmup, &self.iters) {
+            errors.push(syn::Error::new(
+                warmup.name_span,
+                "`warmup` needs `iters`: warm-up runs precede measured iterations; add e.g. `iters = 100`, or drop `warmup`",
+            ));
+        }
+        if let (Some(baseline), None) = (&self.baseline, &self.fail_if_growth) {
+            errors.push(syn::Error::new(
+                baseline.name_span,
+                "`baseline` names what `fail_if_growth` compares against; add e.g. `fail_if_growth = \"10%\"`, or drop `baseline`",
+            ));
+        }
+        errors.into_result().map_err(|e| Errors(Some(e)))?;
+        Ok(Config {
+            scope: self.scope.map_or(Scope::Thread, |s| s.value),
+            max_allocs: self.max_allocs.map(|s| s.value),
+            max_bytes: self.max_bytes.map(|s| s.value),
+            max_peak: self.max_peak.map(|s| s.value),
+            max_net: self.max_net.map(|s| s.value),
+            max_rss_growth: self.max_rss_growth.map(|s| s.value),
+            iters: self.iters.map(|s| s.value),
+            warmup: self.warmup.map_or(0, |s| s.value),
+            fail_if_growth: self.fail_if_growth.map(|s| s.value),
+            baseline: self.baseline.map(|s| s.value),
+            purge: self.purge.is_some_and(|s| s.value),
+            report: self.report.map_or(ReportMode::Default, |s| s.value),
+        })
+    }
+}
+
+/// Sets an option once; a second occurrence is an error on the second.
+fn put<T>(slot: &mut Option<Set<T>>, name: &str, value: T, name_span: Span) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(twice(name_span, name));
+    }
+    *slot = Some(Set { value, name_span });
+    Ok(())
+}
+
+fn twice(span: Span, name: &str) -> syn::Error {
+    syn::Error::new(span, format!("`{name}` is given twice: keep one"))
+}
+
+fn unknown(span: Span, name: &str) -> syn::Error {
+    let hint = closest(name)
+        .map(|c| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default();
+    syn::Error::new(
+        span,
+        format!(
+            "unknown option `{name}`{hint}; the options are: {}",
+            OPTIONS.join(", ")
+        ),
+    )
+}
+
+/// The option within two edits of `name`, if any.
+fn closest(name: &str) -> Option<&'static str> {
+    OPTIONS
+        .iter()
+        .copied()
+        .map(|o| (edit_distance(name, o), o))
+        .filter(|&(d, _)| d <= 2)
+        .min()
+        .map(|(_, o)| o)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != cb));
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+fn path_text(path: &syn::Path) -> String {
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
+/// The literal of `name = <literal>`, or an error saying what was expected.
+fn literal<'a>(meta: &'a Meta, name: &str, expected: &str) -> syn::Result<&'a Lit> {
+    match meta {
+        Meta::NameValue(nv) => match strip_groups(&nv.value) {
+            Expr::Lit(ExprLit { lit, .. }) => Ok(lit),
+            other => Err(syn::Error::new_spanned(
+                other,
+                format!("`{name}` takes a literal: {expected}"),
+            )),
+        },
+        Meta::Path(p) => Err(syn::Error::new_spanned(
+            p,
+            format!("`{name}` needs a value: {expected}"),
+        )),
+        Meta::List(l) => Err(syn::Error::new_spanned(
+            l,
+            format!("`{name}` is written `{name} = ...`: {expected}"),
+        )),
+    }
+}
+
+/// Values passed through `macro_rules!` arrive wrapped in invisible groups.
+fn strip_groups(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Group(g) => strip_groups(&g.expr),
+        Expr::Paren(p) => strip_groups(&p.expr),
+        other => other,
+    }
+}
+
+fn value_span(meta: &Meta) -> Span {
+    match meta {
+        Meta::NameValue(nv) => nv.value.span(),
+        other => other.span(),
+    }
+}
+
+fn string_value(meta: &Meta, name: &str, expected: &str) -> syn::Result<LitStr> {
+    match literal(meta, name, expected)? {
+        Lit::Str(s) => Ok(s.clone()),
+        other => Err(syn::Error::new(
+            other.span(),
+            format!("`{name}` takes a string: {expected}"),
+        )),
+    }
+}
+
+fn integer_value(meta: &Meta, name: &str, expected: &str) -> syn::Result<u64> {
+    match literal(meta, name, expected)? {
+        Lit::Int(i) => i
+            .base10_parse::<u64>()
+            .map_err(|e| syn::Error::new(i.span(), format!("`{name}`: {e}; expected {expected}"))),
+        other => Err(syn::Error::new(
+            other.span(),
+            format!("`{name}` takes an integer: {expected}"),
+        )),
+    }
+}
+
+/// A size: a string in the size grammar, or a plain integer (bytes).
+fn size_value(meta: &Meta, name: &str) -> syn::Result<String> {
+    let expected = format!("a size string such as \"64 KiB\" or a byte count; {SIZE_FORMS}");
+    match literal(meta, name, &expected)? {
+        Lit::Int(i) => i
+            .base10_parse::<u64>()
+            .map(|n| n.to_string())
+            .map_err(|e| syn::Error::new(i.span(), format!("`{name}`: {e}"))),
+        Lit::Str(s) => match parse_bytes(&s.value()) {
+            Some(_) => Ok(s.value()),
+            None => Err(syn::Error::new(
+                s.span(),
+                format!(
+                    "invalid size {:?} for `{name}`: expected {SIZE_FORMS}",
+                    s.value()
+                ),
+            )),
+        },
+        other => Err(syn::Error::new(
+            other.span(),
+            format!("`{name}` takes {expected}"),
+        )),
+    }
+}
+
+/// A growth: a percentage or a size (string), or a plain integer (bytes).
+fn growth_value(meta: &Meta, name: &str) -> syn::Result<String> {
+    let expected = format!("\"8 MiB\" or \"10%\": {GROWTH_FORMS}");
+    match literal(meta, name, &expected)? {
+        Lit::Int(i) => i
+            .base10_parse::<u64>()
+            .map(|n| n.to_string())
+            .map_err(|e| syn::Error::new(i.span(), format!("`{name}`: {e}"))),
+        Lit::Str(s) => {
+            let v = s.value();
+            if parse_percent(&v).is_some()
+                || (!v.trim().ends_with('%') && parse_bytes(&v).is_some())
+            {
+                Ok(v)
+            } else {
+                Err(syn::Error::new(
+                    s.span(),
+                    format!(
+                        "invalid size or percentage {v:?} for `{name}`: expected {GROWTH_FORMS}"
+                    ),
+                ))
+            }
+        }
+        other => Err(syn::Error::new(
+            other.span(),
+            format!("`{name}` takes {expected}"),
+        )),
+    }
+}
+
+/// `purge` or `purge = true|false`.
+fn flag_value(meta: &Meta, name: &str) -> syn::Result<bool> {
+    if let Meta::Path(_) = meta {
+        return Ok(true);
+    }
+    match literal(meta, name, "`purge` or `purge = true`")? {
+        Lit::Bool(b) => Ok(b.value),
+        other => Err(syn::Error::new(
+            other.span(),
+            format!("`{name}` takes `true` or `false` (or write `{name}` alone)"),
+        )),
+    }
+}
+
+/// `report = true|false|"json"|"table"`.
+fn report_value(meta: &Meta) -> syn::Result<ReportMode> {
+    const EXPECTED: &str = "`true` (the default: a JSON report, plus the table outside tests), `false` (nothing), \"json\" (the file only) or \"table\" (printed only)";
+    match literal(meta, "report", EXPECTED)? {
+        Lit::Bool(b) if b.value => Ok(ReportMode::Default),
+        Lit::Bool(_) => Ok(ReportMode::Off),
+        Lit::Str(s) if s.value() == "json" => Ok(ReportMode::Json),
+        Lit::Str(s) if s.value() == "table" => Ok(ReportMode::Table),
+        other => Err(syn::Error::new(
+            other.span(),
+            format!("`report` takes {EXPECTED}"),
+        )),
+    }
+}
+
+// --- The size grammar: a copy of memprobe/src/units.rs (see the module docs). ---
+
+/// `parse_bytes` of `memprobe::units`, as an `Option`.
+pub(crate) fn parse_bytes(input: &str) -> Option<u64> {
+    let (number, unit) = split_number(input.trim())?;
+    let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
+        _ => return None,
+    };
+    scale_exact(number, multiplier)
+}
+
+fn split_number(s: &str) -> Option<(&str, &str)> {
+    let end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (number, rest) = s.split_at(end);
+    if number.is_empty() || number == "." {
+        return None;
+    }
+    Some((number, rest.trim_start()))
+}
+
+fn scale_exact(number: &str, multiplier: u64) -> Option<u64> {
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    if frac.contains('.') || (whole.is_empty() && frac.is_empty()) {
+        return None;
+    }
+    let whole: u128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let mut value = whole.checked_mul(u128::from(multiplier))?;
+    if !frac.is_empty() {
+        if frac.len() > 18 {
+            return None;
+        }
+        let denominator = 10u128.pow(frac.len() as u32);
+        let scaled = frac
+            .parse::<u128>()
+            .ok()?
+            .checked_mul(u128::from(multiplier))?;
+        if scaled % denominator != 0 {
+            return None;
+        }
+        value = value.checked_add(scaled / denominator)?;
+    }
+    u64::try_from(value).ok()
+}
+
+/// The percentage branch of `Growth::from_str` in `memprobe::units`.
+pub(crate) fn parse_percent(input: &str) -> Option<f64> {
+    let number = input.trim().strip_suffix('%')?.trim_end();
+    let valid = !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && number.matches('.').count() <= 1;
+    match number.parse::<f64>() {
+        Ok(p) if valid && p.is_finite() => Some(p),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn build(tokens: proc_macro2::TokenStream) -> Result<Config, String> {
+        let options: Options = syn::parse2(tokens).map_err(|e| e.to_string())?;
+        options.build().map_err(|e| {
+            e.into_result()
+                .unwrap_err()
+                .into_iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        })
+    }
+
+    #[test]
+    fn every_option_parses() {
+        let c = build(quote!(
+            scope = "process",
+            max_allocs = 3,
+            max_bytes = "64 KiB",
+            max_peak = 4096,
+            max_net = "0",
+            max_rss_growth = "10%",
+            iters = 100,
+            warmup = 5,
+            fail_if_growth = "2.5%",
+            baseline = "b",
+            purge,
+            report = "json"
+        ))
+        .unwrap();
+        assert_eq!(c.scope, Scope::Process);
+        assert_eq!(c.max_allocs, Some(3));
+        assert_eq!(c.max_bytes.as_deref(), Some("64 KiB"));
+        assert_eq!(c.max_peak.as_deref(), Some("4096"));
+        assert_eq!(c.max_rss_growth.as_deref(), Some("10%"));
+        assert_eq!((c.iters, c.warmup), (Some(100), 5));
+        assert!(c.purge);
+        assert_eq!(c.report, ReportMode::Json);
+        let defaults = build(quote!()).unwrap();
+        assert_eq!(
+            (defaults.scope, defaults.report, defaults.purge),
+            (Scope::Thread, ReportMode::Default, false)
+        );
+    }
+
+    #[test]
+    fn errors_are_gathered_and_name_the_fix() {
+        let e = build(quote!(
+            max_alocs = 1,
+            max_bytes = "12 KBB",
+            max_bytes = 1,
+            warmup = 3,
+            scope = 5
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("unknown option `max_alocs` (did you mean `max_allocs`?)"),
+            "{e}"
+        );
+        assert!(e.contains("invalid size \"12 KBB\""), "{e}");
+        assert!(e.contains("`max_bytes` is given twice"), "{e}");
+        assert!(e.contains("`scope` takes a string"), "{e}");
+        assert!(e.contains("`warmup` needs `iters`"), "{e}");
+        let e = build(quote!(warmup = 3, baseline = "x")).unwrap_err();
+        assert!(
+            e.contains("`warmup` needs `iters`") && e.contains("`baseline` names what"),
+            "{e}"
+        );
+        assert!(build(quote!(iters = 0)).unwrap_err().contains("at least 1"));
+        assert!(
+            build(quote!(fail_if_growth = "10 MiB"))
+                .unwrap_err()
+                .contains("percentage")
+        );
+        assert!(build(quote!(max_rss_growth = "10 %%")).is_err());
+        assert!(
+            build(quote!(report = "xml"))
+                .unwrap_err()
+                .contains("\"table\"")
+        );
+    }
+
+    /// The copied grammar accepts and rejects exactly what `memprobe::units` does.
+    #[test]
+    fn grammar_matches_memprobe_units() {
+        let inputs = [
+            "0",
+            "512",
+            "512B",
+            "64 kib",
+            "64 KiB",
+            "1.5 MiB",
+            "1.5MB",
+            "2GB",
+            " 1 TiB ",
+            "",
+            "KiB",
+            "-1",
+            "1.5",
+            "1..5 KiB",
+            "12 KBB",
+            "1e3",
+            "10%",
+            "0.1 B",
+            "99999999999 TiB",
+            ".5 KiB",
+            "5.",
+            "18446744073709551615",
+            "18446744073709551616",
+            "0.5 KB",
+            "3 tb",
+            "7 Mb",
+        ];
+        for input in inputs {
+            assert_eq!(
+                parse_bytes(input),
+                memprobe::units::parse_bytes(input).ok(),
+                "size {input:?}"
+            );
+        }
+        let percents = [
+            "10%", "2.5 %", "0%", "ten%", "-5%", "1.2.3%", "%", " 7% ", "10",
+        ];
+        for input in percents {
+            let theirs = match input.parse::<memprobe::units::Growth>() {
+                Ok(memprobe::units::Growth::Percent(p)) => Some(p),
+                _ => None,
+            };
+            assert_eq!(parse_percent(input), theirs, "percentage {input:?}");
+        }
+    }
+}

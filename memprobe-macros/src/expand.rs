@@ -1,0 +1,190 @@
+//! Emitting code: the user's function, its body moved into a closure or async block handed to a
+//! `::memprobe::__private` entry point, with a `static` describing the test. No measurement logic
+//! lives here; everything the run does is in `memprobe/src/__private.rs`.
+//!
+//! ```text
+//!   sync        fn t() -> R { static T; run::<R, _>(&T, move || -> R { body }) }
+//!   iters       fn t() -> R { static T; run_iters::<R, _>(&T, || -> R { body }) }
+//!   async       async fn t() -> R { static T; run_async::<R, _>(&T, async move { body }).await }
+//!   async iters async fn t() -> R { static T; run_async_iters::<R, _, _>(&T, || async move { body }).await }
+//! ```
+//!
+//! # `#[tokio::test]`, in either order
+//!
+//! Above `#[tokio::test]`, the attribute sees the `async fn` and wraps its body: the probe starts
+//! on the first poll, after tokio has built its runtime. Below it, tokio has already turned the
+//! function into a synchronous one whose first statement is `let body = async { ... };` followed
+//! by building the runtime and `block_on(body)`. Wrapping that whole function would count building
+//! and dropping the runtime, so in that one shape (a test whose first statement is
+//! `let body = async ...`) the async block itself is wrapped instead, which measures exactly what
+//! the other order measures.
+
+use crate::attr::{Config, ReportMode, Scope};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{AttrStyle, Expr, ItemFn, Pat, ReturnType, Stmt};
+
+/// Checks that `function` can be measured; every problem is spanned on its culprit.
+pub(crate) fn check_signature(function: &ItemFn) -> crate::attr::Errors {
+    let mut errors = crate::attr::Errors::default();
+    let sig = &function.sig;
+    if !sig.inputs.is_empty() {
+        errors.push(syn::Error::new_spanned(
+            &sig.inputs,
+            "#[memprobe] measures a test or bench function, which takes no arguments: build the inputs inside the function (or measure a closure with memprobe::measure)",
+        ));
+    }
+    if let Some(constness) = &sig.constness {
+        errors.push(syn::Error::new_spanned(
+            constness,
+            "#[memprobe] cannot measure a `const fn`: remove `const`",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push(syn::Error::new_spanned(
+            variadic,
+            "#[memprobe] cannot measure a variadic function",
+        ));
+    }
+    errors
+}
+
+/// The measured function.
+pub(crate) fn expand(config: &Config, mut function: ItemFn) -> TokenStream {
+    // Inner attributes (`#![allow(...)]`) cannot stay in a block that becomes a closure body:
+    // lift them onto the function, as tokio does.
+    for attr in &mut function.attrs {
+        attr.style = AttrStyle::Outer;
+    }
+    let is_test = function
+        .attrs
+        .iter()
+        .any(|a| a.path().segments.last().is_some_and(|s| s.ident == "test"));
+    let spec = spec(config, &function, is_test);
+    let output = match &function.sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => ty.to_token_stream(),
+    };
+    // Errors about the return type (it must be `()` or a `Result`) land on the return type.
+    let span = match &function.sig.output {
+        ReturnType::Default => function.sig.ident.span(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    let block = &function.block;
+    let body = if function.sig.asyncness.is_some() {
+        async_call(config, span, &output, quote!(async move #block))
+    } else if let Some((index, future)) = tokio_body(&function, is_test) {
+        // Below `#[tokio::test]`: wrap tokio's `let body = async { ... };` only.
+        let call = async_call(config, span, &output, future.to_token_stream());
+        let mut block = (*function.block).clone();
+        if let Stmt::Local(local) = &mut block.stmts[index] {
+            if let Some(init) = &mut local.init {
+                *init.expr = syn::parse_quote!(async move { #call });
+            }
+        }
+        let stmts = &block.stmts;
+        quote!(#(#stmts)*)
+    } else if config.iters.is_some() {
+        quote_spanned! {span=> ::memprobe::__private::run_iters::<#output, _>(&__MEMPROBE_TEST, || -> #output #block) }
+    } else {
+        quote_spanned! {span=> ::memprobe::__private::run::<#output, _>(&__MEMPROBE_TEST, move || -> #output #block) }
+    };
+    let ItemFn {
+        attrs, vis, sig, ..
+    } = &function;
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            static __MEMPROBE_TEST: ::memprobe::__private::Test = #spec;
+            #body
+        }
+    }
+}
+
+/// The awaited entry-point call around `future` (an `async` block expression).
+fn async_call(
+    config: &Config,
+    span: Span,
+    output: &TokenStream,
+    future: TokenStream,
+) -> TokenStream {
+    if config.iters.is_some() {
+        quote_spanned! {span=> ::memprobe::__private::run_async_iters::<#output, _, _>(&__MEMPROBE_TEST, || #future).await }
+    } else {
+        quote_spanned! {span=> ::memprobe::__private::run_async::<#output, _>(&__MEMPROBE_TEST, #future).await }
+    }
+}
+
+/// In a synchronous test, the first statement `let body = async ...;` that `#[tokio::test]`
+/// (and runtimes' test macros like it) expand to: its index and the async block.
+fn tokio_body(function: &ItemFn, is_test: bool) -> Option<(usize, &Expr)> {
+    if !is_test {
+        return None;
+    }
+    let (index, stmt) = function.block.stmts.iter().enumerate().next()?;
+    let Stmt::Local(local) = stmt else {
+        return None;
+    };
+    let Pat::Ident(pat) = &local.pat else {
+        return None;
+    };
+    let init = local.init.as_ref()?;
+    (pat.ident == "body" && matches!(*init.expr, Expr::Async(_)) && init.diverge.is_none())
+        .then_some((index, &*init.expr))
+}
+
+/// The `::memprobe::__private::Test` literal.
+fn spec(config: &Config, function: &ItemFn, is_test: bool) -> TokenStream {
+    let name = function.sig.ident.unraw().to_string();
+    let scope = match config.scope {
+        Scope::Thread => quote!(Thread),
+        Scope::Process => quote!(Process),
+    };
+    let report = match config.report {
+        ReportMode::Default => quote!(Default),
+        ReportMode::Off => quote!(Off),
+        ReportMode::Json => quote!(Json),
+        ReportMode::Table => quote!(Table),
+    };
+    let max_allocs = option(config.max_allocs.map(|n| quote!(#n)));
+    let string = |s: &Option<String>| option(s.as_ref().map(|s| quote!(#s)));
+    let max_bytes = string(&config.max_bytes);
+    let max_peak = string(&config.max_peak);
+    let max_net = string(&config.max_net);
+    let max_rss_growth = string(&config.max_rss_growth);
+    let fail_if_growth = string(&config.fail_if_growth);
+    let baseline = string(&config.baseline);
+    let iters = option(config.iters.map(|n| quote!(#n)));
+    let warmup = config.warmup;
+    let purge = config.purge;
+    quote! {
+        ::memprobe::__private::Test {
+            name: #name,
+            module_path: ::core::module_path!(),
+            package: ::core::option_env!("CARGO_PKG_NAME"),
+            manifest_dir: ::core::option_env!("CARGO_MANIFEST_DIR"),
+            is_test: #is_test,
+            scope: ::memprobe::__private::Scope::#scope,
+            max_allocs: #max_allocs,
+            max_bytes: #max_bytes,
+            max_peak: #max_peak,
+            max_net: #max_net,
+            max_rss_growth: #max_rss_growth,
+            iters: #iters,
+            warmup: #warmup,
+            fail_if_growth: #fail_if_growth,
+            baseline: #baseline,
+            purge: #purge,
+            report: ::memprobe::__private::ReportMode::#report,
+        }
+    }
+}
+
+fn option(value: Option<TokenStream>) -> TokenStream {
+    match value {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    }
+}

@@ -1,0 +1,90 @@
+//! `#[memprobe(scope = "process")]`: every thread counts, process-scope tests serialize with each
+//! other, and allocations from threads outside the probed code are flagged, with a message that
+//! suggests thread scope or nextest. A test binary of its own, since the test harness's threads
+//! allocate too.
+
+use memprobe::memprobe;
+use std::hint::black_box;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+memprobe::global_allocator!();
+
+/// Reports are rewritten in place, and the test of the same name may be rewriting this one right
+/// now (it runs in parallel with this check): retry until the file parses.
+fn written_report(name: &str) -> memprobe::Report {
+    let path =
+        memprobe::__private::report_path(Some(env!("CARGO_PKG_NAME")), "attribute_process", name);
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        if let Ok(report) = memprobe::Report::from_json(&text) {
+            return report;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    panic!("{} never parsed", path.display());
+}
+
+/// A thread the test starts counts without entering anything.
+#[memprobe(scope = "process", max_rss_growth = "256 MiB")]
+#[test]
+fn other_threads_count() {
+    std::thread::spawn(|| black_box(vec![0u8; 1 << 20]))
+        .join()
+        .unwrap();
+}
+
+#[test]
+fn process_reports_include_other_threads() {
+    other_threads_count();
+    let r = written_report("other_threads_count");
+    assert_eq!(r.scope, memprobe::Scope::Process);
+    assert_eq!(r.allocs.largest_alloc_bytes, 1 << 20);
+    assert!(r.allocs.alloc_bytes >= 1 << 20);
+    // The spawned thread did not enter the probe, so its allocations are counted as outside.
+    assert!(
+        r.outside_alloc_count.is_some_and(|n| n >= 1),
+        "{:?}",
+        r.outside_alloc_count
+    );
+    assert!(r.rss.is_some());
+}
+
+/// Figures inflated by threads outside the probe are flagged in the failure.
+#[memprobe(scope = "process", max_allocs = 0, report = false)]
+fn contaminated() {
+    std::thread::scope(|s| {
+        s.spawn(|| black_box(vec![0u8; 64]));
+    });
+}
+
+#[test]
+fn contamination_is_flagged_with_the_way_out() {
+    let payload = catch_unwind(AssertUnwindSafe(contaminated)).unwrap_err();
+    let message = payload.downcast::<String>().unwrap();
+    assert!(message.starts_with("memprobe: function `contaminated` failed its memory checks\nlimits:\n  max_allocs: limit 0, actual "), "{message}");
+    assert!(
+        message.contains("allocation events came from threads outside the probed code (the test harness, other tests running in parallel), so the process-scope figures are inflated; for exact figures use scope = \"thread\" (the default), or run under cargo nextest (one test per process)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("allocation events came from threads outside the probed code\n"),
+        "the table flags it too: {message}"
+    );
+}
+
+/// Process-scope probes never overlap: each sees only its own 1 MiB block as its largest.
+#[test]
+fn process_scope_probes_serialize() {
+    #[memprobe(scope = "process", report = false, max_peak = "2 MiB")]
+    fn one_mebibyte() {
+        let block = black_box(vec![0u8; 1 << 20]);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        drop(block);
+    }
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(one_mebibyte);
+        }
+    });
+}
