@@ -232,15 +232,6 @@ where
     out
 }
 
-/// A handle on the attribution of the probe running on this thread (the innermost one), for
-/// tasks a measured test spawns onto other threads:
-/// `tokio::spawn(memprobe::__private::current_attribution().unwrap().scope(task))`.
-/// `None` outside a probe.
-pub fn current_attribution() -> Option<crate::Attribution> {
-    // A group nested in the current one counts into it, so this is as good as a handle on it.
-    (!crate::alloc::current_group().is_null()).then(crate::Attribution::new_nested)
-}
-
 thread_local! {
     static MODE: Cell<Option<Mode>> = const { Cell::new(None) };
 }

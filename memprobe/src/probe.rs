@@ -148,7 +148,10 @@ impl ProbeOptions {
     }
 
     /// Captures a backtrace of the first allocation the probe counts, for "this should not
-    /// allocate" failures. Costs one backtrace, taken off the hot path.
+    /// allocate" failures. Costs one backtrace, taken off the hot path, with the capture's own
+    /// allocations kept out of the figures. Not taken while the thread panics; and code that
+    /// captures its own backtraces inside such a probe could find std's backtrace lock held
+    /// (a deadlock), so leave this off around such code.
     ///
     /// # Examples
     ///

@@ -89,7 +89,7 @@ fn both_orders_measure_the_future_not_the_runtime() {
 #[memprobe]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multi_thread_spawned_tasks() {
-    let attribution = memprobe::__private::current_attribution().expect("inside the probe");
+    let attribution = memprobe::Attribution::current().expect("inside the probe");
     let counted = tokio::spawn(attribution.scope(async {
         tokio::task::yield_now().await;
         black_box(vec![0u8; 100_000]).len()

@@ -112,6 +112,13 @@ impl Group {
     #[cold]
     #[inline(never)]
     fn capture_first(&self) {
+        // A panicking thread's hook holds std's backtrace lock while it allocates; capturing here
+        // would take that lock again and deadlock. Skip: the panic is the report then. (Code that
+        // captures its own backtraces inside such a probe can hit the same lock: documented on
+        // `ProbeOptions::trace_first_alloc`.)
+        if std::thread::panicking() {
+            return;
+        }
         if self.trace_first.swap(false, Relaxed) {
             super::without_counting(|| {
                 let trace = std::backtrace::Backtrace::force_capture().to_string();
@@ -172,6 +179,36 @@ impl Attribution {
                 ..Group::new_static()
             }),
         }
+    }
+
+    /// A handle on the group current on this thread (the innermost probe's, or one entered),
+    /// or `None` outside any probe. Lets code deep inside a measured function hand its work to
+    /// other threads or tasks without being passed the probe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # memprobe::global_allocator!();
+    /// assert!(memprobe::Attribution::current().is_none());
+    /// let probe = memprobe::Probe::start(memprobe::Scope::Thread)?;
+    /// let here = memprobe::Attribution::current().expect("inside a probe");
+    /// std::thread::spawn(here.wrap(|| drop(vec![0u8; 4096]))).join().unwrap();
+    /// assert!(probe.finish()?.allocs.freed_bytes >= 4096);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn current() -> Option<Attribution> {
+        let group = super::current_group();
+        if group.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null current group pointer came from `Arc::as_ptr` and is kept alive by
+        // the guard that installed it, which outlives this call; taking another strong count
+        // makes the returned handle keep it alive on its own.
+        let group = unsafe {
+            Arc::increment_strong_count(group);
+            Arc::from_raw(group)
+        };
+        Some(Attribution { group })
     }
 
     /// Makes this group current on the calling thread until the guard drops: every allocation
