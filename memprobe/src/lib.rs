@@ -1,5 +1,8 @@
 #![doc = include_str!("../../README.md")]
 #![deny(missing_docs)]
+// The README (the crate docs) shows `#[test]` functions as users write them: compiled as doctests
+// so they stay correct, not run.
+#![allow(clippy::test_attr_in_doctest)]
 
 #[doc(hidden)]
 pub mod __private;
