@@ -10,13 +10,16 @@ const AFTER_HELP: &str = "\
 Examples:
   memprobe-daemon watch --duration 10m --fail-if-growth 10% --summary run.json -- ./my-server --port 0
   memprobe-daemon watch --pid 4242 --interval 1s --out samples.jsonl --csv samples.csv
-  memprobe-daemon watch --tree --cgroup auto --warmup 30s --fail-if-growth 64MiB -- make soak
+  memprobe-daemon watch --tree --cgroup auto --warmup 30s --fail-if-growth 5%,64MiB -- make soak
+  memprobe-daemon verdict samples.jsonl --fail-if-growth 5% --warmup 100it
 
 Exit codes:
-  0  pass (or no --fail-if-growth given)
-  1  growth over the --fail-if-growth threshold
-  2  usage or runtime error (bad flag, missing PID, permission denied, unwritable output, command not found)
-  3  inconclusive (too few samples after warm-up); --inconclusive pass|fail maps it to 0 or 1
+  0  pass; or, for `watch` without --fail-if-growth, any verdict (reported, not enforced)
+  1  growth over the --fail-if-growth threshold(s); fragmentation too, unless --allow-fragmentation
+  2  usage or runtime error (bad flag, missing PID, permission denied, unwritable output, command
+     not found, unreadable or corrupt JSONL)
+  3  inconclusive (too few samples or too short after warm-up, too noisy); --inconclusive pass|fail
+     maps it to 0 or 1
 
 The watched command runs directly (no shell) in its own process group; SIGINT and SIGTERM sent to
 the daemon are forwarded to that group, and the summary is written once it has exited. The
@@ -37,6 +40,60 @@ pub enum Command {
     /// Sample a running process (--pid) or a command started here (-- CMD ARGS...).
     #[command(after_help = AFTER_HELP)]
     Watch(WatchArgs),
+    /// Re-judge a run saved by `watch --out FILE.jsonl`, without sampling again.
+    #[command(after_help = AFTER_HELP)]
+    Verdict(VerdictArgs),
+}
+
+/// How a run is judged: the flags `watch` and `verdict` share.
+#[derive(Debug, Args)]
+pub struct JudgeArgs {
+    /// Fail (exit 1) when the judged series grows more than this over the run after warm-up:
+    /// `10%` (of the first window's median) or a size (`64MiB`). Repeat it or give a comma list
+    /// (`5%,64MiB`) to fail only when growth exceeds every one. Without it, `watch` judges at 5%
+    /// and reports the verdict without enforcing it; `verdict` enforces 5%.
+    #[arg(long, value_name = "PERCENT|SIZE", value_delimiter = ',')]
+    pub fail_if_growth: Vec<String>,
+
+    /// Start of the run the verdict ignores: a duration (`30s`), a share of the run (`20%`), a
+    /// number of iterations (`100it`, needs a process that marks them), or `none`.
+    #[arg(long, value_name = "DURATION|PERCENT|Nit", default_value = "20%")]
+    pub warmup: String,
+
+    /// Series the verdict judges: auto (jemalloc allocated if published, else the counting
+    /// allocator's live bytes, else RssAnon+VmSwap, else RSS), allocated (jemalloc allocated,
+    /// needs a publishing process), anon (RssAnon+VmSwap), rss. With --tree, anon and rss are
+    /// summed over the tree.
+    #[arg(long, value_name = "SERIES", default_value = "auto")]
+    pub series: String,
+
+    /// Report fragmentation (resident memory grows while allocated memory stays flat) but exit 0.
+    #[arg(long)]
+    pub allow_fragmentation: bool,
+
+    /// Map an inconclusive verdict (exit 3) to pass (0) or fail (1).
+    #[arg(long, value_name = "pass|fail")]
+    pub inconclusive: Option<String>,
+}
+
+/// Flags of `verdict`, unvalidated.
+#[derive(Debug, Args)]
+pub struct VerdictArgs {
+    /// The JSONL file written by `watch --out`.
+    #[arg(value_name = "FILE.jsonl")]
+    pub file: PathBuf,
+
+    /// How to judge.
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+
+    /// Also write the verdict and its settings as JSON here.
+    #[arg(long, value_name = "OUT.json")]
+    pub summary: Option<PathBuf>,
+
+    /// Print nothing (the exit code tells); errors are still printed.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Flags of `watch`, unvalidated.
@@ -56,10 +113,6 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<String>,
 
-    /// Samples ignored by the verdict at the start: a duration (`30s`) or a share of the run (`20%`).
-    #[arg(long, value_name = "DURATION|PERCENT", default_value = "20%")]
-    pub warmup: String,
-
     /// Write every sample as one JSON line, flushed as it is taken.
     #[arg(long, value_name = "FILE.jsonl")]
     pub out: Option<PathBuf>,
@@ -68,28 +121,19 @@ pub struct WatchArgs {
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
 
-    /// Write the run's summary JSON here, rewritten atomically every few seconds and at the end.
+    /// Write the run's summary JSON here, replaced atomically every 10 s and at the end.
     #[arg(long, value_name = "FILE.json")]
     pub summary: Option<PathBuf>,
 
-    /// Fail (exit 1) when the series grows more than this after warm-up: `10%` or a size (`64MiB`).
-    #[arg(long, value_name = "PERCENT|SIZE")]
-    pub fail_if_growth: Option<String>,
+    /// How to judge.
+    #[command(flatten)]
+    pub judge: JudgeArgs,
 
-    /// Series the verdict judges: auto (allocated if published, else RssAnon+VmSwap, else RSS),
-    /// anon (RssAnon+VmSwap), rss, allocated (jemalloc allocated, needs a publishing process).
-    #[arg(long, value_name = "SERIES", default_value = "auto")]
-    pub series: String,
-
-    /// No live status line and no final line on stderr (errors are still printed).
+    /// No live status line and no final lines on stderr (errors are still printed).
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// Map an inconclusive verdict (exit 3) to pass (0) or fail (1).
-    #[arg(long, value_name = "pass|fail")]
-    pub inconclusive: Option<String>,
-
-    /// Follow the process's children through /proc/<pid>/task/*/children: per-process and total
+    /// Follow the process's children through `/proc/<pid>/task/*/children`: per-process and total
     /// series. Summed RSS over-counts pages the processes share.
     #[arg(long)]
     pub tree: bool,

@@ -1,9 +1,10 @@
-//! The validated run configuration: every flag of `watch` parsed, range-checked and cross-checked
-//! here, in one place, so the sampler never sees a string. Errors name the flag, the input and the
-//! accepted forms in one line.
+//! The validated configuration: every flag of `watch` and `verdict` parsed, range-checked and
+//! cross-checked here, in one place, so the sampler and the verdict never see a string. Errors
+//! name the flag, the input and the accepted forms in one line.
 
-use crate::cli::WatchArgs;
+use crate::cli::{JudgeArgs, WatchArgs};
 use anyhow::{Result, bail};
+use memprobe::trend::{SeriesChoice, SeriesKind, TrendConfig, Verdict, Warmup};
 use memprobe::units::{Growth, parse_duration};
 use serde::Serialize;
 use std::ffi::OsString;
@@ -22,30 +23,6 @@ pub enum Target {
     Pid(u32),
     /// A command started by the daemon: program and arguments, run without a shell.
     Command(Vec<OsString>),
-}
-
-/// Warm-up excluded from the verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Warmup {
-    /// A fixed time from the first sample.
-    Duration(Duration),
-    /// A share of the run, in percent (`20.0` = the first 20% of the sampled time).
-    Percent(f64),
-}
-
-/// Which series the verdict judges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SeriesChoice {
-    /// jemalloc allocated when the process publishes it, else RssAnon + VmSwap, else RSS.
-    Auto,
-    /// RssAnon + VmSwap.
-    Anon,
-    /// RSS.
-    Rss,
-    /// jemalloc allocated bytes, published by the process.
-    Allocated,
 }
 
 /// How an inconclusive verdict exits.
@@ -69,6 +46,91 @@ pub enum CgroupChoice {
     Path(PathBuf),
 }
 
+/// How a run is judged, checked: what `watch` and `verdict` share.
+#[derive(Debug, Clone)]
+pub struct JudgeConfig {
+    /// What the verdict engine is asked: warm-up, thresholds, series, fragmentation.
+    pub trend: TrendConfig,
+    /// Whether the verdict sets the exit code. `watch` without `--fail-if-growth` only records:
+    /// it reports the verdict at the engine's default threshold and exits 0.
+    pub enforced: bool,
+    /// Exit code of an inconclusive verdict.
+    pub inconclusive: InconclusiveExit,
+}
+
+impl JudgeConfig {
+    /// Checks the judging flags. Without `--fail-if-growth` the engine's default threshold (5%)
+    /// applies, and the verdict is enforced only when `enforce_default` is set (`verdict` sets it,
+    /// `watch` does not).
+    ///
+    /// # Errors
+    ///
+    /// One line naming the flag, the bad value and the accepted forms.
+    pub fn from_args(args: JudgeArgs, enforce_default: bool) -> Result<JudgeConfig> {
+        let thresholds = args
+            .fail_if_growth
+            .iter()
+            .map(|g| {
+                g.parse::<Growth>()
+                    .map_err(|e| flag_error("--fail-if-growth", e))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let warmup = args
+            .warmup
+            .parse::<Warmup>()
+            .map_err(|e| flag_error("--warmup", e))?;
+        let series = match args.series.as_str() {
+            "auto" => SeriesChoice::Auto,
+            "allocated" => SeriesChoice::Kind(SeriesKind::JemallocAllocated),
+            "anon" => SeriesChoice::Kind(SeriesKind::RssAnonPlusSwap),
+            "rss" => SeriesChoice::Kind(SeriesKind::Rss),
+            // The engine's own names (`jemalloc_resident`, `allocator_live`, ...) work too.
+            other => other.parse::<SeriesChoice>().map_err(|_| {
+                anyhow::anyhow!(
+                    "--series {other:?} is not a series: use auto, allocated, anon or rss (or jemalloc_active, jemalloc_resident, allocator_live)"
+                )
+            })?,
+        };
+        let inconclusive = match args.inconclusive.as_deref() {
+            None => InconclusiveExit::Inconclusive,
+            Some("pass") => InconclusiveExit::Pass,
+            Some("fail") => InconclusiveExit::Fail,
+            Some(other) => {
+                bail!("--inconclusive {other:?}: use `pass` (exit 0) or `fail` (exit 1)")
+            }
+        };
+        let enforced = enforce_default || !thresholds.is_empty();
+        let mut trend = TrendConfig::new()
+            .warmup(warmup)
+            .series(series)
+            .allow_fragmentation(args.allow_fragmentation);
+        if !thresholds.is_empty() {
+            trend = trend.fail_if_growth_all(thresholds);
+        }
+        Ok(JudgeConfig {
+            trend,
+            enforced,
+            inconclusive,
+        })
+    }
+
+    /// The exit code of `verdict`: 0 pass, 1 growth (and fragmentation unless allowed), 3
+    /// inconclusive as mapped by `--inconclusive`; always 0 when not enforced.
+    pub fn exit_code(&self, verdict: &Verdict) -> u8 {
+        if !self.enforced {
+            return 0;
+        }
+        match verdict.exit_code() {
+            Verdict::EXIT_INCONCLUSIVE => match self.inconclusive {
+                InconclusiveExit::Inconclusive => Verdict::EXIT_INCONCLUSIVE,
+                InconclusiveExit::Pass => Verdict::EXIT_PASS,
+                InconclusiveExit::Fail => Verdict::EXIT_GROWTH,
+            },
+            code => code,
+        }
+    }
+}
+
 /// A checked `watch` configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -78,22 +140,16 @@ pub struct Config {
     pub interval: Duration,
     /// Stop after this long; `None` runs until the process exits.
     pub duration: Option<Duration>,
-    /// Warm-up excluded from the verdict.
-    pub warmup: Warmup,
     /// JSONL output.
     pub out: Option<PathBuf>,
     /// CSV output.
     pub csv: Option<PathBuf>,
     /// Summary JSON output.
     pub summary: Option<PathBuf>,
-    /// Growth threshold; `None` never fails on growth.
-    pub fail_if_growth: Option<Growth>,
-    /// Series the verdict judges.
-    pub series: SeriesChoice,
-    /// No status line, no final line.
+    /// How the run is judged.
+    pub judge: JudgeConfig,
+    /// No status line, no final lines.
     pub quiet: bool,
-    /// Exit code of an inconclusive verdict.
-    pub inconclusive: InconclusiveExit,
     /// Follow children.
     pub tree: bool,
     /// Memory cgroup to sample.
@@ -134,30 +190,8 @@ impl Config {
                 "--duration 0 would take no sample: use e.g. `--duration 30s`, or leave it out to run until the process exits"
             );
         }
-        let warmup = parse_warmup(&args.warmup)?;
-        let fail_if_growth = args
-            .fail_if_growth
-            .as_deref()
-            .map(|g| {
-                g.parse::<Growth>()
-                    .map_err(|e| flag_error("--fail-if-growth", e))
-            })
-            .transpose()?;
-        let series = match args.series.as_str() {
-            "auto" => SeriesChoice::Auto,
-            "anon" => SeriesChoice::Anon,
-            "rss" => SeriesChoice::Rss,
-            "allocated" => SeriesChoice::Allocated,
-            other => bail!("--series {other:?} is not a series: use auto, anon, rss or allocated"),
-        };
-        let inconclusive = match args.inconclusive.as_deref() {
-            None => InconclusiveExit::Inconclusive,
-            Some("pass") => InconclusiveExit::Pass,
-            Some("fail") => InconclusiveExit::Fail,
-            Some(other) => {
-                bail!("--inconclusive {other:?}: use `pass` (exit 0) or `fail` (exit 1)")
-            }
-        };
+        // `watch` without --fail-if-growth records: the verdict is reported, not enforced.
+        let judge = JudgeConfig::from_args(args.judge, false)?;
         let cgroup = args.cgroup.map(|c| match c.as_str() {
             "auto" => CgroupChoice::Auto,
             _ => CgroupChoice::Path(PathBuf::from(c)),
@@ -177,14 +211,11 @@ impl Config {
             target,
             interval,
             duration,
-            warmup,
             out: args.out,
             csv: args.csv,
             summary: args.summary,
-            fail_if_growth,
-            series,
+            judge,
             quiet: args.quiet,
-            inconclusive,
             tree: args.tree,
             cgroup,
             pss_interval,
@@ -216,18 +247,6 @@ fn parse_pid(value: &str) -> Result<u32> {
     }
 }
 
-fn parse_warmup(value: &str) -> Result<Warmup> {
-    if let Some(number) = value.trim().strip_suffix('%') {
-        return match number.trim().parse::<f64>() {
-            Ok(p) if (0.0..100.0).contains(&p) => Ok(Warmup::Percent(p)),
-            _ => bail!(
-                "--warmup {value:?}: a share must be 0% up to (not including) 100%, e.g. `20%`; or give a duration such as `30s`"
-            ),
-        };
-    }
-    flag_duration("--warmup", value).map(Warmup::Duration)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,7 +256,9 @@ mod tests {
         let mut full = vec!["memprobe-daemon", "watch"];
         full.extend_from_slice(args);
         let cli = crate::cli::Cli::try_parse_from(full).expect("clap shape");
-        let crate::cli::Command::Watch(w) = cli.command;
+        let crate::cli::Command::Watch(w) = cli.command else {
+            panic!("not watch")
+        };
         Config::from_args(w)
     }
 
@@ -250,16 +271,78 @@ mod tests {
         let c = config(&["--pid", "1"]).unwrap();
         assert_eq!(c.target, Target::Pid(1));
         assert_eq!(c.interval, Duration::from_millis(100));
-        assert_eq!(c.warmup, Warmup::Percent(20.0));
-        assert_eq!(c.series, SeriesChoice::Auto);
-        assert_eq!(c.inconclusive, InconclusiveExit::Inconclusive);
+        assert_eq!(c.judge.trend.warmup, Warmup::Share(0.2));
+        assert_eq!(c.judge.trend.series, SeriesChoice::Auto);
+        assert_eq!(c.judge.trend.fail_if_growth, [Growth::Percent(5.0)]);
+        assert!(
+            !c.judge.enforced,
+            "watch without --fail-if-growth only reports"
+        );
+        assert!(!c.judge.trend.allow_fragmentation);
+        assert_eq!(c.judge.inconclusive, InconclusiveExit::Inconclusive);
     }
 
     #[test]
     fn command_after_double_dash() {
         let c = config(&["--warmup", "30s", "--", "sleep", "1"]).unwrap();
         assert_eq!(c.target, Target::Command(vec!["sleep".into(), "1".into()]));
-        assert_eq!(c.warmup, Warmup::Duration(Duration::from_secs(30)));
+        assert_eq!(
+            c.judge.trend.warmup,
+            Warmup::Duration(Duration::from_secs(30))
+        );
+    }
+
+    #[test]
+    fn judging_flags_map_to_the_trend_engine() {
+        let c = config(&[
+            "--pid",
+            "1",
+            "--fail-if-growth",
+            "5%,64MiB",
+            "--fail-if-growth",
+            "1GiB",
+            "--warmup",
+            "100it",
+            "--series",
+            "anon",
+            "--allow-fragmentation",
+            "--inconclusive",
+            "fail",
+        ])
+        .unwrap();
+        let j = &c.judge;
+        assert_eq!(
+            j.trend.fail_if_growth,
+            [
+                Growth::Percent(5.0),
+                Growth::Bytes(64 << 20),
+                Growth::Bytes(1 << 30)
+            ]
+        );
+        assert!(j.enforced);
+        assert_eq!(j.trend.warmup, Warmup::Iterations(100));
+        assert_eq!(
+            j.trend.series,
+            SeriesChoice::Kind(SeriesKind::RssAnonPlusSwap)
+        );
+        assert!(j.trend.allow_fragmentation);
+        assert_eq!(j.inconclusive, InconclusiveExit::Fail);
+        for (flag, kind) in [
+            ("allocated", SeriesKind::JemallocAllocated),
+            ("rss", SeriesKind::Rss),
+            ("jemalloc_resident", SeriesKind::JemallocResident),
+        ] {
+            let c = config(&["--pid", "1", "--series", flag]).unwrap();
+            assert_eq!(c.judge.trend.series, SeriesChoice::Kind(kind));
+        }
+        assert_eq!(
+            config(&["--pid", "1", "--warmup", "none"])
+                .unwrap()
+                .judge
+                .trend
+                .warmup,
+            Warmup::None
+        );
     }
 
     #[test]
@@ -277,9 +360,17 @@ mod tests {
             err(&["--pid", "1", "--fail-if-growth", "lots"])
                 .contains("invalid size or percentage \"lots\"")
         );
-        assert!(err(&["--pid", "1", "--warmup", "150%"]).contains("--warmup \"150%\""));
+        let e = err(&["--pid", "1", "--warmup", "150%"]);
         assert!(
-            err(&["--pid", "1", "--series", "heap"]).contains("use auto, anon, rss or allocated")
+            e.starts_with("--warmup: invalid warm-up \"150%\": expected a duration"),
+            "{e}"
+        );
+        assert!(
+            err(&["--pid", "1", "--series", "heap"]).contains("use auto, allocated, anon or rss")
+        );
+        assert!(
+            err(&["--pid", "1", "--fail-if-growth", "5%,lots"])
+                .contains("--fail-if-growth: invalid size or percentage \"lots\"")
         );
         assert!(err(&["--pid", "1", "--inconclusive", "maybe"]).contains("use `pass`"));
         assert!(err(&["--pid", "1", "--duration", "0s"]).contains("--duration 0"));

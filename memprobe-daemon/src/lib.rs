@@ -3,7 +3,8 @@
 //!
 //! The binary is a thin `main` over [`run`]; the pieces are modules named after their concept:
 //! [`cli`] (raw flags), [`config`] (checked options), [`watch`] (the sampling run), [`procfs`] and
-//! [`cgroup`] (readers), [`series`] (bounded in-memory series), [`verdict`] (growth judgement),
+//! [`cgroup`] (readers), [`series`] (bounded in-memory series), [`verdict`] (the growth verdict
+//! by `memprobe::trend`, and the `verdict` command that re-judges a saved run),
 //! [`output`] (JSONL, CSV, summary), [`signals`] (sleeping to deadlines, stop signals).
 #![forbid(unsafe_code)]
 
@@ -17,7 +18,7 @@ pub mod signals;
 pub mod verdict;
 pub mod watch;
 
-/// Runs a parsed command line; the exit code (0 pass, 1 growth, 3 inconclusive).
+/// Runs a parsed command line; the exit code (0 pass, 1 growth or fragmentation, 3 inconclusive).
 ///
 /// # Errors
 ///
@@ -25,5 +26,6 @@ pub mod watch;
 pub fn run(cli: cli::Cli) -> anyhow::Result<u8> {
     match cli.command {
         cli::Command::Watch(args) => watch::watch(&config::Config::from_args(args)?),
+        cli::Command::Verdict(args) => verdict::command(args),
     }
 }

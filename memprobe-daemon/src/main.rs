@@ -1,5 +1,5 @@
 //! `memprobe-daemon`: thin `main` mapping [`memprobe_daemon::run`]'s result to the documented exit
-//! codes: 0 pass, 1 growth, 2 usage or runtime error, 3 inconclusive.
+//! codes: 0 pass, 1 growth (or fragmentation), 2 usage or runtime error, 3 inconclusive.
 #![forbid(unsafe_code)]
 
 use clap::Parser;

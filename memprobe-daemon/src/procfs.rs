@@ -1,16 +1,31 @@
-//! Linux `/proc` readers the daemon needs beyond `memprobe::ProcessMemory`: process identity
-//! (start time, state, parent) from `/proc/<pid>/stat`, children from
-//! `/proc/<pid>/task/*/children`, PSS/USS from `smaps_rollup`, and the daemon's own CPU time and
-//! RSS. Parsers are pure functions of `&[u8]`, unit-tested on captured files.
+//! Linux `/proc` readers of the sampler: a process's memory figures from kept-open `statm` and
+//! `status` ([`MemReader`]), process identity (start time, state, parent) from `/proc/<pid>/stat`,
+//! children from `/proc/<pid>/task/*/children`, PSS/USS from `smaps_rollup`, and the daemon's own
+//! CPU time and RSS. Parsers are pure functions of `&[u8]`, unit-tested on captured files.
+//! (`memprobe::ProcessMemory` still opens the target first, for its error messages, and does the
+//! start-time read and the peak reset.)
 //!
-//! Memory figures of a process come from `memprobe::ProcessMemory` (kept-open `statm`/`status`).
+//! # Freshness of each figure
+//!
+//! `statm` is short and cheap; `status` is 1.4 KiB of text the kernel formats on each read
+//! (signal masks, CPU lists, ...) and costs about four times as much. So [`MemReader`] reads
+//! `statm` at every tick and `status` only every [`STATUS_EVERY`] (every tick when ticks are
+//! further apart). On a system without swap VmSwap is always 0, so `status` then only adds the
+//! peak and the file/shmem split, and is read every [`STATUS_EVERY_NO_SWAP`]:
+//!
+//! | figure | source | fresh |
+//! |---|---|---|
+//! | RSS | `statm` resident | every tick |
+//! | RssAnon | `statm` resident − shared (the kernel's shared is RssFile + RssShmem) | every tick |
+//! | virtual size | `statm` size | every tick |
+//! | RssFile, RssShmem, VmSwap, VmHWM | `status` | the last `status` read, `status_t_ns` in each sample: ≤ 100 ms old with swap, ≤ 1 s without |
 
-use memprobe::{Error, Result};
+use memprobe::{Error, MemorySnapshot, Result};
 use std::fs::File;
 use std::io::ErrorKind;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Bytes per page, asked of the kernel once.
 pub fn page_size() -> u64 {
@@ -51,15 +66,28 @@ pub fn open_proc(pid: u32, name: &str) -> Result<(File, PathBuf)> {
     }
 }
 
-/// Reads a kept-open file from offset 0 into `buf`; the bytes read.
+/// Reads a kept-open file from offset 0 into `buf`, until end of file or a full buffer; the bytes
+/// read.
 pub fn pread(file: &File, buf: &mut [u8], path: &Path, pid: u32) -> Result<usize> {
+    read_from(file, buf, path, pid, false)
+}
+
+/// Like [`pread`], for the `/proc` files the kernel formats as one record (`statm`, `status`,
+/// `stat`, `smaps_rollup`): their whole text comes in the first read when it fits, so a short
+/// read is the end and the read that would return 0 is saved. PERF: one syscall instead of two.
+pub fn pread_record(file: &File, buf: &mut [u8], path: &Path, pid: u32) -> Result<usize> {
+    read_from(file, buf, path, pid, true)
+}
+
+fn read_from(file: &File, buf: &mut [u8], path: &Path, pid: u32, record: bool) -> Result<usize> {
     let mut len = 0;
     loop {
         match file.read_at(&mut buf[len..], len as u64) {
             Ok(0) => return Ok(len),
             Ok(n) => {
+                let short = n < buf.len() - len;
                 len += n;
-                if len == buf.len() {
+                if len == buf.len() || (record && short) {
                     return Ok(len);
                 }
             }
@@ -84,6 +112,191 @@ fn kib_value(rest: &[u8]) -> Option<u64> {
     let rest = rest.trim_ascii();
     let digits = rest.strip_suffix(b"kB").unwrap_or(rest);
     parse_u64(digits).map(|k| k * 1024)
+}
+
+/// Shortest time between two reads of `status` when ticks come faster.
+pub const STATUS_EVERY: Duration = Duration::from_millis(100);
+/// The same on a system without swap, where `status` adds no per-tick figure of the verdict.
+pub const STATUS_EVERY_NO_SWAP: Duration = Duration::from_secs(1);
+
+/// Whether the system has swap (`SwapTotal` above 0 in `/proc/meminfo`), asked once. When it
+/// cannot be read, assume it has.
+pub fn swap_configured() -> bool {
+    use std::sync::OnceLock;
+    static SWAP: OnceLock<bool> = OnceLock::new();
+    *SWAP.get_or_init(|| {
+        let Ok(text) = std::fs::read("/proc/meminfo") else {
+            return true;
+        };
+        text.split(|b| *b == b'\n')
+            .find_map(|l| l.strip_prefix(b"SwapTotal:"))
+            .and_then(kib_value)
+            .is_none_or(|total| total > 0)
+    })
+}
+
+/// The fields of `/proc/<pid>/statm` the sampler uses, in pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Statm {
+    /// Virtual size (`VmSize`).
+    pub size_pages: u64,
+    /// Resident pages: RssAnon + RssFile + RssShmem.
+    pub resident_pages: u64,
+    /// Resident file-backed and shared-memory pages: RssFile + RssShmem.
+    pub shared_pages: u64,
+}
+
+/// Parses `/proc/<pid>/statm` (`size resident shared text lib data dt`, in pages).
+pub fn parse_statm(buf: &[u8]) -> Option<Statm> {
+    let mut fields = buf
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty());
+    Some(Statm {
+        size_pages: parse_u64(fields.next()?)?,
+        resident_pages: parse_u64(fields.next()?)?,
+        shared_pages: parse_u64(fields.next()?)?,
+    })
+}
+
+/// The fields of `/proc/<pid>/status` the sampler uses, in bytes; `None` when the kernel does not
+/// show the line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusFields {
+    /// `RssAnon` (only for checking the `statm` derivation; samples use `statm`).
+    pub rss_anon_bytes: Option<u64>,
+    /// `RssFile`.
+    pub rss_file_bytes: Option<u64>,
+    /// `RssShmem`.
+    pub rss_shmem_bytes: Option<u64>,
+    /// `VmSwap`.
+    pub swap_bytes: Option<u64>,
+    /// `VmHWM`: peak RSS.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// Parses `/proc/<pid>/status`.
+pub fn parse_status(buf: &[u8]) -> StatusFields {
+    let mut s = StatusFields::default();
+    for line in buf.split(|b| *b == b'\n') {
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            continue;
+        };
+        let slot = match &line[..colon] {
+            b"RssAnon" => &mut s.rss_anon_bytes,
+            b"RssFile" => &mut s.rss_file_bytes,
+            b"RssShmem" => &mut s.rss_shmem_bytes,
+            b"VmSwap" => &mut s.swap_bytes,
+            b"VmHWM" => &mut s.peak_rss_bytes,
+            _ => continue,
+        };
+        *slot = kib_value(&line[colon + 1..]);
+    }
+    s
+}
+
+const STATUS_BUF: usize = 4096;
+
+/// A process's memory figures from kept-open `statm` and `status`, read with `pread` into stack
+/// buffers: no allocation per read. See the module docs for how fresh each figure is.
+///
+/// Kept-open files name the process, not the PID: once it has gone, reads fail with
+/// `ProcessNotFound` instead of reading a process that reused the PID.
+#[derive(Debug)]
+pub struct MemReader {
+    pid: u32,
+    statm: File,
+    statm_path: PathBuf,
+    status: File,
+    status_path: PathBuf,
+    status_every: Duration,
+    status_at: Option<Instant>,
+    status_last: StatusFields,
+    /// PERF: kept, so a read does not zero 4 KiB of stack first.
+    status_buf: Box<[u8; STATUS_BUF]>,
+}
+
+impl MemReader {
+    /// Opens the files of `pid`, for ticks `interval` apart, reading `status` every
+    /// [`STATUS_EVERY`] or, without swap, [`STATUS_EVERY_NO_SWAP`].
+    ///
+    /// # Errors
+    ///
+    /// `ProcessNotFound` or `PermissionDenied` naming the file.
+    pub fn open(pid: u32, interval: Duration) -> Result<MemReader> {
+        let every = if swap_configured() {
+            STATUS_EVERY
+        } else {
+            STATUS_EVERY_NO_SWAP
+        };
+        Self::open_with(pid, interval, every)
+    }
+
+    /// Opens the files of `pid`, for ticks `interval` apart, reading `status` every `every`.
+    ///
+    /// # Errors
+    ///
+    /// `ProcessNotFound` or `PermissionDenied` naming the file.
+    pub fn open_with(pid: u32, interval: Duration, every: Duration) -> Result<MemReader> {
+        let (statm, statm_path) = open_proc(pid, "statm")?;
+        let (status, status_path) = open_proc(pid, "status")?;
+        Ok(MemReader {
+            pid,
+            statm,
+            statm_path,
+            status,
+            status_path,
+            // PERF: ticks `every` apart or more read status each time; faster ones, every
+            // `every`. Due half an interval early, so a tick a few µs short of `every` does not
+            // wait a whole tick more.
+            status_every: if interval >= every {
+                Duration::ZERO
+            } else {
+                every - interval / 2
+            },
+            status_at: None,
+            status_last: StatusFields::default(),
+            status_buf: Box::new([0; STATUS_BUF]),
+        })
+    }
+
+    /// When `status` was last read.
+    pub fn status_read_at(&self) -> Option<Instant> {
+        self.status_at
+    }
+
+    /// Reads the figures at `now` (`status` only when due).
+    ///
+    /// # Errors
+    ///
+    /// `ProcessNotFound` once the process has gone; `Parse` on a malformed file.
+    pub fn read(&mut self, now: Instant) -> Result<MemorySnapshot> {
+        let mut buf = [0u8; 256];
+        let n = pread_record(&self.statm, &mut buf, &self.statm_path, self.pid)?;
+        let statm = parse_statm(&buf[..n]).ok_or_else(|| Error::Parse {
+            what: "size, resident and shared pages",
+            path: self.statm_path.clone(),
+        })?;
+        if self
+            .status_at
+            .is_none_or(|at| now.saturating_duration_since(at) >= self.status_every)
+        {
+            let buf = &mut self.status_buf[..];
+            let n = pread_record(&self.status, buf, &self.status_path, self.pid)?;
+            self.status_last = parse_status(&buf[..n]);
+            self.status_at = Some(now);
+        }
+        let page = page_size();
+        let st = &self.status_last;
+        let mut m = MemorySnapshot::default();
+        m.rss_bytes = statm.resident_pages * page;
+        m.rss_anon_bytes = Some(statm.resident_pages.saturating_sub(statm.shared_pages) * page);
+        m.rss_file_bytes = st.rss_file_bytes;
+        m.rss_shmem_bytes = st.rss_shmem_bytes;
+        m.swap_bytes = st.swap_bytes;
+        m.peak_rss_bytes = st.peak_rss_bytes;
+        m.virtual_bytes = Some(statm.size_pages * page);
+        Ok(m)
+    }
 }
 
 /// The identity fields of `/proc/<pid>/stat`.
@@ -123,7 +336,7 @@ pub fn parse_stat(buf: &[u8]) -> Option<ProcStat> {
 pub fn read_stat(pid: u32) -> Result<ProcStat> {
     let (file, path) = open_proc(pid, "stat")?;
     let mut buf = [0u8; 1024];
-    let n = pread(&file, &mut buf, &path, pid)?;
+    let n = pread_record(&file, &mut buf, &path, pid)?;
     parse_stat(&buf[..n]).ok_or(Error::Parse {
         what: "state, parent and start time",
         path,
@@ -262,6 +475,9 @@ pub struct SelfUsage {
     pub cpu_system_ns: u64,
     /// Current RSS of the daemon.
     pub rss_bytes: u64,
+    /// The anonymous part of it (heap, stacks: what the daemon itself allocated); the rest is
+    /// file-backed (its binary and libraries, shared with other processes).
+    pub rss_anon_bytes: u64,
     /// Peak RSS of the daemon (ru_maxrss).
     pub max_rss_bytes: u64,
 }
@@ -278,22 +494,25 @@ pub fn self_usage() -> SelfUsage {
         u.cpu_system_ns = ns(r.system_time());
         u.max_rss_bytes = (r.max_rss() as u64) * 1024;
     }
-    if let Ok(text) = std::fs::read_to_string("/proc/self/statm") {
-        u.rss_bytes = text
-            .split(' ')
-            .nth(1)
-            .and_then(|p| p.parse::<u64>().ok())
-            .unwrap_or(0)
-            * page_size();
+    if let Some(statm) = std::fs::read("/proc/self/statm")
+        .ok()
+        .and_then(|text| parse_statm(&text))
+    {
+        u.rss_bytes = statm.resident_pages * page_size();
+        u.rss_anon_bytes = statm.resident_pages.saturating_sub(statm.shared_pages) * page_size();
     }
     u
 }
 
-/// The kernel release (`uname -r`).
-pub fn kernel_release() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default()
+/// The kernel release (`uname -r`), read once.
+pub fn kernel_release() -> &'static str {
+    use std::sync::OnceLock;
+    static RELEASE: OnceLock<String> = OnceLock::new();
+    RELEASE.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    })
 }
 
 #[cfg(test)]
@@ -312,6 +531,89 @@ mod tests {
                 start_time_ticks: 987654
             }
         );
+    }
+
+    /// `/proc/<pid>/statm` and `status` of a `sleep` on Linux 6.18, captured together.
+    const STATM: &[u8] = b"730 452 424 5 0 89 0\n";
+    const STATUS: &[u8] = b"Name:\tsleep\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t26653\nNgid:\t0\nPid:\t26653\nPPid:\t26652\n\
+TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t64\nGroups:\t0 \nNStgid:\t26653\nNSpid:\t26653\n\
+NSpgid:\t26653\nNSsid:\t1743\nKthread:\t0\nVmPeak:\t    2920 kB\nVmSize:\t    2920 kB\nVmLck:\t       0 kB\n\
+VmPin:\t       0 kB\nVmHWM:\t    1808 kB\nVmRSS:\t    1808 kB\nRssAnon:\t     112 kB\nRssFile:\t    1696 kB\n\
+RssShmem:\t       0 kB\nVmData:\t     356 kB\nVmStk:\t     132 kB\nVmExe:\t      20 kB\nVmLib:\t    1560 kB\n\
+VmPTE:\t      44 kB\nVmSwap:\t       0 kB\nHugetlbPages:\t       0 kB\nCoreDumping:\t0\nTHP_enabled:\t1\n\
+Threads:\t1\nSigQ:\t0/31503\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n";
+
+    #[test]
+    fn statm_and_status_real_format() {
+        let statm = parse_statm(STATM).unwrap();
+        assert_eq!(
+            statm,
+            Statm {
+                size_pages: 730,
+                resident_pages: 452,
+                shared_pages: 424
+            }
+        );
+        let st = parse_status(STATUS);
+        assert_eq!(
+            st,
+            StatusFields {
+                rss_anon_bytes: Some(112 << 10),
+                rss_file_bytes: Some(1696 << 10),
+                rss_shmem_bytes: Some(0),
+                swap_bytes: Some(0),
+                peak_rss_bytes: Some(1808 << 10),
+            }
+        );
+        // resident − shared is RssAnon, page for page.
+        assert_eq!(
+            (statm.resident_pages - statm.shared_pages) * 4096,
+            st.rss_anon_bytes.unwrap()
+        );
+        assert_eq!(
+            statm.shared_pages * 4096,
+            st.rss_file_bytes.unwrap() + st.rss_shmem_bytes.unwrap()
+        );
+        assert_eq!(parse_statm(b"730 452\n"), None);
+        assert_eq!(parse_status(b"Name:\tx\n"), StatusFields::default());
+    }
+
+    /// On a live, idle process the derived RssAnon equals the kernel's own.
+    #[test]
+    fn derived_anon_matches_status_on_a_live_process() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let mut r =
+            MemReader::open_with(child.id(), Duration::from_millis(100), STATUS_EVERY).unwrap();
+        let now = Instant::now();
+        let m = r.read(now).unwrap();
+        let (file, path) = open_proc(child.id(), "status").unwrap();
+        let mut buf = [0u8; STATUS_BUF];
+        let n = pread(&file, &mut buf, &path, child.id()).unwrap();
+        let st = parse_status(&buf[..n]);
+        assert_eq!(m.rss_anon_bytes, st.rss_anon_bytes);
+        assert_eq!(
+            m.rss_bytes,
+            st.rss_anon_bytes.unwrap() + st.rss_file_bytes.unwrap() + st.rss_shmem_bytes.unwrap()
+        );
+        assert!(m.peak_rss_bytes.unwrap() >= m.rss_bytes && m.swap_bytes.is_some());
+        assert_eq!(r.status_read_at(), Some(now));
+        // Fast ticks read status at most every STATUS_EVERY.
+        let mut fast =
+            MemReader::open_with(child.id(), Duration::from_millis(1), STATUS_EVERY).unwrap();
+        fast.read(now).unwrap();
+        fast.read(now + Duration::from_millis(50)).unwrap();
+        assert_eq!(fast.status_read_at(), Some(now));
+        let almost = now + STATUS_EVERY - Duration::from_micros(100);
+        fast.read(almost).unwrap();
+        assert_eq!(fast.status_read_at(), Some(almost));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let e = r.read(Instant::now()).unwrap_err();
+        assert!(matches!(e, Error::ProcessNotFound { .. }), "{e}");
     }
 
     #[test]
@@ -356,6 +658,7 @@ Private_Clean:       624 kB\nPrivate_Dirty:       400 kB\nReferenced:         39
         );
         let u = self_usage();
         assert!(u.rss_bytes > 0 && u.max_rss_bytes > 0);
+        assert!(u.rss_anon_bytes > 0 && u.rss_anon_bytes < u.rss_bytes);
     }
 
     #[test]

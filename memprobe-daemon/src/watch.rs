@@ -12,18 +12,30 @@
 //!
 //! A stop signal (SIGINT/SIGTERM/SIGHUP) with a started command is forwarded to its process group
 //! and sampling goes on until the command exits (a third signal sends SIGKILL); with `--pid` it
-//! ends the run at once. The summary is rewritten every [`SUMMARY_EVERY`] so a killed daemon still
-//! leaves a valid one.
+//! ends the run at once. The summary is rewritten after [`SUMMARY_FIRST`] and then every
+//! [`SUMMARY_EVERY`], so a killed daemon still leaves a valid one.
+//!
+//! # Cost per tick
+//!
+//! PERF: a steady-state tick is a `ppoll` wake-up (no file descriptor, see [`crate::signals`]),
+//! one `pread` of `statm`, one of `status` at most every 100 ms (1 s without swap, see
+//! [`crate::procfs`]), a clock read and one `write` per output file, and no heap allocation.
+//! Everything else runs on its own slower clock: the published record every 100 ms (three
+//! `pread`s; its file looked for every 100 ms for 2 s, then every second), the PID's identity
+//! every second, `memory.stat` every second, the summary every [`SUMMARY_EVERY`], formatted in
+//! memory and written with one `write`. The verdict's copy of the samples
+//! ([`crate::verdict::RunSeries`]) is appended to in place.
 
 use crate::cgroup::{Cgroup, CgroupSample, CgroupStat};
-use crate::config::{CgroupChoice, Config, InconclusiveExit, SeriesChoice, Target, Warmup};
+use crate::config::{CgroupChoice, Config, InconclusiveExit, Target};
 use crate::output::{ProcSample, Sample, SampleFiles, SummaryFile, TreeTotals};
-use crate::procfs::{self, Pss, PssReader, SelfUsage};
+use crate::procfs::{self, MemReader, Pss, PssReader, SelfUsage};
 use crate::series::Downsampled;
 use crate::signals::{self, Signals};
-use crate::verdict::{self, Outcome, Point, Verdict};
+use crate::verdict::{RunSeries, VerdictInput, kind_name};
 use anyhow::{Context, Result};
 use memprobe::publish::{self, PublishedStats};
+use memprobe::trend::{SeriesChoice, SeriesKind, Verdict, Warmup};
 use memprobe::units::{Bytes, SignedBytes};
 use memprobe::{MemorySnapshot, ProcessMemory};
 use nix::sys::signal::{Signal, kill};
@@ -37,11 +49,16 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Summary JSON schema version.
 pub const SCHEMA_VERSION: u32 = 1;
-/// How often the summary file is rewritten during a run.
-pub const SUMMARY_EVERY: Duration = Duration::from_secs(2);
+/// How often the summary file is rewritten during a run (the first time after [`SUMMARY_FIRST`]).
+pub const SUMMARY_EVERY: Duration = Duration::from_secs(10);
+/// When the first `running` summary is written, so a run killed early still leaves one.
+pub const SUMMARY_FIRST: Duration = Duration::from_secs(1);
 const STATUS_EVERY: Duration = Duration::from_millis(250);
 const IDENTITY_EVERY: Duration = Duration::from_secs(1);
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+/// A process that has not published within this time is looked for only every second after.
+const PUBLISH_LOOK_FAST: Duration = Duration::from_secs(2);
+const PUBLISH_LOOK_SLOW: Duration = Duration::from_secs(1);
 const CGROUP_STAT_EVERY: Duration = Duration::from_secs(1);
 const TERM_GRACE: Duration = Duration::from_secs(5);
 const PURGE_WAIT: Duration = Duration::from_secs(1);
@@ -87,7 +104,7 @@ struct SeenProc {
 }
 
 struct Tracked {
-    mem: ProcessMemory,
+    mem: MemReader,
     seen: usize,
     last: ProcSample,
 }
@@ -132,7 +149,12 @@ struct Summary<'a> {
     published: Option<&'a PublishedStats>,
     phases: &'a [PhaseMark],
     peak_resets: u64,
+    /// The samples the verdict judged.
+    verdict_input: VerdictInput,
+    /// `memprobe::trend::Verdict`, once the run is over.
     verdict: Option<Verdict>,
+    /// The daemon's exit code, once the run is over.
+    exit_code: Option<u8>,
     notes: &'a [String],
 }
 
@@ -150,7 +172,10 @@ struct ConfigInfo<'a> {
     duration_ns: Option<u64>,
     warmup: Warmup,
     series: SeriesChoice,
-    fail_if_growth: Option<String>,
+    fail_if_growth: Vec<String>,
+    allow_fragmentation: bool,
+    /// Whether the verdict sets the exit code (`--fail-if-growth` given).
+    verdict_enforced: bool,
     inconclusive: InconclusiveExit,
     tree: bool,
     cgroup: Option<String>,
@@ -162,7 +187,7 @@ struct ConfigInfo<'a> {
 
 #[derive(Debug, Serialize)]
 struct SystemInfo {
-    kernel: String,
+    kernel: &'static str,
     page_size: u64,
     cgroup_version: Option<crate::cgroup::Version>,
 }
@@ -183,11 +208,15 @@ struct RunInfo {
     stop_signal: Option<String>,
 }
 
+/// The daemon's own cost while sampling (up to the end of sampling: stopping the command and
+/// judging are not sampling), and its peak RSS at exit, judging included.
 #[derive(Debug, Serialize)]
 struct SamplerInfo {
     #[serde(flatten)]
     usage: SelfUsage,
     cpu_share: f64,
+    /// Peak RSS when the summary was written, the verdict's working memory included.
+    max_rss_bytes_at_exit: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -232,6 +261,7 @@ struct Run<'c> {
     pid: u32,
     start_ticks: u64,
     mem: ProcessMemory,
+    reader: MemReader,
     started: Option<Started>,
     files: SampleFiles,
     summary_file: Option<SummaryFile>,
@@ -246,6 +276,7 @@ struct Run<'c> {
     pss_last: Option<Pss>,
     published: Option<PublishedStats>,
     publish_due: Instant,
+    warmup_first_iteration: Option<u64>,
     phases: Vec<PhaseMark>,
     peak_resets: u64,
     warmup_reset_done: bool,
@@ -267,9 +298,11 @@ struct Run<'c> {
     allocated: Downsampled,
     tree_rss: Downsampled,
     tree_anon_swap: Downsampled,
+    judged: RunSeries,
     notes: Vec<String>,
     ended: Option<Ended>,
     sampling_ended: Option<Instant>,
+    sampling_usage: Option<SelfUsage>,
     stop_signal: Option<i32>,
     identity_due: Instant,
     status_due: Instant,
@@ -307,12 +340,13 @@ pub fn watch(config: &Config) -> Result<u8> {
     let (pid, started) = match &config.target {
         Target::Pid(pid) => (*pid, None),
         Target::Command(argv) => {
-            let started = start_command(argv)?;
+            let started = signals.unblocked(|| start_command(argv))?;
             (started.child.id(), Some(started))
         }
     };
     let mem = ProcessMemory::for_pid(pid)?;
     let start_ticks = mem.start_time_ticks()?;
+    let reader = MemReader::open(pid, config.interval)?;
     let cgroup = match &config.cgroup {
         None => None,
         Some(CgroupChoice::Auto) => Some(Cgroup::of_process(pid)?),
@@ -331,6 +365,7 @@ pub fn watch(config: &Config) -> Result<u8> {
         pid,
         start_ticks,
         mem,
+        reader,
         started,
         files,
         summary_file,
@@ -345,6 +380,7 @@ pub fn watch(config: &Config) -> Result<u8> {
         pss_last: None,
         published: None,
         publish_due: start,
+        warmup_first_iteration: None,
         phases: Vec::new(),
         peak_resets: 0,
         warmup_reset_done: false,
@@ -366,17 +402,20 @@ pub fn watch(config: &Config) -> Result<u8> {
         allocated: Downsampled::default(),
         tree_rss: Downsampled::default(),
         tree_anon_swap: Downsampled::default(),
+        judged: RunSeries::new(config.tree),
         notes: Vec::new(),
         ended: None,
         sampling_ended: None,
+        sampling_usage: None,
         stop_signal: None,
         identity_due: start + IDENTITY_EVERY,
         status_due: start,
-        summary_due: start + SUMMARY_EVERY,
+        summary_due: start + SUMMARY_FIRST,
         tty: !config.quiet && std::io::stderr().is_terminal(),
     };
     let result = run.sample_loop(&signals);
     run.sampling_ended = Some(Instant::now());
+    run.sampling_usage = Some(procfs::self_usage());
     // Whatever happened, stop the command and leave a summary with what was collected.
     let finish = run.finish(&signals);
     result?;
@@ -442,6 +481,7 @@ impl Run<'_> {
         let interval_ns = self.config.interval.as_nanos() as u64;
         let end_at = self.config.duration.map(|d| self.start + d);
         let mut next_tick: u64 = 0;
+        let mut slept = true;
         loop {
             if let Some(sig) = signals.take_stop() {
                 self.stop_signal = Some(sig);
@@ -476,7 +516,15 @@ impl Run<'_> {
                 return Ok(());
             }
             let deadline = self.start + Duration::from_nanos(interval_ns * next_tick);
+            if now >= deadline && !slept {
+                // Behind without a sleep since the last tick: signals are blocked outside the
+                // sleep, so let pending ones in (a zero-length sleep) before ticking again.
+                slept = true;
+                signals.sleep_until(now);
+                continue;
+            }
             if now >= deadline {
+                slept = false;
                 if !self.tick(now)? {
                     self.ended = Some(Ended::TargetExited);
                     return Ok(());
@@ -498,6 +546,7 @@ impl Run<'_> {
             }
             let wake = end_at.map_or(deadline, |end| end.min(deadline));
             signals.sleep_until(wake);
+            slept = true;
         }
     }
 
@@ -515,7 +564,7 @@ impl Run<'_> {
     /// One sample; `false` when the target has gone.
     fn tick(&mut self, now: Instant) -> Result<bool> {
         let t_ns = self.t_ns(now);
-        let mem = match self.mem.snapshot() {
+        let mem = match self.reader.read(now) {
             Ok(m) => m,
             Err(memprobe::Error::ProcessNotFound { .. }) => return self.target_gone(),
             Err(e) => return Err(e.into()),
@@ -556,6 +605,7 @@ impl Run<'_> {
             wall_ns: wall_ns(),
             pid: self.pid,
             mem: &mem,
+            status_t_ns: self.reader.status_read_at().map(|at| self.t_ns(at)),
             tree: tree.map(|t| (t, &self.procs[..])),
             cgroup,
             pss,
@@ -587,6 +637,22 @@ impl Run<'_> {
         self.samples += 1;
         self.first.get_or_insert(*mem);
         self.last = Some(*mem);
+        // The verdict's copy: published first, as `verdict FILE.jsonl` reads a line.
+        if fresh {
+            if let Some(stats) = &self.published {
+                self.judged.record_published(t_ns, stats);
+            }
+        }
+        match tree {
+            Some(t) => self
+                .judged
+                .record_proc(t_ns, t.rss_bytes, Some(t.anon_swap_bytes)),
+            None => self.judged.record_proc(
+                t_ns,
+                mem.rss_bytes,
+                mem.rss_anon_bytes.map(|a| a + mem.swap_bytes.unwrap_or(0)),
+            ),
+        }
         let p = &mut self.peaks;
         p.rss_bytes = p.rss_bytes.max(mem.rss_bytes);
         self.rss.push(t_ns, mem.rss_bytes);
@@ -635,7 +701,10 @@ impl Run<'_> {
             if self.tracked.iter().any(|t| t.last.pid == kid) {
                 continue;
             }
-            let (Ok(stat), Ok(mem)) = (procfs::read_stat(kid), ProcessMemory::for_pid(kid)) else {
+            let (Ok(stat), Ok(mem)) = (
+                procfs::read_stat(kid),
+                MemReader::open(kid, self.config.interval),
+            ) else {
                 continue;
             };
             self.seen_count += 1;
@@ -673,8 +742,9 @@ impl Run<'_> {
         };
         let seen = &mut self.seen;
         let procs = &mut self.procs;
+        let now = self.start + Duration::from_nanos(t_ns);
         self.tracked.retain_mut(|t| {
-            let alive = match t.mem.snapshot() {
+            let alive = match t.mem.read(now) {
                 Ok(m) if m.rss_bytes > 0 => {
                     t.last.rss_bytes = m.rss_bytes;
                     t.last.rss_anon_bytes = m.rss_anon_bytes.unwrap_or(0);
@@ -734,9 +804,15 @@ impl Run<'_> {
         if now < self.publish_due {
             return false;
         }
-        self.publish_due = now + PUBLISH_EVERY;
+        // Half an interval early: with ticks 100 ms apart, a tick a few µs before the due time
+        // must not skip a read (it did, halving the rate).
+        self.publish_due = now + PUBLISH_EVERY.saturating_sub(self.config.interval / 2);
         if s.reader.is_none() {
             if !s.publish_path.exists() {
+                // Most processes never publish: look less often once they have had time to.
+                if now.duration_since(self.start) >= PUBLISH_LOOK_FAST {
+                    self.publish_due = now + PUBLISH_LOOK_SLOW;
+                }
                 return false;
             }
             s.reader = publish::Reader::open(&s.publish_path).ok();
@@ -780,14 +856,27 @@ impl Run<'_> {
         if !self.config.phase_reset || self.warmup_reset_done {
             return;
         }
-        let end = match (self.config.warmup, self.config.duration) {
+        let end = match (self.config.judge.trend.warmup, self.config.duration) {
             (Warmup::Duration(d), _) => d,
-            (Warmup::Percent(p), Some(total)) => total.mul_f64(p / 100.0),
-            (Warmup::Percent(_), None) => {
+            (Warmup::Share(share), Some(total)) => total.mul_f64(share),
+            (Warmup::Iterations(n), _) => {
+                // Counted from the first published count, as the verdict counts them.
+                let Some(now) = self.published.as_ref().map(|p| p.iteration) else {
+                    return;
+                };
+                let first = *self.warmup_first_iteration.get_or_insert(now);
+                if now.saturating_sub(first) >= n {
+                    self.warmup_reset_done = true;
+                    self.reset_peak("end of warm-up");
+                }
+                return;
+            }
+            (Warmup::Share(_), None) => {
                 self.warmup_reset_done = true;
                 self.notes.push("--phase-reset: a warm-up given as a share has no known end without --duration; the peak is reset at published phases only".into());
                 return;
             }
+            _ => Duration::ZERO,
         };
         if t_ns >= end.as_nanos() as u64 {
             self.warmup_reset_done = true;
@@ -812,7 +901,7 @@ impl Run<'_> {
         if now >= self.summary_due {
             self.summary_due = now + SUMMARY_EVERY;
             if let Some(f) = &self.summary_file {
-                f.write(&self.summary("running", None, now))?;
+                f.write(&self.summary("running", None, None, now))?;
             }
         }
         Ok(())
@@ -833,7 +922,8 @@ impl Run<'_> {
         );
     }
 
-    /// The series the verdict judges, with its name.
+    /// The series the status line shows growth of, with its name: the one the verdict will
+    /// most likely judge.
     fn verdict_series(&self) -> (&'static str, &Downsampled) {
         let tree = self.config.tree;
         let anon = if tree {
@@ -846,10 +936,10 @@ impl Run<'_> {
         } else {
             ("RSS", &self.rss)
         };
-        match self.config.series {
-            SeriesChoice::Allocated => ("jemalloc allocated", &self.allocated),
-            SeriesChoice::Anon => anon,
-            SeriesChoice::Rss => rss,
+        match self.config.judge.trend.series {
+            SeriesChoice::Kind(SeriesKind::Rss) => rss,
+            SeriesChoice::Kind(SeriesKind::RssAnonPlusSwap) => anon,
+            SeriesChoice::Kind(_) => ("jemalloc allocated", &self.allocated),
             SeriesChoice::Auto if !tree && !self.allocated.is_empty() => {
                 ("jemalloc allocated", &self.allocated)
             }
@@ -858,35 +948,20 @@ impl Run<'_> {
         }
     }
 
-    fn judge(&self) -> Verdict {
-        let (name, series) = self.verdict_series();
-        let points: Vec<Point> = series
-            .buckets()
-            .iter()
-            .map(|b| Point {
-                t_ns: b.t_mid_ns(),
-                value: b.mean(),
-            })
-            .collect();
-        let mut v = verdict::judge(
-            name,
-            &points,
-            self.config.warmup,
-            self.config.fail_if_growth,
-        );
-        if series.is_empty() && self.config.series == SeriesChoice::Allocated {
-            v.sentence = "--series allocated: the process published no jemalloc figures (it needs memprobe's `publish` feature, jemalloc as global allocator, and a call to memprobe::publish::start())".into();
-        }
-        v
-    }
-
-    fn summary(&self, state: &'static str, verdict: Option<Verdict>, now: Instant) -> Summary<'_> {
+    fn summary(
+        &self,
+        state: &'static str,
+        verdict: Option<Verdict>,
+        exit_code: Option<u8>,
+        now: Instant,
+    ) -> Summary<'_> {
         let elapsed = now.duration_since(self.start);
         let sampling = self
             .sampling_ended
             .unwrap_or(now)
             .duration_since(self.start);
-        let usage = procfs::self_usage();
+        let now_usage = procfs::self_usage();
+        let usage = self.sampling_usage.unwrap_or(now_usage);
         let c = self.config;
         Summary {
             schema_version: SCHEMA_VERSION,
@@ -905,10 +980,12 @@ impl Run<'_> {
             config: ConfigInfo {
                 interval_ns: c.interval.as_nanos() as u64,
                 duration_ns: c.duration.map(|d| d.as_nanos() as u64),
-                warmup: c.warmup,
-                series: c.series,
-                fail_if_growth: c.fail_if_growth.map(|g| g.to_string()),
-                inconclusive: c.inconclusive,
+                warmup: c.judge.trend.warmup,
+                series: c.judge.trend.series,
+                fail_if_growth: c.judge.trend.fail_if_growth.iter().map(ToString::to_string).collect(),
+                allow_fragmentation: c.judge.trend.allow_fragmentation,
+                verdict_enforced: c.judge.enforced,
+                inconclusive: c.judge.inconclusive,
                 tree: c.tree,
                 cgroup: self.cgroup.as_ref().map(|g| g.dir.display().to_string()),
                 pss_interval_ns: c.pss_interval.map(|d| d.as_nanos() as u64),
@@ -934,8 +1011,9 @@ impl Run<'_> {
                 stop_signal: self.stop_signal.map(signals::name),
             },
             sampler: SamplerInfo {
-                cpu_share: (usage.cpu_user_ns + usage.cpu_system_ns) as f64 / elapsed.as_nanos().max(1) as f64,
+                cpu_share: (usage.cpu_user_ns + usage.cpu_system_ns) as f64 / sampling.as_nanos().max(1) as f64,
                 usage,
+                max_rss_bytes_at_exit: now_usage.max_rss_bytes,
             },
             first: self.first,
             last: self.last,
@@ -962,7 +1040,9 @@ impl Run<'_> {
             published: self.published.as_ref(),
             phases: &self.phases,
             peak_resets: self.peak_resets,
+            verdict_input: self.judged.input(),
             verdict,
+            exit_code,
             notes: &self.notes,
         }
     }
@@ -1031,11 +1111,20 @@ impl Run<'_> {
                 ));
             }
         }
-        let verdict = self.judge();
+        let judged = self.judged.judge(&self.config.judge);
         let now = Instant::now();
+        let (verdict, code) = match &judged {
+            Ok(v) => (Some(v.clone()), Some(self.config.judge.exit_code(v))),
+            Err(e) => {
+                self.notes.push(format!("no verdict: {e:#}"));
+                (None, None)
+            }
+        };
         if let Some(f) = &self.summary_file {
-            f.write(&self.summary("finished", Some(verdict.clone()), now))?;
+            f.write(&self.summary("finished", verdict, code, now))?;
         }
+        let verdict = judged?;
+        let code = self.config.judge.exit_code(&verdict);
         if !self.config.quiet {
             let elapsed = self
                 .sampling_ended
@@ -1043,27 +1132,24 @@ impl Run<'_> {
                 .duration_since(self.start)
                 .as_secs_f64();
             eprintln!(
-                "memprobe-daemon: {} samples in {elapsed:.1} s ({:.1}/s, {} missed); peak RSS {}; {}: {}",
+                "memprobe-daemon: {} samples in {elapsed:.1} s ({:.1}/s, {} missed); peak RSS {}",
                 self.samples,
                 self.samples as f64 / elapsed.max(1e-9),
                 self.missed,
                 Bytes(self.peaks.rss_bytes),
-                serde_json::to_value(verdict.outcome)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                verdict.sentence
+            );
+            let enforced = if self.config.judge.enforced {
+                format!("exit {code}")
+            } else {
+                "not enforced: no --fail-if-growth".to_owned()
+            };
+            eprintln!(
+                "memprobe-daemon: {} ({enforced}): {}",
+                kind_name(&verdict.kind),
+                verdict.summary
             );
         }
-        Ok(match verdict.outcome {
-            Outcome::Pass | Outcome::NotJudged => 0,
-            Outcome::Growth => 1,
-            Outcome::Inconclusive => match self.config.inconclusive {
-                InconclusiveExit::Inconclusive => 3,
-                InconclusiveExit::Pass => 0,
-                InconclusiveExit::Fail => 1,
-            },
-        })
+        Ok(code)
     }
 
     fn last_t_secs(&self) -> f64 {
