@@ -591,7 +591,7 @@ mod growth {
         );
         let sentence = v["summary"].as_str().unwrap();
         assert!(
-            sentence.starts_with("Jemalloc allocated grows ")
+            sentence.starts_with("jemalloc allocated grows ")
                 && sentence.contains("above the 10% threshold"),
             "{sentence}"
         );

@@ -513,6 +513,10 @@ fn position(axis: Axis, x: f64) -> String {
 
 fn capitalize(series: SeriesKind) -> String {
     let name = series.to_string();
+    // "jemalloc" is a name spelled in lower case, even at the start of a sentence.
+    if name.starts_with("jemalloc") {
+        return name;
+    }
     let mut chars = name.chars();
     chars
         .next()
