@@ -94,6 +94,10 @@ pub enum Error {
         platform: &'static str,
     },
 
+    /// An API used in a way that cannot give a correct figure (the message says how to fix it).
+    #[error("memprobe: {0}")]
+    Misuse(&'static str),
+
     /// A baseline file is missing, unreadable or corrupt.
     #[error("memprobe: baseline {}: {problem}", path.display())]
     Baseline {

@@ -91,6 +91,7 @@ pub struct ProbeOptions {
     purge: bool,
     reset_peak_rss: bool,
     trace_first_alloc: bool,
+    detached: bool,
 }
 
 impl ProbeOptions {
@@ -187,10 +188,24 @@ impl ProbeOptions {
     pub fn start(self) -> Result<Probe> {
         Probe::with_options(self)
     }
+
+    /// Starts a probe without making its attribution current on this thread: only code that
+    /// enters [`Probe::attribution`] counts (in thread scope). For async bodies, where the
+    /// attribution is entered on each poll and a guard must never live across an `.await`.
+    pub(crate) fn start_detached(mut self) -> Result<Probe> {
+        self.detached = true;
+        Probe::with_options(self)
+    }
 }
 
 /// Serializes process-scope probes.
 static PROCESS_SCOPE: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    /// Set while this thread holds [`PROCESS_SCOPE`]: a second process-scope probe on the same
+    /// thread would wait for itself forever.
+    static HOLDS_PROCESS_SCOPE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
 
 /// This process's memory reader, opened once so a snapshot allocates nothing.
 fn own_process() -> Option<&'static ProcessMemory> {
@@ -256,21 +271,36 @@ impl Probe {
         if !alloc::is_installed() {
             return Err(crate::Error::AllocatorNotInstalled);
         }
-        let process_lock = (options.scope == Scope::Process).then(|| {
-            PROCESS_SCOPE
+        let process_lock = if options.scope == Scope::Process {
+            if HOLDS_PROCESS_SCOPE.with(|h| h.get()) {
+                return Err(crate::Error::Misuse(
+                    "a process-scope probe is already running on this thread, and process-scope probes serialize; nest a thread-scope probe inside it instead",
+                ));
+            }
+            let guard = PROCESS_SCOPE
                 .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-        });
-        if options.reset_peak_rss {
-            own_process()
-                .ok_or(crate::Error::Unsupported {
-                    what: "reading this process's memory",
-                    platform: std::env::consts::OS,
-                })?
-                .reset_peak()?;
-        }
-        let (rss_before, jemalloc_before) = snapshots(options.purge);
-        let attribution = Attribution::new_nested();
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            HOLDS_PROCESS_SCOPE.with(|h| h.set(true));
+            Some(guard)
+        } else {
+            None
+        };
+        // From here on the probe's own bookkeeping (its group, snapshots) must not count in an
+        // enclosing probe: only the measured code does.
+        let parent = Attribution::current();
+        let (rss_before, jemalloc_before, attribution) = alloc::without_counting(|| {
+            if options.reset_peak_rss {
+                own_process()
+                    .ok_or(crate::Error::Unsupported {
+                        what: "reading this process's memory",
+                        platform: std::env::consts::OS,
+                    })?
+                    .reset_peak()?;
+            }
+            let (rss, jemalloc) = snapshots(options.purge);
+            Ok::<_, crate::Error>((rss, jemalloc, Attribution::nested_in(parent)))
+        })
+        .inspect_err(|_| HOLDS_PROCESS_SCOPE.with(|h| h.set(false)))?;
         attribution
             .group
             .trace_first
@@ -285,7 +315,9 @@ impl Probe {
             started: Instant::now(),
         };
         // Counting starts here: nothing below allocates.
-        probe.entered = Some(probe.attribution.enter());
+        if !probe.options.detached {
+            probe.entered = Some(probe.attribution.enter());
+        }
         if probe.process_lock.is_some() {
             alloc::process_probe_begin();
         }
@@ -334,51 +366,58 @@ impl Probe {
     pub(crate) fn finish_iterations(mut self, iterations: u64, warmup: u64) -> Result<Report> {
         let elapsed = self.started.elapsed();
         // Counting stops here, before anything below allocates.
-        let outside = if self.process_lock.is_some() {
+        let process = self.process_lock.is_some();
+        if process {
             alloc::process_probe_end();
-            Some(())
-        } else {
-            None
-        };
+        }
         drop(self.entered.take());
         let mine = AllocFigures::from_group(&self.attribution.group);
-        let allocs = match outside {
-            Some(()) => AllocFigures::from_group(&alloc::PROCESS_GROUP),
-            None => mine,
+        let allocs = if process {
+            AllocFigures::from_group(&alloc::PROCESS_GROUP)
+        } else {
+            mine
         };
-        let outside_alloc_count =
-            outside.map(|()| allocs.allocations().saturating_sub(mine.allocations()));
-        let first_alloc_backtrace = self.attribution.group.first_alloc.get().cloned();
-        let (rss_after, jemalloc_after) = snapshots(self.options.purge);
-        drop(self.process_lock.take());
+        // What the probe does from here (snapshots, the report) must not count in an enclosing
+        // probe either.
+        alloc::without_counting(|| {
+            let outside_alloc_count =
+                process.then(|| allocs.allocations().saturating_sub(mine.allocations()));
+            let first_alloc_backtrace = self.attribution.group.first_alloc_backtrace();
+            let (rss_after, jemalloc_after) = snapshots(self.options.purge);
+            drop(self.process_lock.take());
+            HOLDS_PROCESS_SCOPE.with(|h| h.set(false));
 
-        let rss = match (self.rss_before, rss_after) {
-            (Some(before), Some(after)) => {
-                Some(RssFigures::new(before, after, self.options.reset_peak_rss))
-            }
-            _ => None,
-        };
-        let jemalloc_before = std::mem::replace(&mut self.jemalloc_before, Err(String::new()));
-        let jemalloc = match (jemalloc_before, jemalloc_after) {
-            (Ok(before), Ok(after)) => JemallocFigures::Measured {
-                before,
-                after,
-                purged: self.options.purge,
-            },
-            (Err(reason), _) | (_, Err(reason)) => JemallocFigures::Unavailable { reason },
-        };
-        Ok(Report::new(
-            self.options.name.take(),
-            self.options.scope,
-            iterations,
-            warmup,
-            elapsed,
-            allocs,
-            outside_alloc_count,
-            rss,
-            jemalloc,
-            first_alloc_backtrace,
-        ))
+            let rss = match (self.rss_before, rss_after) {
+                (Some(before), Some(after)) => Some(RssFigures::new(
+                    before,
+                    after,
+                    self.options.reset_peak_rss,
+                )),
+                _ => None,
+            };
+            let jemalloc_before =
+                std::mem::replace(&mut self.jemalloc_before, Err(String::new()));
+            let jemalloc = match (jemalloc_before, jemalloc_after) {
+                (Ok(before), Ok(after)) => JemallocFigures::Measured {
+                    before,
+                    after,
+                    purged: self.options.purge,
+                },
+                (Err(reason), _) | (_, Err(reason)) => JemallocFigures::Unavailable { reason },
+            };
+            Ok(Report::new(
+                self.options.name.take(),
+                self.options.scope,
+                iterations,
+                warmup,
+                elapsed,
+                allocs,
+                outside_alloc_count,
+                rss,
+                jemalloc,
+                first_alloc_backtrace,
+            ))
+        })
     }
 }
 
@@ -388,6 +427,7 @@ impl Drop for Probe {
         // counting into the process group.
         if self.process_lock.is_some() {
             alloc::process_probe_end();
+            HOLDS_PROCESS_SCOPE.with(|h| h.set(false));
         }
     }
 }

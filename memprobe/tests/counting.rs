@@ -107,9 +107,10 @@ mod exact {
         let inner = inner.finish().unwrap();
         let outer_report = outer.finish().unwrap();
         assert_eq!(inner.allocs.alloc_bytes, 40);
-        // The outer probe also counts the inner probe's own group and report, so only a lower
-        // bound is exact here.
-        assert!(outer_report.allocs.alloc_bytes >= 140);
+        // The inner probe's own bookkeeping (its group, snapshots, report) is kept out of the
+        // outer figures: both are exact.
+        assert_eq!(outer_report.allocs.alloc_bytes, 140);
+        assert_eq!(outer_report.allocs.alloc_count, 2);
         drop((x, y));
     }
 
@@ -144,6 +145,64 @@ mod exact {
         })
         .unwrap();
         assert_eq!(report.allocs.allocations(), 0);
+    }
+}
+
+mod misuse {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "memprobe: attribution guards dropped out of order")]
+    fn probes_finished_out_of_order_panic_instead_of_miscounting() {
+        let first = Probe::start(Scope::Thread).unwrap();
+        let second = Probe::start(Scope::Thread).unwrap();
+        drop(first);
+        drop(second);
+    }
+
+    #[test]
+    fn out_of_order_guards_leave_no_dangling_group() {
+        let result = std::panic::catch_unwind(|| {
+            let first = Probe::start(Scope::Thread).unwrap();
+            let _second = Probe::start(Scope::Thread).unwrap();
+            drop(first);
+        });
+        assert!(result.is_err());
+        // Both probes are gone; allocating must neither crash nor count into them, and a new
+        // probe on this thread is exact again.
+        let report = measure(|| black_box(vec![0u8; 77])).unwrap();
+        assert_eq!(report.allocs.alloc_bytes, 77);
+        assert!(memprobe::Attribution::current().is_none());
+    }
+
+    #[test]
+    fn a_nested_process_probe_is_an_error_not_a_deadlock() {
+        let outer = Probe::start(Scope::Process).unwrap();
+        let err = Probe::start(Scope::Process).unwrap_err().to_string();
+        assert!(err.starts_with("memprobe: a process-scope probe is already running"), "{err}");
+        let inner = Probe::start(Scope::Thread).unwrap();
+        drop(black_box(vec![0u8; 10]));
+        assert_eq!(inner.finish().unwrap().allocs.alloc_bytes, 10);
+        outer.finish().unwrap();
+        // The thread can start a process-scope probe again once the first finished.
+        Probe::start(Scope::Process).unwrap().finish().unwrap();
+    }
+
+    #[test]
+    fn thread_totals_are_the_threads_own() {
+        for _ in 0..3 {
+            std::thread::spawn(|| {
+                let before = memprobe::thread_totals().unwrap();
+                let v = black_box(vec![0u8; 5]);
+                let after = memprobe::thread_totals().unwrap();
+                assert_eq!(after.since(&before).alloc_bytes, 5);
+                // Whatever slot this thread got, its totals are its own.
+                assert!(after.alloc_bytes < 1 << 20, "{after:?}");
+                drop(v);
+            })
+            .join()
+            .unwrap();
+        }
     }
 }
 

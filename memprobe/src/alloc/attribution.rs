@@ -17,9 +17,11 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::*};
 use std::task::{Context, Poll};
+
+/// How many return addresses of the first allocation are kept.
+const TRACE_DEPTH: usize = 48;
 
 /// Counters shared by every thread that entered a group. Updated with atomic read-modify-writes:
 /// the threads of one probe contend only with each other.
@@ -32,9 +34,11 @@ pub(crate) struct Group {
     pub(crate) live_bytes: AtomicI64,
     pub(crate) peak_bytes: AtomicI64,
     pub(crate) largest_bytes: AtomicU64,
-    /// When set, the next allocation captures a backtrace into `first_alloc` (off the hot path).
+    /// When set, the next allocation records its return addresses into `first_alloc_ips` (off
+    /// the hot path).
     pub(crate) trace_first: AtomicBool,
-    pub(crate) first_alloc: OnceLock<String>,
+    first_alloc_ips: [AtomicUsize; TRACE_DEPTH],
+    first_alloc_len: AtomicUsize,
     /// The group this one was created inside: its allocations count there too.
     parent: Option<Arc<Group>>,
 }
@@ -51,7 +55,8 @@ impl Group {
             peak_bytes: AtomicI64::new(0),
             largest_bytes: AtomicU64::new(0),
             trace_first: AtomicBool::new(false),
-            first_alloc: OnceLock::new(),
+            first_alloc_ips: [const { AtomicUsize::new(0) }; TRACE_DEPTH],
+            first_alloc_len: AtomicUsize::new(0),
             parent: None,
         }
     }
@@ -107,24 +112,65 @@ impl Group {
         self.largest_bytes.fetch_max(size, Relaxed);
     }
 
-    /// Captures where the first allocation came from. Runs once per group, with the group
-    /// detached from this thread so the capture's own allocations are not counted.
+    /// Records where the first allocation came from: return addresses only, into the group's
+    /// fixed array, with no lock and no allocation (std's `Backtrace` takes a process-wide lock
+    /// that the thread may already hold, e.g. in a panic hook, and would deadlock here). The
+    /// addresses are resolved to names by `first_alloc_backtrace`, after the probe.
     #[cold]
     #[inline(never)]
     fn capture_first(&self) {
-        // A panicking thread's hook holds std's backtrace lock while it allocates; capturing here
-        // would take that lock again and deadlock. Skip: the panic is the report then. (Code that
-        // captures its own backtraces inside such a probe can hit the same lock: documented on
-        // `ProbeOptions::trace_first_alloc`.)
-        if std::thread::panicking() {
+        if !self.trace_first.swap(false, Relaxed) {
             return;
         }
-        if self.trace_first.swap(false, Relaxed) {
-            super::without_counting(|| {
-                let trace = std::backtrace::Backtrace::force_capture().to_string();
-                let _ = self.first_alloc.set(trace);
-            });
+        let mut depth = 0;
+        let mut record = |frame: &backtrace::Frame| {
+            self.first_alloc_ips[depth].store(frame.ip() as usize, Relaxed);
+            depth += 1;
+            depth < TRACE_DEPTH
+        };
+        // SAFETY: `trace_unsynchronized` is unsafe only because some unwinders (Windows'
+        // dbghelp) are not thread-safe; it walks this thread's own stack. On unix it is
+        // `_Unwind_Backtrace`, which is thread-safe and allocates nothing through Rust's
+        // global allocator; elsewhere nothing is recorded.
+        #[cfg(unix)]
+        unsafe {
+            backtrace::trace_unsynchronized(&mut record)
+        };
+        #[cfg(not(unix))]
+        let _ = &mut record;
+        self.first_alloc_len.store(depth, Release);
+    }
+
+    /// The first allocation's backtrace, resolved to symbol names, if one was recorded. Allocates:
+    /// call it outside the measurement.
+    pub(crate) fn first_alloc_backtrace(&self) -> Option<String> {
+        use std::fmt::Write;
+        let depth = self.first_alloc_len.load(Acquire);
+        if depth == 0 {
+            return None;
         }
+        let mut out = String::new();
+        let mut index = 0;
+        for ip in &self.first_alloc_ips[..depth] {
+            let ip = ip.load(Relaxed) as *mut std::ffi::c_void;
+            let mut resolved = false;
+            backtrace::resolve(ip, |symbol| {
+                resolved = true;
+                let _ = match symbol.name() {
+                    Some(name) => writeln!(out, "{index:>4}: {name:#}"),
+                    None => writeln!(out, "{index:>4}: {ip:?}"),
+                };
+                if let (Some(file), Some(line)) = (symbol.filename(), symbol.lineno()) {
+                    let _ = writeln!(out, "             at {}:{line}", file.display());
+                }
+                index += 1;
+            });
+            if !resolved {
+                let _ = writeln!(out, "{index:>4}: {ip:?}");
+                index += 1;
+            }
+        }
+        Some(out)
     }
 
     pub(crate) fn parent_ptr(&self) -> *const Group {
@@ -164,18 +210,11 @@ impl std::fmt::Debug for Attribution {
 }
 
 impl Attribution {
-    /// A new group nested in the group current on this thread, if any.
-    pub(crate) fn new_nested() -> Self {
-        let parent = super::current_group();
-        // SAFETY: a non-null current group pointer is kept alive by the guard that installed it,
-        // which outlives this call on this thread; taking another `Arc` keeps it alive further.
-        let parent = (!parent.is_null()).then(|| unsafe {
-            Arc::increment_strong_count(parent);
-            Arc::from_raw(parent)
-        });
+    /// A new group nested in `parent` (its allocations count there too).
+    pub(crate) fn nested_in(parent: Option<Attribution>) -> Self {
         Attribution {
             group: Arc::new(Group {
-                parent,
+                parent: parent.map(|p| p.group),
                 ..Group::new_static()
             }),
         }
@@ -231,9 +270,9 @@ impl Attribution {
     /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn enter(&self) -> Entered {
-        let previous = super::set_current_group(Arc::as_ptr(&self.group));
+        let previous = super::set_current_group(Some(self.group.clone()));
         Entered {
-            _group: self.group.clone(),
+            group: Arc::as_ptr(&self.group),
             previous,
             _not_send: std::marker::PhantomData,
         }
@@ -302,8 +341,10 @@ impl Attribution {
 /// ```
 #[must_use = "the group is current only while the guard lives"]
 pub struct Entered {
-    _group: Arc<Group>,
-    previous: *const Group,
+    /// The group this guard made current (compared, never dereferenced).
+    group: *const Group,
+    /// The group to make current again; owned, so it stays alive whatever happens meanwhile.
+    previous: Option<Arc<Group>>,
     // The guard changes this thread's state: it must be dropped on the thread that made it.
     _not_send: std::marker::PhantomData<*const ()>,
 }
@@ -316,7 +357,22 @@ impl std::fmt::Debug for Entered {
 
 impl Drop for Entered {
     fn drop(&mut self) {
-        super::set_current_group(self.previous);
+        let previous = self.previous.take();
+        if super::current_group() == self.group {
+            drop(super::set_current_group(previous));
+            return;
+        }
+        // Out of order: leave no group current rather than one whose probe may have ended (the
+        // thread-local owns its group, so this is about wrong figures, never memory safety).
+        drop(previous);
+        drop(super::set_current_group(None));
+        if !std::thread::panicking() {
+            panic!(
+                "memprobe: attribution guards dropped out of order on this thread (a probe or \
+                 `Attribution::enter` guard ended while one started after it was still running); \
+                 finish probes in the reverse order they started"
+            );
+        }
     }
 }
 

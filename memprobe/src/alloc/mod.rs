@@ -40,6 +40,7 @@ pub use attribution::{Attribution, Entered, Scoped};
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
 
 use slot::Slot;
@@ -134,6 +135,9 @@ struct ThreadState {
     group: Cell<*const Group>,
     /// Set while memprobe's own bookkeeping allocates (e.g. capturing a backtrace).
     paused: Cell<bool>,
+    /// The slot's cumulative counts when this thread claimed it (slots are handed from exited
+    /// threads to new ones): `thread_totals` subtracts them.
+    base: Cell<[u64; 5]>,
 }
 
 thread_local! {
@@ -143,6 +147,7 @@ thread_local! {
             shared: Cell::new(false),
             group: Cell::new(std::ptr::null()),
             paused: Cell::new(false),
+            base: Cell::new([0; 5]),
         }
     };
 }
@@ -279,6 +284,7 @@ fn record_slow(thread: &ThreadState, kind: u8, a: u64, b: u64) {
         if let Some(slot) = slot::claim() {
             // Without an exit notification (key table full) the thread keeps the slot for good.
             let _handed_back_at_exit = thread_exit::watch(slot);
+            thread.base.set(slot::read(slot));
             thread.slot.set(slot);
             if !thread.group.get().is_null() {
                 slot.watch.fetch_or(slot::WATCH_GROUP, Relaxed);
@@ -316,37 +322,43 @@ pub(crate) fn current_group() -> *const Group {
     THREAD.with(|t| t.group.get())
 }
 
-/// Makes `group` current on this thread; returns the previous one.
-pub(crate) fn set_current_group(group: *const Group) -> *const Group {
+/// Makes `group` current on this thread and returns the previous one.
+///
+/// The thread-local owns one strong count of its current group (`Arc::into_raw`), so the hot
+/// path can never see a freed group, whatever order guards are dropped in, or if one is leaked.
+pub(crate) fn set_current_group(group: Option<Arc<Group>>) -> Option<Arc<Group>> {
+    let new = group.map_or(std::ptr::null(), Arc::into_raw);
     THREAD.with(|t| {
         let slot = t.slot.get();
         if !slot.is_null() {
             // SAFETY: a non-null slot pointer is a `&'static Slot` this thread owns.
             let watch = unsafe { &(*slot).watch };
-            if group.is_null() {
+            if new.is_null() {
                 watch.fetch_and(!slot::WATCH_GROUP, Relaxed);
             } else {
                 watch.fetch_or(slot::WATCH_GROUP, Relaxed);
             }
         }
-        t.group.replace(group)
+        let old = t.group.replace(new);
+        // SAFETY: a non-null current pointer came from `Arc::into_raw` above and its count is
+        // owned by the thread-local, which hands it back here exactly once.
+        (!old.is_null()).then(|| unsafe { Arc::from_raw(old) })
     })
 }
 
 /// Runs `f` with this thread's allocations kept out of every probe (slot totals still count
-/// them: those are the process's true totals).
+/// them: those are the process's true totals). Used for memprobe's own bookkeeping.
 pub(crate) fn without_counting<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(*const Group, bool);
+    struct Restore(Option<Option<Arc<Group>>>, bool);
     impl Drop for Restore {
         fn drop(&mut self) {
-            THREAD.with(|t| {
-                t.group.set(self.0);
-                t.paused.set(self.1);
-            });
+            let detached = set_current_group(self.0.take().flatten());
+            debug_assert!(detached.is_none());
+            THREAD.with(|t| t.paused.set(self.1));
         }
     }
-    let _restore =
-        THREAD.with(|t| Restore(t.group.replace(std::ptr::null()), t.paused.replace(true)));
+    let paused = THREAD.with(|t| t.paused.replace(true));
+    let _restore = Restore(Some(set_current_group(None)), paused);
     f()
 }
 
@@ -567,13 +579,14 @@ pub fn thread_totals() -> crate::Result<AllocTotals> {
         if slot.is_null() {
             if t.shared.get() {
                 return Err(crate::Error::Unsupported {
-                    what: "per-thread totals beyond 4096 live threads",
+                    what: "per-thread totals on a thread past its exit hook, or beyond 4096 threads alive at once",
                     platform: std::env::consts::OS,
                 });
             }
             return Ok(AllocTotals::default());
         }
         // SAFETY: a non-null slot pointer is a `&'static Slot` this thread owns.
-        Ok(AllocTotals::from_array(slot::read(unsafe { &*slot })))
+        let now = AllocTotals::from_array(slot::read(unsafe { &*slot }));
+        Ok(now.since(&AllocTotals::from_array(t.base.get())))
     })
 }
