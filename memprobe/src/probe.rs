@@ -388,15 +388,12 @@ impl Probe {
             HOLDS_PROCESS_SCOPE.with(|h| h.set(false));
 
             let rss = match (self.rss_before, rss_after) {
-                (Some(before), Some(after)) => Some(RssFigures::new(
-                    before,
-                    after,
-                    self.options.reset_peak_rss,
-                )),
+                (Some(before), Some(after)) => {
+                    Some(RssFigures::new(before, after, self.options.reset_peak_rss))
+                }
                 _ => None,
             };
-            let jemalloc_before =
-                std::mem::replace(&mut self.jemalloc_before, Err(String::new()));
+            let jemalloc_before = std::mem::replace(&mut self.jemalloc_before, Err(String::new()));
             let jemalloc = match (jemalloc_before, jemalloc_after) {
                 (Ok(before), Ok(after)) => JemallocFigures::Measured {
                     before,

@@ -179,7 +179,10 @@ mod misuse {
     fn a_nested_process_probe_is_an_error_not_a_deadlock() {
         let outer = Probe::start(Scope::Process).unwrap();
         let err = Probe::start(Scope::Process).unwrap_err().to_string();
-        assert!(err.starts_with("memprobe: a process-scope probe is already running"), "{err}");
+        assert!(
+            err.starts_with("memprobe: a process-scope probe is already running"),
+            "{err}"
+        );
         let inner = Probe::start(Scope::Thread).unwrap();
         drop(black_box(vec![0u8; 10]));
         assert_eq!(inner.finish().unwrap().allocs.alloc_bytes, 10);

@@ -141,33 +141,49 @@ impl Group {
         self.first_alloc_len.store(depth, Release);
     }
 
-    /// The first allocation's backtrace, resolved to symbol names, if one was recorded. Allocates:
-    /// call it outside the measurement.
+    /// The first allocation's backtrace, resolved to symbol names, if one was recorded, starting
+    /// at the allocator's caller (the unwinder's and memprobe's own frames are left out) and
+    /// formatted like std's backtraces. Allocates: call it outside the measurement.
     pub(crate) fn first_alloc_backtrace(&self) -> Option<String> {
         use std::fmt::Write;
         let depth = self.first_alloc_len.load(Acquire);
         if depth == 0 {
             return None;
         }
-        let mut out = String::new();
-        let mut index = 0;
+        let mut frames: Vec<(String, Option<String>)> = Vec::new();
         for ip in &self.first_alloc_ips[..depth] {
             let ip = ip.load(Relaxed) as *mut std::ffi::c_void;
             let mut resolved = false;
             backtrace::resolve(ip, |symbol| {
                 resolved = true;
-                let _ = match symbol.name() {
-                    Some(name) => writeln!(out, "{index:>4}: {name:#}"),
-                    None => writeln!(out, "{index:>4}: {ip:?}"),
+                let name = symbol
+                    .name()
+                    .map_or_else(|| format!("{ip:?}"), |name| format!("{name:#}"));
+                let at = match (symbol.filename(), symbol.lineno()) {
+                    (Some(file), Some(line)) => Some(format!("{}:{line}", file.display())),
+                    _ => None,
                 };
-                if let (Some(file), Some(line)) = (symbol.filename(), symbol.lineno()) {
-                    let _ = writeln!(out, "             at {}:{line}", file.display());
-                }
-                index += 1;
+                frames.push((name, at));
             });
             if !resolved {
-                let _ = writeln!(out, "{index:>4}: {ip:?}");
-                index += 1;
+                frames.push((format!("{ip:?}"), None));
+            }
+        }
+        const OWN: [&str; 4] = [
+            "backtrace::",
+            "memprobe::alloc::",
+            "<memprobe::alloc::",
+            "core::ops::function::",
+        ];
+        let first = frames
+            .iter()
+            .position(|(name, _)| !OWN.iter().any(|own| name.starts_with(own)))
+            .unwrap_or(0);
+        let mut out = String::new();
+        for (index, (name, at)) in frames[first..].iter().enumerate() {
+            let _ = writeln!(out, "{index:>4}: {name}");
+            if let Some(at) = at {
+                let _ = writeln!(out, "             at {at}");
             }
         }
         Some(out)
