@@ -3,11 +3,16 @@
 //! lives here; everything the run does is in `memprobe/src/__private.rs`.
 //!
 //! ```text
-//!   sync        fn t() -> R { static T; run::<R, _>(&T, move || -> R { body }) }
-//!   iters       fn t() -> R { static T; run_iters::<R, _>(&T, || -> R { body }) }
-//!   async       async fn t() -> R { static T; run_async::<R, _>(&T, async move { body }).await }
-//!   async iters async fn t() -> R { static T; run_async_iters::<R, _, _>(&T, || async move { body }).await }
+//!   sync        fn t() -> R { fn marker; static T; run::<R, _>(&T, move || -> R { body }) }
+//!   iters       fn t() -> R { fn marker; static T; run_iters::<R, _>(&T, || -> R { body }) }
+//!   async       async fn t() -> R { fn marker; static T; run_async::<R, _>(&T, async move { body }).await }
+//!   async iters async fn t() -> R { fn marker; static T; run_async_iters::<R, _, _>(&T, || async move { body }).await }
 //! ```
+//!
+//! The marker, `fn __memprobe_marker() {}`, names the test: `type_name_of_val` of it is
+//! `crate::module::t::__memprobe_marker`, with any enclosing functions between module and `t`, so
+//! same-named inner functions of different tests get different reports and baselines
+//! (`module_path!()` stops at the module).
 //!
 //! # `#[tokio::test]`, in either order
 //!
@@ -22,7 +27,6 @@
 use crate::attr::{Config, ReportMode, Scope};
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
-use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{AttrStyle, Expr, ItemFn, Pat, ReturnType, Stmt};
 
@@ -62,7 +66,7 @@ pub(crate) fn expand(config: &Config, mut function: ItemFn) -> TokenStream {
         .attrs
         .iter()
         .any(|a| a.path().segments.last().is_some_and(|s| s.ident == "test"));
-    let spec = spec(config, &function, is_test);
+    let spec = spec(config, is_test);
     let output = match &function.sig.output {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) => ty.to_token_stream(),
@@ -97,6 +101,8 @@ pub(crate) fn expand(config: &Config, mut function: ItemFn) -> TokenStream {
     quote! {
         #(#attrs)*
         #vis #sig {
+            // Its type name is this function's full path, enclosing functions included.
+            fn __memprobe_marker() {}
             static __MEMPROBE_TEST: ::memprobe::__private::Test = #spec;
             #body
         }
@@ -136,8 +142,7 @@ fn tokio_body(function: &ItemFn, is_test: bool) -> Option<(usize, &Expr)> {
 }
 
 /// The `::memprobe::__private::Test` literal.
-fn spec(config: &Config, function: &ItemFn, is_test: bool) -> TokenStream {
-    let name = function.sig.ident.unraw().to_string();
+fn spec(config: &Config, is_test: bool) -> TokenStream {
     let scope = match config.scope {
         Scope::Thread => quote!(Thread),
         Scope::Process => quote!(Process),
@@ -161,8 +166,7 @@ fn spec(config: &Config, function: &ItemFn, is_test: bool) -> TokenStream {
     let purge = config.purge;
     quote! {
         ::memprobe::__private::Test {
-            name: #name,
-            module_path: ::core::module_path!(),
+            item_path: || ::core::any::type_name_of_val(&__memprobe_marker),
             package: ::core::option_env!("CARGO_PKG_NAME"),
             manifest_dir: ::core::option_env!("CARGO_MANIFEST_DIR"),
             is_test: #is_test,

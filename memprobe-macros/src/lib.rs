@@ -79,6 +79,9 @@ use proc_macro::TokenStream;
 ///   baselines are not checked (and never blessed).
 /// - Each run writes `<dir>/<package>/<module path>.<fn>.json`, where `<dir>` is
 ///   `$MEMPROBE_HOME`, else `$CARGO_TARGET_DIR/memprobe`, else the target directory's `memprobe`.
+///   A function defined inside another is named through it (`tests.first.measured.json`), in
+///   reports and baselines alike, so same-named inner functions of different tests never share
+///   one.
 /// - Process scope: when threads outside the probed code allocated meanwhile (the harness, other
 ///   tests), the report and any failure say how many, and suggest thread scope or `cargo nextest`.
 /// - No counting allocator installed: the test fails with the line to add.

@@ -53,10 +53,12 @@ pub use crate::probe::Scope;
 /// parsed here with [`crate::units`].
 #[derive(Debug)]
 pub struct Test {
-    /// The function's name.
-    pub name: &'static str,
-    /// `module_path!()` where the function is defined.
-    pub module_path: &'static str,
+    /// The function's full path, crate first, enclosing functions included
+    /// (`crate::module::outer_fn::inner_fn`): same-named inner functions of different tests must
+    /// not share a report or a baseline, and `module_path!()` alone does not tell them apart.
+    /// Generated code passes `type_name_of_val` of a marker function it declares in the body,
+    /// whose trailing [`MARKER`] segment is stripped here.
+    pub item_path: fn() -> &'static str,
     /// `CARGO_PKG_NAME` at compile time.
     pub package: Option<&'static str>,
     /// `CARGO_MANIFEST_DIR` at compile time.
@@ -89,21 +91,38 @@ pub struct Test {
     pub report: ReportMode,
 }
 
+/// The name of the marker function generated code declares in a measured function's body.
+pub const MARKER: &str = "__memprobe_marker";
+
 impl Test {
-    /// The path `cargo test` prints: the module path without the crate, then the name.
+    /// The function's full path, crate first: [`Test::item_path`] without the marker segment
+    /// and without the compiler's `{{closure}}` segments (the body of an `async fn` or an async
+    /// block is one, so a marker there reads `crate::m::f::{{closure}}::__memprobe_marker`).
+    pub fn full_path(&self) -> String {
+        let mut segments: Vec<&str> = (self.item_path)()
+            .split("::")
+            .filter(|s| !s.starts_with("{{"))
+            .collect();
+        if segments.last() == Some(&MARKER) {
+            segments.pop();
+        }
+        segments.join("::")
+    }
+
+    /// The path `cargo test` prints: the full path without the crate (enclosing functions
+    /// included, for an inner function).
     pub fn path(&self) -> String {
-        match self.module_path.split_once("::") {
-            Some((_, modules)) => format!("{modules}::{}", self.name),
-            None => self.name.to_owned(),
+        let full = self.full_path();
+        match full.split_once("::") {
+            Some((_, rest)) => rest.to_owned(),
+            None => full,
         }
     }
 
-    /// The test crate: the first segment of the module path.
+    /// The test crate: the first segment of the full path.
     fn crate_name(&self) -> &'static str {
-        self.module_path
-            .split("::")
-            .next()
-            .unwrap_or(self.module_path)
+        let full = (self.item_path)();
+        full.split("::").next().unwrap_or(full)
     }
 
     fn manifest_dir(&self) -> Option<PathBuf> {
@@ -198,8 +217,12 @@ pub fn run_iters<R: Outcome, F: FnMut() -> R>(test: &'static Test, mut body: F) 
 
 /// Awaits `body` inside a probe; every poll enters the probe's attribution, on whichever thread
 /// polls it.
+///
+/// The probe starts detached: no guard is held across `.await`, only each poll of `body` enters
+/// the attribution. Two measured futures polled together on one thread (`join!`, `select!`) thus
+/// each count exactly their own polls, and their enter/leave pairs never interleave.
 pub async fn run_async<R: Outcome, F: Future<Output = R>>(test: &'static Test, body: F) -> R {
-    let session = Session::start(test);
+    let session = Session::start_detached(test);
     let out = session.probe.attribution().scope(body).await;
     session.finish(1, &out);
     out
@@ -218,7 +241,8 @@ where
             return out;
         }
     }
-    let session = Session::start(test);
+    // Detached, as in `run_async`: only the polls of each iteration's future count.
+    let session = Session::start_detached(test);
     let attribution = session.probe.attribution();
     let mut done = 1;
     let mut out = attribution.scope(body()).await;
@@ -276,15 +300,14 @@ pub fn report_dir() -> &'static Path {
     })
 }
 
-/// The report file of a measured function: `<report dir>/<package>/<module path>.<name>.json`,
-/// `::` written as `.`.
-pub fn report_path(package: Option<&str>, module_path: &str, name: &str) -> PathBuf {
-    let crate_name = module_path.split("::").next().unwrap_or(module_path);
+/// The report file of a measured function: `<report dir>/<package>/<full path>.json`, `::`
+/// written as `.`. `full_path` is [`Test::full_path`]: crate, modules, enclosing functions, name.
+pub fn report_path(package: Option<&str>, full_path: &str) -> PathBuf {
+    let crate_name = full_path.split("::").next().unwrap_or(full_path);
     let package = crate::baseline::file_stem(package.unwrap_or(crate_name));
-    report_dir().join(package).join(format!(
-        "{}.json",
-        crate::baseline::file_stem(&format!("{module_path}::{name}"))
-    ))
+    report_dir()
+        .join(package)
+        .join(format!("{}.json", crate::baseline::file_stem(full_path)))
 }
 
 /// Cargo marks the root of every target directory with `CACHEDIR.TAG`; test, bench and example
@@ -533,21 +556,36 @@ struct Session {
 }
 
 impl Session {
-    /// Resolves the settings and starts the probe. Panics with the fix when the counting
-    /// allocator is missing or memprobe.toml is invalid.
+    /// Resolves the settings and starts the probe, its attribution entered on this thread until
+    /// it finishes. Panics with the fix when the counting allocator is missing or memprobe.toml
+    /// is invalid.
     fn start(test: &'static Test) -> Session {
+        Session::begin(test, false)
+    }
+
+    /// [`Session::start`] without entering the attribution: for async bodies, whose polls enter
+    /// it themselves ([`crate::Attribution::scope`]), so no guard lives across an `.await`.
+    fn start_detached(test: &'static Test) -> Session {
+        Session::begin(test, true)
+    }
+
+    fn begin(test: &'static Test, detached: bool) -> Session {
         let path = test.path();
         let settings = Settings::resolve(test, &path);
         let trace = settings.limits.max_allocs == Some(0);
         if trace {
             keep_panic_hooks_out_of_probes();
         }
-        let probe = ProbeOptions::new(test.scope)
+        let options = ProbeOptions::new(test.scope)
             .name(path.clone())
             .purge(settings.purge)
-            .trace_first_alloc(trace)
-            .start()
-            .unwrap_or_else(|e| panic!("{e}"));
+            .trace_first_alloc(trace);
+        let probe = if detached {
+            options.start_detached()
+        } else {
+            options.start()
+        }
+        .unwrap_or_else(|e| panic!("{e}"));
         Session {
             test,
             path,
@@ -679,7 +717,7 @@ fn check_baseline(
 /// Writes the report as JSON; panics (failing the test) when it cannot, since CI would otherwise
 /// silently lose it.
 fn write_report(test: &Test, report: &Report) -> PathBuf {
-    let file = report_path(test.package, test.module_path, test.name);
+    let file = report_path(test.package, &test.full_path());
     let result = file
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
@@ -766,6 +804,9 @@ fn trim_backtrace(trace: &str) -> String {
 fn is_machinery(symbol: &str) -> bool {
     const OURS: &[&str] = &[
         "std::backtrace",
+        // The `backtrace` crate, when the capture goes through it rather than std.
+        "backtrace::",
+        "<backtrace::",
         "memprobe::alloc",
         "<memprobe::alloc",
         "__rust",
@@ -802,6 +843,7 @@ mod tests {
     fn machinery_frames() {
         for s in [
             "std::backtrace::Backtrace::force_capture",
+            "backtrace::backtrace::libunwind::trace",
             "memprobe::alloc::attribution::Group::capture_first",
             "<memprobe::alloc::Counting<A> as core::alloc::global::GlobalAlloc>::alloc",
             "__rustc::__rust_alloc",
@@ -820,6 +862,70 @@ mod tests {
         ] {
             assert!(!is_machinery(s), "{s}");
         }
+    }
+
+    fn test_at(item_path: fn() -> &'static str) -> Test {
+        Test {
+            item_path,
+            package: None,
+            manifest_dir: None,
+            is_test: true,
+            scope: Scope::Thread,
+            max_allocs: None,
+            max_bytes: None,
+            max_peak: None,
+            max_net: None,
+            max_rss_growth: None,
+            iters: None,
+            warmup: 0,
+            fail_if_growth: None,
+            baseline: None,
+            purge: false,
+            report: ReportMode::Off,
+        }
+    }
+
+    #[test]
+    fn paths_come_from_the_marker() {
+        fn outer() -> &'static str {
+            fn __memprobe_marker() {}
+            std::any::type_name_of_val(&__memprobe_marker)
+        }
+        // What `type_name_of_val` really gives for a marker in a nested function.
+        let nested = test_at(outer);
+        assert_eq!(
+            nested.full_path(),
+            "memprobe::__private::tests::paths_come_from_the_marker::outer"
+        );
+        assert_eq!(
+            nested.path(),
+            "__private::tests::paths_come_from_the_marker::outer"
+        );
+        assert_eq!(nested.crate_name(), "memprobe");
+        for (item_path, full, path) in [
+            (
+                (|| "app::parser::small::__memprobe_marker") as fn() -> &'static str,
+                "app::parser::small",
+                "parser::small",
+            ),
+            (
+                || "app::parser::test_a::{{closure}}::inner::{{closure}}::__memprobe_marker",
+                "app::parser::test_a::inner",
+                "parser::test_a::inner",
+            ),
+            (|| "app::top", "app::top", "top"),
+        ] {
+            let test = test_at(item_path);
+            assert_eq!(
+                (test.full_path().as_str(), test.path()),
+                (full, path.to_owned())
+            );
+            assert_eq!(test.crate_name(), "app");
+        }
+        assert!(
+            report_path(Some("my-app"), "app::parser::test_a::inner")
+                .ends_with("my-app/app.parser.test_a.inner.json")
+        );
     }
 
     #[test]

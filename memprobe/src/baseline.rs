@@ -633,10 +633,16 @@ pub struct Change {
     pub baseline: f64,
     /// Its value in this run.
     pub current: f64,
-    /// The most it may be without failing.
+    /// The most it may be without failing: a whole number for totals, and for per-iteration
+    /// figures rounded down to a hundredth. [`Change::grew`] does not compare against this
+    /// rounded figure but exactly, in integers.
     pub allowed: f64,
     /// Whether the values are per iteration.
     pub per_iteration: bool,
+    /// Over the allowance, decided exactly by [`compare`]: `current > allowed` in floating point
+    /// would fail a figure at exactly the allowed growth whenever `baseline × (1 + p/100)`
+    /// rounds down (100 B with 15% gives 114.99999999999999).
+    over: bool,
 }
 
 impl Change {
@@ -650,7 +656,7 @@ impl Change {
     /// # let _ = memprobe::baseline::Change::grew;
     /// ```
     pub fn grew(&self) -> bool {
-        self.current > self.allowed
+        self.over
     }
 
     /// `true` when the figure is below its baseline (never a failure).
@@ -700,7 +706,7 @@ impl fmt::Display for Change {
             write!(f, " (from zero")?;
         }
         if self.grew() {
-            write!(f, "; allowed up to {})", show(self.allowed.floor()))
+            write!(f, "; allowed up to {})", show(self.allowed))
         } else {
             write!(f, ")")
         }
@@ -804,11 +810,37 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// Allowances are fractions of the baseline in millionths: exact for any percentage written with
+/// up to four decimals (`15%` is 150 000, `2.5%` is 25 000).
+const MILLION: i128 = 1_000_000;
+
+/// `policy`'s allowed growth in millionths of the baseline (rounded to the nearest, saturating
+/// for absurd percentages).
+fn growth_millionths(policy: &Policy) -> i128 {
+    // `as` saturates for values beyond i128; percentages are never negative.
+    (policy.growth_percent * 10_000.0).round() as i128
+}
+
+/// `a × b ≤ c × d`, exactly when the products fit in i128 (always, for u64 factors), else in
+/// floating point.
+fn products_le(a: i128, b: i128, c: i128, d: i128) -> bool {
+    match (a.checked_mul(b), c.checked_mul(d)) {
+        (Some(left), Some(right)) => left <= right,
+        _ => (a as f64) * (b as f64) <= (c as f64) * (d as f64),
+    }
+}
+
+/// `⌊n / d⌋` for `d > 0`, as f64.
+fn floor_div(n: i128, d: i128) -> f64 {
+    n.div_euclid(d) as f64
+}
+
 fn compare(base: &Baseline, current: &Baseline, policy: &Policy) -> (Vec<Change>, Vec<String>) {
-    let factor = 1.0 + policy.growth_percent / 100.0;
+    let growth = growth_millionths(policy);
+    let allowance = MILLION.saturating_add(growth);
     let per = |total: u64, iterations: u64| total as f64 / iterations.max(1) as f64;
     let mut changes = Vec::new();
-    let mut push = |figure, baseline: f64, current: f64, allowed: f64, per_iteration| {
+    let mut push = |figure, baseline: f64, current: f64, allowed: f64, over, per_iteration| {
         if current != baseline {
             changes.push(Change {
                 figure,
@@ -816,23 +848,52 @@ fn compare(base: &Baseline, current: &Baseline, policy: &Policy) -> (Vec<Change>
                 current,
                 allowed,
                 per_iteration,
+                over,
             });
         }
     };
     let iterated = base.iterations > 1 || current.iterations > 1;
+    let (b_iters, c_iters) = (
+        i128::from(base.iterations.max(1)),
+        i128::from(current.iterations.max(1)),
+    );
     for (figure, b, c) in [
         (Figure::Allocations, base.allocations, current.allocations),
         (Figure::AllocBytes, base.alloc_bytes, current.alloc_bytes),
     ] {
+        let (b_total, c_total) = (i128::from(b), i128::from(c));
+        // c / c_iters ≤ b / b_iters × allowance / MILLION, cross-multiplied.
+        let within = products_le(c_total * b_iters, MILLION, b_total * c_iters, allowance);
+        // b / b_iters × allowance / MILLION, rounded down to a hundredth (a whole number when
+        // the figures are totals, as rounding down a whole-number limit loses nothing).
+        let allowed = if iterated {
+            b_total
+                .checked_mul(allowance)
+                .and_then(|n| n.checked_mul(100))
+                .map_or(
+                    per(b, base.iterations) * allowance as f64 / MILLION as f64,
+                    |n| floor_div(n, MILLION * b_iters) / 100.0,
+                )
+        } else {
+            b_total
+                .checked_mul(allowance)
+                .map_or(b as f64 * allowance as f64 / MILLION as f64, |n| {
+                    floor_div(n, MILLION)
+                })
+        };
         let (b, c) = (per(b, base.iterations), per(c, current.iterations));
-        push(figure, b, c, b * factor, iterated);
+        push(figure, b, c, allowed, !within, iterated);
     }
-    let peak = base.peak_bytes as f64;
+    let (b_peak, c_peak) = (i128::from(base.peak_bytes), i128::from(current.peak_bytes));
     push(
         Figure::PeakBytes,
-        peak,
+        base.peak_bytes as f64,
         current.peak_bytes as f64,
-        peak * factor,
+        b_peak.checked_mul(allowance).map_or(
+            base.peak_bytes as f64 * allowance as f64 / MILLION as f64,
+            |n| floor_div(n, MILLION),
+        ),
+        !products_le(c_peak, MILLION, b_peak, allowance),
         false,
     );
 
@@ -840,9 +901,30 @@ fn compare(base: &Baseline, current: &Baseline, policy: &Policy) -> (Vec<Change>
     if let Some(noise) = policy.rss_noise_bytes {
         match (base.rss_growth_bytes, current.rss_growth_bytes) {
             (Some(b), Some(c)) => {
-                let b = b as f64;
-                let allowed = b + b.abs() * policy.growth_percent / 100.0 + noise as f64;
-                push(Figure::RssGrowthBytes, b, c as f64, allowed, false);
+                // b + |b| × growth + noise, in millionths (RSS growth can be negative).
+                let (b_m, c_m) = (i128::from(b), i128::from(c));
+                let limit = b_m
+                    .checked_mul(MILLION)
+                    .zip(b_m.abs().checked_mul(growth))
+                    .and_then(|(base, grown)| base.checked_add(grown))
+                    .and_then(|n| n.checked_add(i128::from(noise) * MILLION));
+                let (allowed, over) = match limit {
+                    Some(limit) => (floor_div(limit, MILLION), c_m * MILLION > limit),
+                    None => {
+                        let allowed = b as f64
+                            + (b as f64).abs() * policy.growth_percent / 100.0
+                            + noise as f64;
+                        (allowed, c as f64 > allowed)
+                    }
+                };
+                push(
+                    Figure::RssGrowthBytes,
+                    b as f64,
+                    c as f64,
+                    allowed,
+                    over,
+                    false,
+                );
             }
             (None, Some(_)) => notes.push(format!(
                 "rss_growth_bytes is not in the baseline, so RSS was not compared; record it with: {}",
@@ -971,5 +1053,60 @@ mod tests {
         );
         let (shrunk, _) = compare(&base, &Baseline::new(10, 50, 10_000, 500), &policy);
         assert!(shrunk[0].shrank() && !shrunk[0].grew());
+    }
+
+    /// Exactly the allowed growth passes, one more fails, for totals and per iteration, and
+    /// the message names the exact limit (`100 × 1.15` is 114.99999999999999 in f64).
+    #[test]
+    fn exactly_the_allowed_growth_passes() {
+        let policy = Policy::new("15%").unwrap();
+        let base = Baseline::new(1, 100, 100, 100);
+        let (at, _) = compare(&base, &Baseline::new(1, 115, 115, 115), &policy);
+        assert!(at.iter().all(|c| !c.grew() && c.allowed == 115.0), "{at:?}");
+        let (over, _) = compare(&base, &Baseline::new(1, 116, 116, 116), &policy);
+        assert!(over.iter().all(Change::grew), "{over:?}");
+        assert_eq!(
+            over[2].to_string(),
+            "peak_bytes: baseline 100 B, now 116 B (+16.0%; allowed up to 115 B)"
+        );
+        // Per iteration: 100 per iteration over 3 iterations against 115 per iteration over 7.
+        let base = Baseline::new(3, 300, 300, 100);
+        assert!(
+            compare(&base, &Baseline::new(7, 805, 805, 100), &policy)
+                .0
+                .iter()
+                .all(|c| !c.grew())
+        );
+        let (over, _) = compare(&base, &Baseline::new(7, 806, 806, 100), &policy);
+        assert!(over.iter().all(Change::grew), "{over:?}");
+        assert_eq!(
+            over[1].to_string(),
+            "alloc_bytes: baseline 100 B, now 115.14 B per iteration (+15.1%; allowed up to 115 B)"
+        );
+        // Fractional percentages are exact too: 2.5% of 1000 is 25.
+        let policy = Policy::new("2.5%").unwrap();
+        let base = Baseline::new(1, 1000, 1000, 1000);
+        assert!(
+            compare(&base, &Baseline::new(1, 1025, 1025, 1025), &policy)
+                .0
+                .iter()
+                .all(|c| !c.grew())
+        );
+        assert!(
+            compare(&base, &Baseline::new(1, 1026, 1026, 1026), &policy)
+                .0
+                .iter()
+                .all(Change::grew)
+        );
+        // RSS: baseline growth plus the percentage of its magnitude plus the noise, exactly.
+        let policy = Policy::new("15%").unwrap().rss_noise("10").unwrap();
+        let mut base = Baseline::new(1, 1, 1, 1);
+        base.rss_growth_bytes = Some(-100);
+        let mut at = base;
+        at.rss_growth_bytes = Some(-100 + 15 + 10);
+        assert!(compare(&base, &at, &policy).0.iter().all(|c| !c.grew()));
+        at.rss_growth_bytes = Some(-74);
+        let (over, _) = compare(&base, &at, &policy);
+        assert!(over[0].grew() && over[0].allowed == -75.0, "{over:?}");
     }
 }

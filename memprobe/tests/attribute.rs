@@ -26,7 +26,10 @@ fn panic_message(f: impl FnOnce()) -> String {
 /// Reports are rewritten in place, and the test of the same name may be rewriting this one right
 /// now (it runs in parallel with this check): retry until the file parses.
 fn written_report(module: &str, name: &str) -> memprobe::Report {
-    let path = memprobe::__private::report_path(Some(env!("CARGO_PKG_NAME")), module, name);
+    let path = memprobe::__private::report_path(
+        Some(env!("CARGO_PKG_NAME")),
+        &format!("{module}::{name}"),
+    );
     for _ in 0..100 {
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
@@ -308,15 +311,15 @@ mod config {
     use super::*;
     use memprobe::__private::{ReportMode, Scope, Test};
 
+    /// `item_path` is the test's full path, as generated code passes it.
     fn test_in(
         dir: &std::path::Path,
-        name: &'static str,
+        item_path: fn() -> &'static str,
         max_bytes: Option<&'static str>,
     ) -> &'static Test {
         let dir: &'static str = Box::leak(dir.to_string_lossy().into_owned().into_boxed_str());
         Box::leak(Box::new(Test {
-            name,
-            module_path: "configured::parser",
+            item_path,
             package: Some("configured"),
             manifest_dir: Some(dir),
             is_test: true,
@@ -344,7 +347,7 @@ mod config {
         )
         .unwrap();
         // parser::tight_one: max_allocs 0 from the second entry, max_bytes 1 KiB from the first.
-        let tight = test_in(dir.path(), "tight_one", None);
+        let tight = test_in(dir.path(), || "configured::parser::tight_one", None);
         let message =
             panic_message(|| memprobe::__private::run(tight, || drop(black_box(vec![0u8; 2048]))));
         assert!(
@@ -354,7 +357,11 @@ mod config {
             "{message}"
         );
         // The attribute's max_bytes overrides the file's.
-        let loose = test_in(dir.path(), "tight_two", Some("4 KiB"));
+        let loose = test_in(
+            dir.path(),
+            || "configured::parser::tight_two",
+            Some("4 KiB"),
+        );
         let message =
             panic_message(|| memprobe::__private::run(loose, || drop(black_box(vec![0u8; 2048]))));
         assert!(
@@ -362,7 +369,7 @@ mod config {
             "{message}"
         );
         // Only the `*` entry matches here.
-        let other = test_in(dir.path(), "relaxed", None);
+        let other = test_in(dir.path(), || "configured::parser::relaxed", None);
         memprobe::__private::run(other, || drop(black_box(vec![0u8; 100])));
     }
 
@@ -374,7 +381,7 @@ mod config {
             "[[test]]\nname = \"*\"\nmax_peak = \"12 KBB\"\n",
         )
         .unwrap();
-        let test = test_in(dir.path(), "any", None);
+        let test = test_in(dir.path(), || "configured::parser::any", None);
         let message = panic_message(|| memprobe::__private::run(test, || ()));
         assert!(message.contains("memprobe.toml: [[test]] entry 1 (name = \"*\"): max_peak: memprobe: invalid size \"12 KBB\""), "{message}");
     }
@@ -393,7 +400,7 @@ mod reports {
     #[test]
     fn one_json_file_per_function_under_the_target_directory() {
         r#type();
-        let path = memprobe::__private::report_path(Some("memprobe"), "attribute::reports", "type");
+        let path = memprobe::__private::report_path(Some("memprobe"), "attribute::reports::type");
         assert!(
             path.ends_with("memprobe/memprobe/attribute.reports.type.json"),
             "{}",
@@ -412,5 +419,53 @@ mod reports {
         let r = written_report("attribute::reports", "type");
         assert_eq!(r.name.as_deref(), Some("reports::type"));
         assert_eq!(r.allocs.alloc_bytes, 10);
+    }
+}
+
+/// Same-named inner functions of different tests in one module: the report (and the baseline)
+/// is named by the full path, enclosing function included, so they do not share one.
+mod inner_functions {
+    use super::*;
+
+    #[test]
+    fn first() {
+        #[memprobe(report = "json")]
+        fn measured() {
+            black_box(vec![0u8; 111]);
+        }
+        measured();
+        let r = written_report("attribute::inner_functions::first", "measured");
+        assert_eq!(r.name.as_deref(), Some("inner_functions::first::measured"));
+        assert_eq!(r.allocs.alloc_bytes, 111);
+    }
+
+    #[test]
+    fn second() {
+        #[memprobe(report = "json")]
+        fn measured() {
+            black_box(vec![0u8; 222]);
+        }
+        measured();
+        let r = written_report("attribute::inner_functions::second", "measured");
+        assert_eq!(r.name.as_deref(), Some("inner_functions::second::measured"));
+        assert_eq!(r.allocs.alloc_bytes, 222);
+    }
+
+    /// An async inner function is named the same way.
+    #[test]
+    fn in_async() {
+        #[memprobe(report = "json")]
+        async fn measured() {
+            black_box(vec![0u8; 333]);
+        }
+        let mut future = std::pin::pin!(measured());
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(future.as_mut().poll(&mut cx).is_ready());
+        let r = written_report("attribute::inner_functions::in_async", "measured");
+        assert_eq!(
+            r.name.as_deref(),
+            Some("inner_functions::in_async::measured")
+        );
+        assert_eq!(r.allocs.alloc_bytes, 333);
     }
 }

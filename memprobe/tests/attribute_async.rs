@@ -29,8 +29,10 @@ async fn yield_once() {
 /// Reports are rewritten in place, and the test of the same name may be rewriting this one right
 /// now (it runs in parallel with this check): retry until the file parses.
 fn written_report(name: &str) -> memprobe::Report {
-    let path =
-        memprobe::__private::report_path(Some(env!("CARGO_PKG_NAME")), "attribute_async", name);
+    let path = memprobe::__private::report_path(
+        Some(env!("CARGO_PKG_NAME")),
+        &format!("attribute_async::{name}"),
+    );
     for _ in 0..100 {
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
@@ -202,4 +204,75 @@ fn runtime_work_is_attributed() {
 async fn async_panics_propagate() {
     tokio::task::yield_now().await;
     panic!("the future's own panic");
+}
+
+/// Two measured futures polled alternately on one thread, as `join!` does: each probe counts its
+/// own polls only. `report = "json"` writes the report the check reads back without printing.
+#[memprobe(report = "json")]
+async fn interleaved_small() {
+    let first = black_box(vec![0u8; 300]);
+    yield_once().await;
+    black_box(vec![0u8; 700]);
+    yield_once().await;
+    drop(first);
+}
+
+#[memprobe(report = "json")]
+async fn interleaved_large() {
+    black_box(vec![0u8; 2_000]);
+    yield_once().await;
+    let kept = black_box(vec![0u8; 5_000]);
+    yield_once().await;
+    drop(kept);
+}
+
+/// A hand-written `join` of two futures, polled in turn on this thread until both are done, with
+/// a waker that does nothing (both futures wake themselves and are polled again anyway).
+fn join_on_this_thread(
+    a: impl std::future::Future<Output = ()>,
+    b: impl std::future::Future<Output = ()>,
+) {
+    use std::task::{Context, Poll, Waker};
+    let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
+    let (mut a_done, mut b_done) = (false, false);
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut rounds = 0;
+    while !(a_done && b_done) {
+        if !a_done {
+            a_done = a.as_mut().poll(&mut cx) == Poll::Ready(());
+        }
+        if !b_done {
+            b_done = b.as_mut().poll(&mut cx) == Poll::Ready(());
+        }
+        rounds += 1;
+    }
+    // Both really were suspended and resumed in turn.
+    assert_eq!(rounds, 3);
+}
+
+#[test]
+fn interleaved_async_probes_count_their_own_polls() {
+    join_on_this_thread(interleaved_small(), interleaved_large());
+    let small = written_report("interleaved_small").allocs;
+    let large = written_report("interleaved_large").allocs;
+    assert_eq!(
+        (
+            small.alloc_count,
+            small.alloc_bytes,
+            small.net_bytes,
+            small.largest_alloc_bytes
+        ),
+        (2, 1_000, 0, 700),
+        "{small:?}"
+    );
+    assert_eq!(
+        (
+            large.alloc_count,
+            large.alloc_bytes,
+            large.net_bytes,
+            large.largest_alloc_bytes
+        ),
+        (2, 7_000, 0, 5_000),
+        "{large:?}"
+    );
 }

@@ -6,14 +6,18 @@
 use memprobe::memprobe;
 use std::hint::black_box;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
 
 memprobe::global_allocator!();
 
 /// Reports are rewritten in place, and the test of the same name may be rewriting this one right
 /// now (it runs in parallel with this check): retry until the file parses.
 fn written_report(name: &str) -> memprobe::Report {
-    let path =
-        memprobe::__private::report_path(Some(env!("CARGO_PKG_NAME")), "attribute_process", name);
+    let path = memprobe::__private::report_path(
+        Some(env!("CARGO_PKG_NAME")),
+        &format!("attribute_process::{name}"),
+    );
     for _ in 0..100 {
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
@@ -73,18 +77,47 @@ fn contamination_is_flagged_with_the_way_out() {
     );
 }
 
-/// Process-scope probes never overlap: each sees only its own 1 MiB block as its largest.
+/// When each run of [`one_mebibyte`]'s body began and ended, in the order they ended.
+static BODIES: std::sync::Mutex<Vec<(Instant, Instant)>> = std::sync::Mutex::new(Vec::new());
+
+/// Holds 1 MiB for 20 ms inside a process-scope probe, and records when its body ran.
+#[memprobe(scope = "process", report = false, max_peak = "2 MiB")]
+fn one_mebibyte() {
+    let began = Instant::now();
+    let block = black_box(vec![0u8; 1 << 20]);
+    std::thread::sleep(Duration::from_millis(20));
+    drop(block);
+    let ended = Instant::now();
+    BODIES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((began, ended));
+}
+
+/// Process-scope probes never overlap: four threads released at once each run a probed body
+/// of 20 ms, and no two bodies' time spans intersect. Checking figures would not do: an
+/// overlapping start resets the process counters, which only lowers what the other probe
+/// reports, so limits still pass.
 #[test]
 fn process_scope_probes_serialize() {
-    #[memprobe(scope = "process", report = false, max_peak = "2 MiB")]
-    fn one_mebibyte() {
-        let block = black_box(vec![0u8; 1 << 20]);
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        drop(block);
-    }
+    let start = Barrier::new(4);
     std::thread::scope(|s| {
         for _ in 0..4 {
-            s.spawn(one_mebibyte);
+            s.spawn(|| {
+                start.wait();
+                one_mebibyte();
+            });
         }
     });
+    let mut spans = BODIES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert_eq!(spans.len(), 4);
+    spans.sort();
+    for pair in spans.windows(2) {
+        assert!(
+            pair[0].1 <= pair[1].0,
+            "two process-scope bodies ran at once: {:?} and {:?} from the first start",
+            (pair[0].0 - spans[0].0, pair[0].1 - spans[0].0),
+            (pair[1].0 - spans[0].0, pair[1].1 - spans[0].0)
+        );
+    }
 }

@@ -103,6 +103,30 @@ mod api {
         assert!(!verdict.failed() && verdict.changes.iter().all(|c| !c.shrank()));
     }
 
+    /// Exactly the allowed growth passes: 100 B with 15% allows 115 B, although
+    /// `100.0 * 1.15` is 114.99999999999999; one byte more fails, naming 115 B.
+    #[test]
+    fn exactly_the_allowed_growth_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let baselines = Baselines::new(dir.path());
+        let policy = Policy::new("15%").unwrap();
+        baselines
+            .check("t", &job(100), &policy, Mode::Update)
+            .unwrap();
+        let at = baselines.check("t", &job(115), &policy, Mode::Ci).unwrap();
+        assert!(!at.failed(), "{at}");
+        let over = baselines.check("t", &job(116), &policy, Mode::Ci).unwrap();
+        assert!(over.failed());
+        let message = over.to_string();
+        assert!(
+            message.contains(
+                "alloc_bytes: baseline 100 B, now 116 B per iteration (+16.0%; allowed up to 115 B)\n  \
+                 peak_bytes: baseline 100 B, now 116 B (+16.0%; allowed up to 115 B)\n"
+            ),
+            "{message}"
+        );
+    }
+
     #[test]
     fn shrinking_passes_and_suggests_blessing() {
         let dir = tempfile::tempdir().unwrap();
@@ -300,8 +324,7 @@ mod attribute {
     fn test_in(dir: &std::path::Path) -> &'static Test {
         let dir: &'static str = Box::leak(dir.to_string_lossy().into_owned().into_boxed_str());
         Box::leak(Box::new(Test {
-            name: "create_job",
-            module_path: "job_tests::jobs",
+            item_path: || "job_tests::jobs::create_job",
             package: Some("jobs"),
             manifest_dir: Some(dir),
             is_test: true,
