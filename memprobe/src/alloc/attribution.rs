@@ -128,11 +128,11 @@ impl Group {
             depth += 1;
             depth < TRACE_DEPTH
         };
+        #[cfg(unix)]
         // SAFETY: `trace_unsynchronized` is unsafe only because some unwinders (Windows'
         // dbghelp) are not thread-safe; it walks this thread's own stack. On unix it is
         // `_Unwind_Backtrace`, which is thread-safe and allocates nothing through Rust's
         // global allocator; elsewhere nothing is recorded.
-        #[cfg(unix)]
         unsafe {
             backtrace::trace_unsynchronized(&mut record)
         };
