@@ -20,6 +20,7 @@
 //! | virtual size | `statm` size | every tick |
 //! | RssFile, RssShmem, VmSwap, VmHWM | `status` | the last `status` read, `status_t_ns` in each sample: ≤ 100 ms old with swap, ≤ 1 s without |
 
+use memprobe::snapshot::procfs::{Status, parse_statm, parse_status};
 use memprobe::{Error, MemorySnapshot, Result};
 use std::fs::File;
 use std::io::ErrorKind;
@@ -135,65 +136,6 @@ pub fn swap_configured() -> bool {
     })
 }
 
-/// The fields of `/proc/<pid>/statm` the sampler uses, in pages.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Statm {
-    /// Virtual size (`VmSize`).
-    pub size_pages: u64,
-    /// Resident pages: RssAnon + RssFile + RssShmem.
-    pub resident_pages: u64,
-    /// Resident file-backed and shared-memory pages: RssFile + RssShmem.
-    pub shared_pages: u64,
-}
-
-/// Parses `/proc/<pid>/statm` (`size resident shared text lib data dt`, in pages).
-pub fn parse_statm(buf: &[u8]) -> Option<Statm> {
-    let mut fields = buf
-        .split(|b| b.is_ascii_whitespace())
-        .filter(|f| !f.is_empty());
-    Some(Statm {
-        size_pages: parse_u64(fields.next()?)?,
-        resident_pages: parse_u64(fields.next()?)?,
-        shared_pages: parse_u64(fields.next()?)?,
-    })
-}
-
-/// The fields of `/proc/<pid>/status` the sampler uses, in bytes; `None` when the kernel does not
-/// show the line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct StatusFields {
-    /// `RssAnon` (only for checking the `statm` derivation; samples use `statm`).
-    pub rss_anon_bytes: Option<u64>,
-    /// `RssFile`.
-    pub rss_file_bytes: Option<u64>,
-    /// `RssShmem`.
-    pub rss_shmem_bytes: Option<u64>,
-    /// `VmSwap`.
-    pub swap_bytes: Option<u64>,
-    /// `VmHWM`: peak RSS.
-    pub peak_rss_bytes: Option<u64>,
-}
-
-/// Parses `/proc/<pid>/status`.
-pub fn parse_status(buf: &[u8]) -> StatusFields {
-    let mut s = StatusFields::default();
-    for line in buf.split(|b| *b == b'\n') {
-        let Some(colon) = line.iter().position(|b| *b == b':') else {
-            continue;
-        };
-        let slot = match &line[..colon] {
-            b"RssAnon" => &mut s.rss_anon_bytes,
-            b"RssFile" => &mut s.rss_file_bytes,
-            b"RssShmem" => &mut s.rss_shmem_bytes,
-            b"VmSwap" => &mut s.swap_bytes,
-            b"VmHWM" => &mut s.peak_rss_bytes,
-            _ => continue,
-        };
-        *slot = kib_value(&line[colon + 1..]);
-    }
-    s
-}
-
 const STATUS_BUF: usize = 4096;
 
 /// A process's memory figures from kept-open `statm` and `status`, read with `pread` into stack
@@ -210,7 +152,7 @@ pub struct MemReader {
     status_path: PathBuf,
     status_every: Duration,
     status_at: Option<Instant>,
-    status_last: StatusFields,
+    status_last: Status,
     /// PERF: kept, so a read does not zero 4 KiB of stack first.
     status_buf: Box<[u8; STATUS_BUF]>,
 }
@@ -254,7 +196,7 @@ impl MemReader {
                 every - interval / 2
             },
             status_at: None,
-            status_last: StatusFields::default(),
+            status_last: Status::default(),
             status_buf: Box::new([0; STATUS_BUF]),
         })
     }
@@ -292,8 +234,8 @@ impl MemReader {
         m.rss_anon_bytes = Some(statm.resident_pages.saturating_sub(statm.shared_pages) * page);
         m.rss_file_bytes = st.rss_file_bytes;
         m.rss_shmem_bytes = st.rss_shmem_bytes;
-        m.swap_bytes = st.swap_bytes;
-        m.peak_rss_bytes = st.peak_rss_bytes;
+        m.swap_bytes = st.vm_swap_bytes;
+        m.peak_rss_bytes = st.vm_hwm_bytes;
         m.virtual_bytes = Some(statm.size_pages * page);
         Ok(m)
     }
@@ -545,25 +487,29 @@ Threads:\t1\nSigQ:\t0/31503\nSigPnd:\t0000000000000000\nShdPnd:\t000000000000000
 
     #[test]
     fn statm_and_status_real_format() {
+        // The parsers are memprobe's (`memprobe::snapshot::procfs`), tested there on captured
+        // files; here, the derivation the sampler relies on.
         let statm = parse_statm(STATM).unwrap();
         assert_eq!(
-            statm,
-            Statm {
-                size_pages: 730,
-                resident_pages: 452,
-                shared_pages: 424
-            }
+            (statm.size_pages, statm.resident_pages, statm.shared_pages),
+            (730, 452, 424)
         );
         let st = parse_status(STATUS);
         assert_eq!(
-            st,
-            StatusFields {
-                rss_anon_bytes: Some(112 << 10),
-                rss_file_bytes: Some(1696 << 10),
-                rss_shmem_bytes: Some(0),
-                swap_bytes: Some(0),
-                peak_rss_bytes: Some(1808 << 10),
-            }
+            (
+                st.rss_anon_bytes,
+                st.rss_file_bytes,
+                st.rss_shmem_bytes,
+                st.vm_swap_bytes,
+                st.vm_hwm_bytes
+            ),
+            (
+                Some(112 << 10),
+                Some(1696 << 10),
+                Some(0),
+                Some(0),
+                Some(1808 << 10)
+            )
         );
         // resident − shared is RssAnon, page for page.
         assert_eq!(
@@ -574,8 +520,8 @@ Threads:\t1\nSigQ:\t0/31503\nSigPnd:\t0000000000000000\nShdPnd:\t000000000000000
             statm.shared_pages * 4096,
             st.rss_file_bytes.unwrap() + st.rss_shmem_bytes.unwrap()
         );
-        assert_eq!(parse_statm(b"730 452\n"), None);
-        assert_eq!(parse_status(b"Name:\tx\n"), StatusFields::default());
+        assert!(parse_statm(b"730 452\n").is_none());
+        assert_eq!(parse_status(b"Name:\tx\n"), Status::default());
     }
 
     /// On a live, idle process the derived RssAnon equals the kernel's own.
