@@ -17,6 +17,7 @@ pub mod probe;
 #[cfg(feature = "publish")]
 pub mod publish;
 pub mod report;
+pub mod scaling;
 pub mod snapshot;
 pub mod trend;
 pub mod units;
@@ -29,6 +30,7 @@ pub use probe::{Probe, Scope, measure, measure_iters};
 #[cfg(feature = "publish")]
 pub use publish::{mark_iteration, phase};
 pub use report::Report;
+pub use scaling::{Fit, PerItemLimits, Scaling};
 pub use snapshot::{MemorySnapshot, ProcessMemory};
 
 /// The `#[memprobe(...)]` attribute for tests and benches (see the crate docs).

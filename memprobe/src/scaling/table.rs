@@ -1,0 +1,163 @@
+//! Presentation of a [`Fit`]: the per-item table (one row per figure) and the per-size table
+//! (exact counts beside the noisy RSS delta), in binary units. Measurement lives in the parent
+//! module; nothing here measures.
+
+use super::{Fit, Line, Point};
+use crate::units::Bytes;
+use std::fmt::{self, Write};
+
+/// A per-item byte figure: exact below 1 KiB (`64 B`, `64.5 B`), binary units above (`1.2 KiB`),
+/// with a `-` when negative.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::scaling::table::per_item_bytes;
+/// assert_eq!(per_item_bytes(64.0), "64 B");
+/// assert_eq!(per_item_bytes(64.5), "64.5 B");
+/// assert_eq!(per_item_bytes(1229.0), "1.2 KiB");
+/// assert_eq!(per_item_bytes(-2048.0), "-2.0 KiB");
+/// ```
+pub fn per_item_bytes(value: f64) -> String {
+    let sign = if value < 0.0 { "-" } else { "" };
+    let magnitude = value.abs();
+    if !magnitude.is_finite() {
+        return format!("{value} B");
+    }
+    if magnitude < 1024.0 {
+        let rounded = (magnitude * 10.0).round() / 10.0;
+        if rounded.fract() == 0.0 {
+            format!("{sign}{rounded:.0} B")
+        } else {
+            format!("{sign}{rounded:.1} B")
+        }
+    } else {
+        format!("{sign}{}", Bytes(magnitude.round() as u64))
+    }
+}
+
+/// A count: whole numbers as such, fractions with two decimals.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::scaling::table::count;
+/// assert_eq!(count(3.0), "3");
+/// assert_eq!(count(1.5), "1.50");
+/// ```
+pub fn count(value: f64) -> String {
+    let rounded = (value * 100.0).round() / 100.0;
+    if rounded.fract() == 0.0 {
+        format!("{rounded:.0}")
+    } else {
+        format!("{rounded:.2}")
+    }
+}
+
+fn row(
+    out: &mut fmt::Formatter<'_>,
+    label: &str,
+    line: &Line,
+    show: fn(f64) -> String,
+) -> fmt::Result {
+    let ci = match line.per_item_ci {
+        Some(ci) => format!("{} to {}", show(ci.low), show(ci.high)),
+        None => "n/a (2 points)".to_owned(),
+    };
+    writeln!(
+        out,
+        "  {label:<19} {:>10}  {ci:<24} {:>10}  {:.4}  {}",
+        show(line.per_item),
+        show(line.fixed),
+        line.r_squared,
+        line.shape
+    )
+}
+
+/// The lower median of `values` (a value that was measured, not an average of two).
+fn lower_median<T: Copy + Ord>(mut values: Vec<T>) -> Option<T> {
+    values.sort_unstable();
+    values.get(values.len().saturating_sub(1) / 2).copied()
+}
+
+impl fmt::Display for Fit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sizes = self
+            .sizes
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        writeln!(
+            f,
+            "memprobe scaling: {} (per {}; sizes {sizes}; {} repetitions after {} warm-up; {} scope)",
+            self.name.as_deref().unwrap_or("(unnamed)"),
+            self.item,
+            self.repetitions,
+            self.warmup,
+            self.scope,
+        )?;
+        writeln!(f, "  {}", self.summary())?;
+        let per = format!("per {}", self.item);
+        writeln!(
+            f,
+            "  {:<19} {per:>10}  {:<24} {:>10}  {:<6}  shape",
+            "figure", "95% CI", "fixed", "R²"
+        )?;
+        row(f, "allocations", &self.allocations, count)?;
+        row(f, "allocated", &self.alloc_bytes, per_item_bytes)?;
+        row(f, "peak live", &self.peak_bytes, per_item_bytes)?;
+        row(f, "kept (net)", &self.net_bytes, per_item_bytes)?;
+        if let Some(rss) = &self.rss_bytes {
+            row(f, "rss [noisy]", rss, per_item_bytes)?;
+        }
+        let mut header = format!(
+            "  {:>9} {:>12} {:>11} {:>11} {:>11}",
+            self.item, "allocations", "allocated", "peak live", "kept (net)"
+        );
+        let with_rss = self.points.iter().any(|p| p.rss_delta_bytes.is_some());
+        if with_rss {
+            let _ = write!(header, " {:>22}", "rss delta [noisy]");
+        }
+        writeln!(
+            f,
+            "  per size (median of {} repetitions; exact counts{}):",
+            self.repetitions,
+            if with_rss {
+                ", then the RSS delta read the usual way"
+            } else {
+                ""
+            }
+        )?;
+        writeln!(f, "{header}")?;
+        for &size in &self.sizes {
+            let at: Vec<&Point> = self.at(size).collect();
+            let med = |g: fn(&Point) -> i128| lower_median(at.iter().map(|p| g(p)).collect());
+            let b = |v: Option<i128>| v.map_or("-".to_owned(), |v| per_item_bytes(v as f64));
+            write!(
+                f,
+                "  {size:>9} {:>12} {:>11} {:>11} {:>11}",
+                med(|p| p.allocations.into()).map_or("-".to_owned(), |v| v.to_string()),
+                b(med(|p| p.alloc_bytes.into())),
+                b(med(|p| p.peak_bytes.into())),
+                b(med(|p| p.net_bytes.into())),
+            )?;
+            if with_rss {
+                let rss: Vec<i64> = at.iter().filter_map(|p| p.rss_delta_bytes).collect();
+                let (lo, hi) = (rss.iter().min(), rss.iter().max());
+                let text = match (lo, hi) {
+                    (Some(lo), Some(hi)) if lo == hi => per_item_bytes(*lo as f64),
+                    (Some(lo), Some(hi)) => format!(
+                        "{} .. {}",
+                        per_item_bytes(*lo as f64),
+                        per_item_bytes(*hi as f64)
+                    ),
+                    _ => "-".to_owned(),
+                };
+                write!(f, " {text:>22}")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
