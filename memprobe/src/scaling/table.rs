@@ -36,7 +36,8 @@ pub fn per_item_bytes(value: f64) -> String {
     }
 }
 
-/// A count: whole numbers as such, fractions with two decimals.
+/// A count: whole numbers as such, fractions with two decimals, and fractions below 0.005
+/// with two significant digits.
 ///
 /// # Examples
 ///
@@ -44,9 +45,15 @@ pub fn per_item_bytes(value: f64) -> String {
 /// use memprobe::scaling::table::count;
 /// assert_eq!(count(3.0), "3");
 /// assert_eq!(count(1.5), "1.50");
+/// assert_eq!(count(0.000_012_3), "0.000012");
 /// ```
 pub fn count(value: f64) -> String {
     let rounded = (value * 100.0).round() / 100.0;
+    if rounded == 0.0 && value != 0.0 && value.is_finite() {
+        // A small but real cost (one reallocation per 100,000 bytes) must not read as 0.
+        let decimals = (1.0 - value.abs().log10().floor()) as usize;
+        return format!("{value:.decimals$}");
+    }
     if rounded.fract() == 0.0 {
         format!("{rounded:.0}")
     } else {
@@ -98,11 +105,10 @@ impl fmt::Display for Fit {
             self.scope,
         )?;
         writeln!(f, "  {}", self.summary())?;
-        let per = format!("per {}", self.item);
         writeln!(
             f,
-            "  {:<19} {per:>10}  {:<24} {:>10}  {:<6}  shape",
-            "figure", "95% CI", "fixed", "R²"
+            "  {:<19} {:>10}  {:<24} {:>10}  {:<6}  shape",
+            "figure", "per item", "95% CI", "fixed", "R²"
         )?;
         row(f, "allocations", &self.allocations, count)?;
         row(f, "allocated", &self.alloc_bytes, per_item_bytes)?;
@@ -113,7 +119,7 @@ impl fmt::Display for Fit {
         }
         let mut header = format!(
             "  {:>9} {:>12} {:>11} {:>11} {:>11}",
-            self.item, "allocations", "allocated", "peak live", "kept (net)"
+            "n", "allocations", "allocated", "peak live", "kept (net)"
         );
         let with_rss = self.points.iter().any(|p| p.rss_delta_bytes.is_some());
         if with_rss {
@@ -121,7 +127,8 @@ impl fmt::Display for Fit {
         }
         writeln!(
             f,
-            "  per size (median of {} repetitions; exact counts{}):",
+            "  per size, n {}s (median of {} repetitions; exact counts{}):",
+            self.item,
             self.repetitions,
             if with_rss {
                 ", then the RSS delta read the usual way"
