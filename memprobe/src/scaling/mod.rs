@@ -48,8 +48,9 @@ pub use baseline::{PerItemChange, PerItemVerdict};
 pub use fit::{Interval, Line, MATERIAL_BEND, Shape};
 pub use limits::{PerItemLimits, PerItemViolation};
 
+use crate::Scope;
 use crate::error::{Error, Result};
-use crate::probe::{ProbeOptions, Scope};
+use crate::probe::ProbeOptions;
 use serde::Serialize;
 use std::hint::black_box;
 
