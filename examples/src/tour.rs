@@ -91,7 +91,7 @@ fn run() -> common::Result<u8> {
             if fit.alloc_bytes.shape.is_linear() && fit.allocations.shape.is_linear() {
                 "linear"
             } else {
-                "BENDS"
+                "bends"
             },
         )?;
     }

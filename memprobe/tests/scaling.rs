@@ -149,7 +149,7 @@ mod shape {
         assert_eq!(fit.allocations.per_item, 1.0);
         assert!(
             fit.summary()
-                .ends_with("bytes NON-LINEAR: bends upward (each item costs more than the last)"),
+                .ends_with("bytes non-linear: bends upward (each item costs more than the last)"),
             "{}",
             fit.summary()
         );

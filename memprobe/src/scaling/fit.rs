@@ -103,7 +103,7 @@ impl std::fmt::Display for Shape {
         match self {
             Shape::Linear => f.write_str("linear"),
             Shape::Bends { upward: true, .. } => {
-                f.write_str("NON-LINEAR: bends upward (each item costs more than the last)")
+                f.write_str("non-linear: bends upward (each item costs more than the last)")
             }
             Shape::Bends { upward: false, .. } => {
                 f.write_str("non-linear: bends downward (each item costs less than the last)")

@@ -414,7 +414,8 @@ impl Fit {
     }
 
     /// One sentence: "each job costs 1.2 KiB and 3 allocations (95% CI …), fixed 4.2 KiB,
-    /// R² 1.0000, linear" — bytes allocated and allocation events per item.
+    /// R² 1.0000, linear" — bytes allocated and allocation events per item, the fixed bytes, the
+    /// lower of the two fits' R², and their shapes.
     ///
     /// # Examples
     ///
