@@ -47,7 +47,7 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-pub use crate::probe::Scope;
+pub use crate::scope::Scope;
 
 /// A measured function, as the attribute describes it. Strings are checked at compile time and
 /// parsed here with [`crate::units`].
@@ -304,10 +304,10 @@ pub fn report_dir() -> &'static Path {
 /// written as `.`. `full_path` is [`Test::full_path`]: crate, modules, enclosing functions, name.
 pub fn report_path(package: Option<&str>, full_path: &str) -> PathBuf {
     let crate_name = full_path.split("::").next().unwrap_or(full_path);
-    let package = crate::baseline::file_stem(package.unwrap_or(crate_name));
+    let package = crate::files::file_stem(package.unwrap_or(crate_name));
     report_dir()
         .join(package)
-        .join(format!("{}.json", crate::baseline::file_stem(full_path)))
+        .join(format!("{}.json", crate::files::file_stem(full_path)))
 }
 
 /// Cargo marks the root of every target directory with `CACHEDIR.TAG`; test, bench and example
@@ -649,11 +649,10 @@ impl Session {
                 Err(e) => failures.push(e.to_string()),
             }
         }
-        let contaminated = report.outside_alloc_count.filter(|&n| n > 0).map(|n| {
-            format!(
-                "note: {n} allocation events came from threads outside the probed code (the test harness, other tests running in parallel), so the process-scope figures are inflated; for exact figures use scope = \"thread\" (the default), or run under cargo nextest (one test per process)"
-            )
-        });
+        let contaminated = report
+            .outside_alloc_count
+            .filter(|&n| n > 0)
+            .map(|n| format!("note: {}", crate::report::OutsideNote(n)));
         if failures.is_empty() {
             if let Some(note) = contaminated {
                 println!("memprobe: `{path}`: {note}");
@@ -721,7 +720,7 @@ fn write_report(test: &Test, report: &Report) -> PathBuf {
     let result = file
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| overwrite(&file, report.to_json().as_bytes()));
+        .and_then(|()| crate::files::overwrite(&file, report.to_json().as_bytes()));
     if let Err(e) = result {
         panic!(
             "memprobe: writing report {}: {e}; set MEMPROBE_HOME to a writable directory, or write `report = false` in the attribute",
@@ -729,28 +728,6 @@ fn write_report(test: &Test, report: &Report) -> PathBuf {
         );
     }
     file
-}
-
-/// Rewrites `path` in place: write from the start, then cut to length.
-///
-/// PERF: not through a temporary file and a rename, nor with `O_TRUNC`. On ext4 (the default
-/// `auto_da_alloc`), replacing a file by rename or truncating it to zero starts writeback of its
-/// data, which cost ~130 µs per report on the machine the `attribute_overhead` bench ran on,
-/// against ~7 µs for this. Writers in this process take turns, so two runs of the same function
-/// never interleave; a reader racing a writer can see a mixed file for those microseconds, so
-/// reports are meant to be read once the run is over. (Baselines, written rarely and read by the
-/// next run, go through a rename.)
-fn overwrite(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    static WRITING: Mutex<()> = Mutex::new(());
-    let _turn = WRITING.lock().unwrap_or_else(|p| p.into_inner());
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)?;
-    file.write_all(bytes)?;
-    file.set_len(bytes.len() as u64)
 }
 
 /// The frames between the allocator and the measured function: drops the capture and allocator

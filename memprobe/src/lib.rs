@@ -11,12 +11,14 @@ pub mod baseline;
 #[cfg(feature = "criterion")]
 pub mod criterion;
 pub mod error;
+mod files;
 pub mod jemalloc;
 pub mod limits;
 pub mod probe;
 #[cfg(feature = "publish")]
 pub mod publish;
 pub mod report;
+mod scope;
 pub mod snapshot;
 pub mod trend;
 pub mod units;
@@ -25,10 +27,11 @@ pub use alloc::{AllocTotals, Attribution, Counting, process_totals, thread_total
 pub use error::{Error, Result};
 pub use jemalloc::JemallocStats;
 pub use limits::{Limits, Violation};
-pub use probe::{Probe, Scope, measure, measure_iters};
+pub use probe::{Probe, measure, measure_iters};
 #[cfg(feature = "publish")]
 pub use publish::{mark_iteration, phase};
 pub use report::Report;
+pub use scope::Scope;
 pub use snapshot::{MemorySnapshot, ProcessMemory};
 
 /// The `#[memprobe(...)]` attribute for tests and benches (see the crate docs).

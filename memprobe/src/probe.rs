@@ -23,54 +23,11 @@ use crate::alloc::{self, Attribution, Entered};
 use crate::error::Result;
 use crate::jemalloc::{self, JemallocStats};
 use crate::report::{AllocFigures, JemallocFigures, Report, RssFigures};
+pub use crate::scope::Scope;
 use crate::snapshot::{MemorySnapshot, ProcessMemory};
-use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
-
-/// What a probe counts.
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(memprobe::Scope::default(), memprobe::Scope::Thread);
-/// assert_eq!("process".parse::<memprobe::Scope>().unwrap(), memprobe::Scope::Process);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    /// The probing thread and the threads that enter its [`Attribution`].
-    #[default]
-    Thread,
-    /// Every thread of the process.
-    Process,
-}
-
-impl std::str::FromStr for Scope {
-    type Err = crate::Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "thread" => Ok(Scope::Thread),
-            "process" => Ok(Scope::Process),
-            _ => Err(crate::Error::InvalidInput {
-                kind: "scope",
-                input: s.to_owned(),
-                expected: "`thread` or `process`",
-            }),
-        }
-    }
-}
-
-impl std::fmt::Display for Scope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Scope::Thread => "thread",
-            Scope::Process => "process",
-        })
-    }
-}
 
 /// How a probe runs: scope, name, and the optional, costlier extras.
 ///
