@@ -7,18 +7,24 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod alloc;
+mod backtrace_trim;
 pub mod baseline;
+mod config;
 #[cfg(feature = "criterion")]
 pub mod criterion;
 pub mod error;
+mod failure;
 mod files;
 pub mod jemalloc;
 pub mod limits;
+mod measured;
+mod output_dir;
 pub mod probe;
 #[cfg(feature = "publish")]
 pub mod publish;
 pub mod report;
 mod scope;
+mod session;
 pub mod snapshot;
 pub mod trend;
 pub mod units;

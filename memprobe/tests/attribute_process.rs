@@ -11,22 +11,11 @@ use std::time::{Duration, Instant};
 
 memprobe::global_allocator!();
 
-/// Reports are rewritten in place, and the test of the same name may be rewriting this one right
-/// now (it runs in parallel with this check): retry until the file parses.
+mod support;
+
+/// The report `name` (a measured function of this file) wrote.
 fn written_report(name: &str) -> memprobe::Report {
-    let path = memprobe::__private::report_path(
-        Some(env!("CARGO_PKG_NAME")),
-        &format!("attribute_process::{name}"),
-    );
-    for _ in 0..100 {
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-        if let Ok(report) = memprobe::Report::from_json(&text) {
-            return report;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-    panic!("{} never parsed", path.display());
+    support::written_report(module_path!(), name)
 }
 
 /// A thread the test starts counts without entering anything.
