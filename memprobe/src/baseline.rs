@@ -527,8 +527,17 @@ impl Mode {
     /// # Examples
     ///
     /// ```
-    /// let mode = memprobe::baseline::Mode::from_env();
-    /// # let _ = mode;
+    /// use memprobe::baseline::Mode;
+    /// // SAFETY: a doctest runs in a process of its own, and no other thread reads the environment.
+    /// unsafe {
+    ///     std::env::remove_var("MEMPROBE_UPDATE");
+    ///     std::env::set_var("CI", "false");
+    /// }
+    /// assert_eq!(Mode::from_env(), Mode::Local);
+    /// unsafe { std::env::set_var("CI", "true") };
+    /// assert_eq!(Mode::from_env(), Mode::Ci);
+    /// unsafe { std::env::set_var("MEMPROBE_UPDATE", "1") };
+    /// assert_eq!(Mode::from_env(), Mode::Update);
     /// ```
     pub fn from_env() -> Self {
         let set = |name: &str| {
@@ -649,10 +658,20 @@ impl Change {
     ///
     /// # Examples
     ///
-    /// See [`Change`].
-    ///
     /// ```
-    /// # let _ = memprobe::baseline::Change::grew;
+    /// # memprobe::global_allocator!();
+    /// use memprobe::baseline::{Baselines, Figure, Mode, Policy};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let b = Baselines::new(dir.path());
+    /// let p = Policy::new("10%")?;
+    /// b.check("t", &memprobe::measure(|| vec![0u8; 100])?, &p, Mode::Update)?;
+    /// // 110 bytes is exactly the allowance; 111 is over it.
+    /// let at = b.check("t", &memprobe::measure(|| vec![0u8; 110])?, &p, Mode::Local)?;
+    /// assert!(at.changes.iter().all(|c| !c.grew()));
+    /// let over = b.check("t", &memprobe::measure(|| vec![0u8; 111])?, &p, Mode::Local)?;
+    /// let change = &over.changes[0];
+    /// assert_eq!((change.figure, change.grew()), (Figure::AllocBytes, true));
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn grew(&self) -> bool {
         self.over
@@ -662,10 +681,16 @@ impl Change {
     ///
     /// # Examples
     ///
-    /// See [`Change`].
-    ///
     /// ```
-    /// # let _ = memprobe::baseline::Change::shrank;
+    /// # memprobe::global_allocator!();
+    /// use memprobe::baseline::{Baselines, Mode, Policy};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let b = Baselines::new(dir.path());
+    /// let p = Policy::new("0%")?;
+    /// b.check("t", &memprobe::measure(|| vec![0u8; 10])?, &p, Mode::Update)?;
+    /// let v = b.check("t", &memprobe::measure(|| vec![0u8; 8])?, &p, Mode::Local)?;
+    /// assert!(v.changes[0].shrank() && !v.changes[0].grew());
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn shrank(&self) -> bool {
         self.current < self.baseline
@@ -742,10 +767,18 @@ impl Verdict {
     ///
     /// # Examples
     ///
-    /// See [`Baselines::check`].
-    ///
     /// ```
-    /// # let _ = memprobe::baseline::Verdict::failed;
+    /// # memprobe::global_allocator!();
+    /// use memprobe::baseline::{Baselines, Mode, Policy};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let b = Baselines::new(dir.path());
+    /// let p = Policy::new("0%")?;
+    /// b.check("t", &memprobe::measure(|| vec![0u8; 10])?, &p, Mode::Update)?;
+    /// assert!(!b.check("t", &memprobe::measure(|| vec![0u8; 10])?, &p, Mode::Local)?.failed());
+    /// let grown = b.check("t", &memprobe::measure(|| vec![0u8; 11])?, &p, Mode::Local)?;
+    /// assert!(grown.failed());
+    /// assert!(grown.to_string().contains("grew beyond its baseline"), "{grown}");
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn failed(&self) -> bool {
         self.changes.iter().any(Change::grew)

@@ -337,7 +337,7 @@ impl fmt::Display for Exact {
 }
 
 /// A duration in seconds shown in the largest fitting unit, with at most one decimal: `250 ms`,
-/// `30 s`, `2.5 min`, `1.2 h`.
+/// `30 s`, `2.5 min`, `2.5 h`.
 ///
 /// # Examples
 ///
@@ -346,7 +346,7 @@ impl fmt::Display for Exact {
 /// assert_eq!(Seconds(30.0).to_string(), "30 s");
 /// assert_eq!(Seconds(0.25).to_string(), "250 ms");
 /// assert_eq!(Seconds(150.0).to_string(), "2.5 min");
-/// assert_eq!(Seconds(4320.0).to_string(), "1.2 h");
+/// assert_eq!(Seconds(9000.0).to_string(), "2.5 h");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Seconds(pub f64);
