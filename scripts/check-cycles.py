@@ -9,6 +9,11 @@ that defines the item; `pub use` re-exports are looked through (a re-export is a
 dependency of the file that opens it), so `crate::Error` leads to `error.rs`, not `lib.rs`.
 Comments (doc links included) and `$crate::` in macros are ignored.
 
+Not counted: a parent module's `child::item` paths in code (outside `use` lines). A module file
+and the private submodules it declares call each other that way as one unit (a renderer and the
+`Report` it renders, a platform reader and the snapshot it fills); `use child::...` lines and
+every `crate::`/`super::` path are counted.
+
 Prints every cycle as `crate-root: a.rs -> b.rs -> a.rs`, each edge with the line that makes it,
 and exits 1; exits 0 when there is none. Usage: `python3 scripts/check-cycles.py [workspace dir]`.
 """
