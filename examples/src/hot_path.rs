@@ -67,7 +67,7 @@ fn run() -> common::Result<u8> {
             out,
             "{label:<28} {:>3} allocations and {:>5} per call over {iters} calls after 10 warm-up: {budget} {}",
             memprobe::scaling::table::count(per.allocations),
-            memprobe::scaling::table::per_item_bytes(per.alloc_bytes),
+            memprobe::units::ByteAmount(per.alloc_bytes).to_string(),
             if violations.is_empty() {
                 "holds"
             } else {

@@ -8,8 +8,9 @@ memprobe::global_allocator!(memprobe::jemalloc::Jemalloc);
 
 mod common;
 
-use memprobe::scaling::table::{count, per_item_bytes};
+use memprobe::scaling::table::count;
 use memprobe::trend::{Soak, Verdict, VerdictKind};
+use memprobe::units::ByteAmount;
 use memprobe_examples::{SCENARIOS, Scenario, actors};
 use std::collections::VecDeque;
 use std::hint::black_box;
@@ -73,7 +74,7 @@ fn run() -> common::Result<u8> {
                     deltas
                         .iter()
                         .max()
-                        .map_or("-".to_owned(), |&d| per_item_bytes(d as f64))
+                        .map_or("-".to_owned(), |&d| ByteAmount(d as f64).to_string())
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -84,9 +85,9 @@ fn run() -> common::Result<u8> {
             out,
             "  {label:<29} {:<15} {:>10} {:>9} {:>10} {:>7.4}  {:<7} {rss}",
             fit.item,
-            per_item_bytes(fit.alloc_bytes.per_item),
+            ByteAmount(fit.alloc_bytes.per_item).to_string(),
             count(fit.allocations.per_item),
-            per_item_bytes(fit.alloc_bytes.fixed),
+            ByteAmount(fit.alloc_bytes.fixed).to_string(),
             fit.alloc_bytes.r_squared.min(fit.allocations.r_squared),
             if fit.alloc_bytes.shape.is_linear() && fit.allocations.shape.is_linear() {
                 "linear"

@@ -1,6 +1,6 @@
 //! Emitting code: the user's function, its body moved into a closure or async block handed to a
 //! `::memprobe::__private` entry point, with a `static` describing the test. No measurement logic
-//! lives here; everything the run does is in `memprobe/src/__private.rs`.
+//! lives here; everything the run does is behind `memprobe/src/__private.rs` (its `session` module).
 //!
 //! ```text
 //!   sync        fn t() -> R { fn marker; static T; run::<R, _>(&T, move || -> R { body }) }
@@ -141,54 +141,57 @@ fn tokio_body(function: &ItemFn, is_test: bool) -> Option<(usize, &Expr)> {
         .then_some((index, &*init.expr))
 }
 
-/// The `::memprobe::__private::Test` literal.
+/// The `::memprobe::__private::Test` descriptor: its constructor, then one `const` setter per
+/// option that differs from the default.
 fn spec(config: &Config, is_test: bool) -> TokenStream {
-    let scope = match config.scope {
-        Scope::Thread => quote!(Thread),
-        Scope::Process => quote!(Process),
-    };
-    let report = match config.report {
-        ReportMode::Default => quote!(Default),
-        ReportMode::Off => quote!(Off),
-        ReportMode::Json => quote!(Json),
-        ReportMode::Table => quote!(Table),
-    };
-    let max_allocs = option(config.max_allocs.map(|n| quote!(#n)));
-    let string = |s: &Option<String>| option(s.as_ref().map(|s| quote!(#s)));
-    let max_bytes = string(&config.max_bytes);
-    let max_peak = string(&config.max_peak);
-    let max_net = string(&config.max_net);
-    let max_rss_growth = string(&config.max_rss_growth);
-    let fail_if_growth = string(&config.fail_if_growth);
-    let baseline = string(&config.baseline);
-    let iters = option(config.iters.map(|n| quote!(#n)));
-    let warmup = config.warmup;
-    let purge = config.purge;
-    quote! {
-        ::memprobe::__private::Test {
-            item_path: || ::core::any::type_name_of_val(&__memprobe_marker),
-            package: ::core::option_env!("CARGO_PKG_NAME"),
-            manifest_dir: ::core::option_env!("CARGO_MANIFEST_DIR"),
-            is_test: #is_test,
-            scope: ::memprobe::__private::Scope::#scope,
-            max_allocs: #max_allocs,
-            max_bytes: #max_bytes,
-            max_peak: #max_peak,
-            max_net: #max_net,
-            max_rss_growth: #max_rss_growth,
-            iters: #iters,
-            warmup: #warmup,
-            fail_if_growth: #fail_if_growth,
-            baseline: #baseline,
-            purge: #purge,
-            report: ::memprobe::__private::ReportMode::#report,
+    let mut setters = Vec::new();
+    if is_test {
+        setters.push(quote!(.test()));
+    }
+    if config.scope == Scope::Process {
+        setters.push(quote!(.scope(::memprobe::__private::Scope::Process)));
+    }
+    if let Some(n) = config.max_allocs {
+        setters.push(quote!(.max_allocs(#n)));
+    }
+    let strings = [
+        (quote!(max_bytes), &config.max_bytes),
+        (quote!(max_peak), &config.max_peak),
+        (quote!(max_net), &config.max_net),
+        (quote!(max_rss_growth), &config.max_rss_growth),
+        (quote!(fail_if_growth), &config.fail_if_growth),
+        (quote!(baseline), &config.baseline),
+    ];
+    for (setter, value) in strings {
+        if let Some(s) = value {
+            setters.push(quote!(.#setter(#s)));
         }
     }
-}
-
-fn option(value: Option<TokenStream>) -> TokenStream {
-    match value {
-        Some(v) => quote!(::core::option::Option::Some(#v)),
-        None => quote!(::core::option::Option::None),
+    if let Some(n) = config.iters {
+        setters.push(quote!(.iters(#n)));
+    }
+    if config.warmup != 0 {
+        let warmup = config.warmup;
+        setters.push(quote!(.warmup(#warmup)));
+    }
+    if config.purge {
+        setters.push(quote!(.purge()));
+    }
+    let report = match config.report {
+        ReportMode::Default => None,
+        ReportMode::Off => Some(quote!(Off)),
+        ReportMode::Json => Some(quote!(Json)),
+        ReportMode::Table => Some(quote!(Table)),
+    };
+    if let Some(report) = report {
+        setters.push(quote!(.report(::memprobe::__private::ReportMode::#report)));
+    }
+    quote! {
+        ::memprobe::__private::Test::new(|| ::core::any::type_name_of_val(&__memprobe_marker))
+            .in_package(
+                ::core::option_env!("CARGO_PKG_NAME"),
+                ::core::option_env!("CARGO_MANIFEST_DIR"),
+            )
+            #(#setters)*
     }
 }

@@ -116,6 +116,41 @@ pub enum Error {
         /// What is wrong and how to fix it.
         problem: String,
     },
+
+    /// A crate's `memprobe.toml` exists but could not be read.
+    #[error("memprobe: cannot read {}: {source}", path.display())]
+    ConfigRead {
+        /// The memprobe.toml file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A crate's `memprobe.toml` is not valid TOML or has an unknown key.
+    #[error("memprobe: {} is not a valid memprobe.toml: {problem}", path.display())]
+    ConfigSyntax {
+        /// The memprobe.toml file.
+        path: PathBuf,
+        /// The parser's message: the line, the column and what is wrong (an unknown key is named).
+        problem: String,
+    },
+
+    /// A value in a `[[test]]` entry of a crate's `memprobe.toml` is invalid.
+    #[error("memprobe: {}: [[test]] entry {entry} (name = {name:?}): {key}: {source}", path.display())]
+    ConfigValue {
+        /// The memprobe.toml file.
+        path: PathBuf,
+        /// The entry's position in the file, from 1.
+        entry: usize,
+        /// The entry's `name` glob.
+        name: String,
+        /// The key whose value is invalid.
+        key: &'static str,
+        /// Why the value is invalid: the accepted forms.
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 impl Error {

@@ -7,17 +7,25 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod alloc;
+mod backtrace_trim;
 pub mod baseline;
+mod config;
 #[cfg(feature = "criterion")]
 pub mod criterion;
 pub mod error;
+mod failure;
+mod files;
 pub mod jemalloc;
 pub mod limits;
+mod measured;
+mod output_dir;
 pub mod probe;
 #[cfg(feature = "publish")]
 pub mod publish;
 pub mod report;
 pub mod scaling;
+mod scope;
+mod session;
 pub mod snapshot;
 pub mod trend;
 pub mod units;
@@ -26,11 +34,12 @@ pub use alloc::{AllocTotals, Attribution, Counting, process_totals, thread_total
 pub use error::{Error, Result};
 pub use jemalloc::JemallocStats;
 pub use limits::{Limits, Violation};
-pub use probe::{Probe, Scope, measure, measure_iters};
+pub use probe::{Probe, measure, measure_iters};
 #[cfg(feature = "publish")]
 pub use publish::{mark_iteration, phase};
 pub use report::Report;
 pub use scaling::{Fit, PerItemLimits, Scaling};
+pub use scope::Scope;
 pub use snapshot::{MemorySnapshot, ProcessMemory};
 
 /// The `#[memprobe(...)]` attribute for tests and benches (see the crate docs).

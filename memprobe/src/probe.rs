@@ -23,54 +23,11 @@ use crate::alloc::{self, Attribution, Entered};
 use crate::error::Result;
 use crate::jemalloc::{self, JemallocStats};
 use crate::report::{AllocFigures, JemallocFigures, Report, RssFigures};
+pub use crate::scope::Scope;
 use crate::snapshot::{MemorySnapshot, ProcessMemory};
-use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
-
-/// What a probe counts.
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(memprobe::Scope::default(), memprobe::Scope::Thread);
-/// assert_eq!("process".parse::<memprobe::Scope>().unwrap(), memprobe::Scope::Process);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    /// The probing thread and the threads that enter its [`Attribution`].
-    #[default]
-    Thread,
-    /// Every thread of the process.
-    Process,
-}
-
-impl std::str::FromStr for Scope {
-    type Err = crate::Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "thread" => Ok(Scope::Thread),
-            "process" => Ok(Scope::Process),
-            _ => Err(crate::Error::InvalidInput {
-                kind: "scope",
-                input: s.to_owned(),
-                expected: "`thread` or `process`",
-            }),
-        }
-    }
-}
-
-impl std::fmt::Display for Scope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Scope::Thread => "thread",
-            Scope::Process => "process",
-        })
-    }
-}
 
 /// How a probe runs: scope, name, and the optional, costlier extras.
 ///
@@ -100,7 +57,12 @@ impl ProbeOptions {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::ProbeOptions::new(memprobe::Scope::Process);
+    /// # memprobe::global_allocator!();
+    /// use memprobe::{Scope, probe::ProbeOptions};
+    /// let report = ProbeOptions::new(Scope::Process).start()?.finish()?;
+    /// assert_eq!((report.scope, report.name), (Scope::Process, None));
+    /// assert!(report.first_alloc_backtrace.is_none());
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn new(scope: Scope) -> Self {
         ProbeOptions {
@@ -114,7 +76,10 @@ impl ProbeOptions {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::ProbeOptions::default().name("my_test");
+    /// # memprobe::global_allocator!();
+    /// let report = memprobe::probe::ProbeOptions::default().name("my_test").start()?.finish()?;
+    /// assert_eq!(report.name.as_deref(), Some("my_test"));
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -127,7 +92,15 @@ impl ProbeOptions {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::ProbeOptions::default().purge(true);
+    /// # memprobe::global_allocator!();
+    /// use memprobe::report::JemallocFigures;
+    /// let report = memprobe::probe::ProbeOptions::default().purge(true).start()?.finish()?;
+    /// match &report.jemalloc {
+    ///     JemallocFigures::Measured { purged, .. } => assert!(purged),
+    ///     // This doctest's global allocator is the system's: there is nothing to purge.
+    ///     other => assert!(matches!(other, JemallocFigures::Unavailable { .. })),
+    /// }
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn purge(mut self, purge: bool) -> Self {
         self.purge = purge;
@@ -141,7 +114,13 @@ impl ProbeOptions {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::ProbeOptions::default().reset_peak_rss(true);
+    /// # memprobe::global_allocator!();
+    /// let report = memprobe::probe::ProbeOptions::default().reset_peak_rss(true).start()?.finish()?;
+    /// // Where RSS is read (Linux, macOS), the report says the peak is this probe's own.
+    /// if let Some(rss) = &report.rss {
+    ///     assert!(rss.peak_reset);
+    /// }
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn reset_peak_rss(mut self, reset: bool) -> Self {
         self.reset_peak_rss = reset;
@@ -493,7 +472,13 @@ impl Iterations {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::Iterations::new(100);
+    /// # memprobe::global_allocator!();
+    /// use memprobe::probe::Iterations;
+    /// let report = memprobe::measure_iters(Iterations::new(100), || vec![0u8; 10])?;
+    /// assert_eq!((report.iterations, report.warmup_iterations), (100, 0));
+    /// assert_eq!(report.allocs.alloc_count, 100);
+    /// assert_eq!(report.scope, memprobe::Scope::Thread);
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn new(measured: u64) -> Self {
         Iterations {
@@ -508,7 +493,13 @@ impl Iterations {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::Iterations::new(100).warmup(5);
+    /// # memprobe::global_allocator!();
+    /// use memprobe::probe::Iterations;
+    /// let mut calls = 0;
+    /// let report = memprobe::measure_iters(Iterations::new(100).warmup(5), || calls += 1)?;
+    /// assert_eq!(calls, 105);
+    /// assert_eq!((report.iterations, report.warmup_iterations), (100, 5));
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn warmup(mut self, warmup: u64) -> Self {
         self.warmup = warmup;
@@ -520,7 +511,11 @@ impl Iterations {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::Iterations::new(100).scope(memprobe::Scope::Process);
+    /// # memprobe::global_allocator!();
+    /// use memprobe::{Scope, probe::Iterations};
+    /// let report = memprobe::measure_iters(Iterations::new(100).scope(Scope::Process), || ())?;
+    /// assert_eq!(report.scope, Scope::Process);
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn scope(mut self, scope: Scope) -> Self {
         self.scope = scope;

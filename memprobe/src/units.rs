@@ -1,5 +1,6 @@
 //! Human units in and out: size strings (`64 KiB`, `1.5MB`, `0`), growth thresholds (`10%` or a
-//! size), durations (`100ms`, `30s`, `1h`), and binary-unit formatting of byte counts.
+//! size), durations (`100ms`, `30s`, `1h`); and the one place figures are formatted for people:
+//! byte counts and amounts in binary units, exact figures, durations and percentages.
 //!
 //! Units are exact and never guessed: `KB`/`MB`/`GB`/`TB` are decimal (1000ⁿ), `KiB`/`MiB`/`GiB`/`TiB`
 //! are binary (1024ⁿ), both case-insensitive; `B` or no unit means bytes. A fractional figure is
@@ -219,18 +220,173 @@ pub struct Bytes(pub u64);
 
 impl fmt::Display for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-        if self.0 < 1024 {
-            return write!(f, "{} B", self.0);
-        }
-        let mut value = self.0 as f64 / 1024.0;
-        let mut unit = 0;
-        while value >= 1024.0 && unit < UNITS.len() - 1 {
-            value /= 1024.0;
-            unit += 1;
-        }
-        write!(f, "{value:.1} {}", UNITS[unit])
+        // Below 1 KiB the f64 is the exact integer, so the figure prints exactly.
+        ByteAmount(self.0 as f64).fmt(f)
     }
+}
+
+/// The binary units byte figures are shown in, from bytes up.
+const BYTE_UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+
+/// The index in [`BYTE_UNITS`] of the largest unit not above `magnitude`.
+fn byte_unit_for(magnitude: f64) -> usize {
+    let mut k = 0;
+    let mut v = magnitude.abs();
+    while v >= 1024.0 && k < BYTE_UNITS.len() - 1 {
+        v /= 1024.0;
+        k += 1;
+    }
+    k
+}
+
+/// `v` in unit `k`: whole bytes without decimals (a fraction of a byte below 10 B keeps one),
+/// larger units with one decimal; never a negative zero.
+fn byte_scaled(v: f64, k: usize) -> String {
+    let s = v / 1024f64.powi(k as i32);
+    let text = if k == 0 && (s.abs() >= 10.0 || s.fract() == 0.0) {
+        format!("{s:.0}")
+    } else {
+        format!("{s:.1}")
+    };
+    match text.as_str() {
+        "-0" | "-0.0" => text[1..].to_owned(),
+        _ => text,
+    }
+}
+
+/// A byte figure that may be fractional or negative (a mean, a slope, a residual), in binary
+/// units: the same form as [`Bytes`] for whole bytes.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::units::ByteAmount;
+/// assert_eq!(ByteAmount(7.7 * 1048576.0).to_string(), "7.7 MiB");
+/// assert_eq!(ByteAmount(-12.0).to_string(), "-12 B");
+/// assert_eq!(ByteAmount(0.5).to_string(), "0.5 B");
+/// assert_eq!(ByteAmount(-0.01).to_string(), "0.0 B");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ByteAmount(pub f64);
+
+impl fmt::Display for ByteAmount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let k = byte_unit_for(self.0);
+        write!(f, "{} {}", byte_scaled(self.0, k), BYTE_UNITS[k])
+    }
+}
+
+/// Two byte figures in the unit of the larger: `120.0 to 140.0 KiB`.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::units::ByteRange;
+/// let r = ByteRange { low: 120.0 * 1024.0, high: 140.0 * 1024.0 };
+/// assert_eq!(format!("{r}/s"), "120.0 to 140.0 KiB/s");
+/// assert_eq!(ByteRange { low: -40.0, high: 60.0 }.to_string(), "-40 to 60 B");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ByteRange {
+    /// The lower end, in bytes.
+    pub low: f64,
+    /// The upper end, in bytes.
+    pub high: f64,
+}
+
+impl fmt::Display for ByteRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let k = byte_unit_for(self.low.abs().max(self.high.abs()));
+        write!(
+            f,
+            "{} to {} {}",
+            byte_scaled(self.low, k),
+            byte_scaled(self.high, k),
+            BYTE_UNITS[k]
+        )
+    }
+}
+
+/// A figure shown exactly: whole numbers without decimals, others with two (a per-iteration
+/// mean). With `unit`, appended after a space: `1000 B`, `12.50 B`.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::units::Exact;
+/// assert_eq!(Exact(3.0, "").to_string(), "3");
+/// assert_eq!(Exact(1000.0, "B").to_string(), "1000 B");
+/// assert_eq!(Exact(12.5, "B").to_string(), "12.50 B");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Exact(pub f64, pub &'static str);
+
+impl fmt::Display for Exact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Exact(v, unit) = *self;
+        if v.fract() == 0.0 {
+            write!(f, "{v:.0}")?;
+        } else {
+            write!(f, "{v:.2}")?;
+        }
+        if !unit.is_empty() {
+            write!(f, " {unit}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A duration in seconds shown in the largest fitting unit, with at most one decimal: `250 ms`,
+/// `30 s`, `2.5 min`, `2.5 h`.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::units::Seconds;
+/// assert_eq!(Seconds(30.0).to_string(), "30 s");
+/// assert_eq!(Seconds(0.25).to_string(), "250 ms");
+/// assert_eq!(Seconds(150.0).to_string(), "2.5 min");
+/// assert_eq!(Seconds(9000.0).to_string(), "2.5 h");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Seconds(pub f64);
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0;
+        if s.abs() < 1.0 && s != 0.0 {
+            write!(f, "{} ms", one_decimal(s * 1e3))
+        } else if s.abs() < 120.0 {
+            write!(f, "{} s", one_decimal(s))
+        } else if s.abs() < 7200.0 {
+            write!(f, "{} min", one_decimal(s / 60.0))
+        } else {
+            write!(f, "{} h", one_decimal(s / 3600.0))
+        }
+    }
+}
+
+/// One decimal, without a trailing `.0` or a negative zero.
+fn one_decimal(v: f64) -> String {
+    let s = format!("{v:.1}");
+    let s = s.strip_suffix(".0").unwrap_or(&s);
+    if s == "-0" {
+        "0".to_owned()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// A share as a percentage rounded to two decimals: `0.2` gives `20`, `0.0725` gives `7.25`.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(memprobe::units::percent(0.2), 20.0);
+/// assert_eq!(memprobe::units::percent(0.0725), 7.25);
+/// ```
+pub fn percent(share: f64) -> f64 {
+    (share * 1e4).round() / 100.0
 }
 
 /// A signed byte count in binary units with an explicit sign (`+1.2 KiB`, `-6.6 KiB`, `0 B`).

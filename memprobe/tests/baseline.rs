@@ -8,6 +8,8 @@ use std::hint::black_box;
 
 memprobe::global_allocator!();
 
+mod support;
+
 /// A job that allocates `bytes` per iteration, measured over 100 iterations.
 fn job(bytes: usize) -> memprobe::Report {
     memprobe::measure_iters(Iterations::new(100), || black_box(vec![0u8; bytes])).unwrap()
@@ -318,29 +320,16 @@ mod api {
 /// directory described as the attribute would describe it.
 mod attribute {
     use super::*;
-    use memprobe::__private::{ReportMode, Scope, Test, run, with_baseline_mode};
+    use memprobe::__private::{Test, run, with_baseline_mode};
     use std::panic::{AssertUnwindSafe, catch_unwind};
 
     fn test_in(dir: &std::path::Path) -> &'static Test {
-        let dir: &'static str = Box::leak(dir.to_string_lossy().into_owned().into_boxed_str());
-        Box::leak(Box::new(Test {
-            item_path: || "job_tests::jobs::create_job",
-            package: Some("jobs"),
-            manifest_dir: Some(dir),
-            is_test: true,
-            scope: Scope::Thread,
-            max_allocs: None,
-            max_bytes: None,
-            max_peak: None,
-            max_net: None,
-            max_rss_growth: None,
-            iters: Some(100),
-            warmup: 2,
-            fail_if_growth: Some("10%"),
-            baseline: None,
-            purge: false,
-            report: ReportMode::Off,
-        }))
+        support::leak(
+            support::test_in(dir, "jobs", || "job_tests::jobs::create_job")
+                .iters(100)
+                .warmup(2)
+                .fail_if_growth("10%"),
+        )
     }
 
     fn run_job(test: &'static Test, mode: Mode, bytes: usize) -> Result<(), String> {

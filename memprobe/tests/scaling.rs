@@ -49,7 +49,7 @@ mod exact {
         assert!(fit.points.iter().all(|p| p.rss_delta_bytes.is_none()));
         assert_eq!(
             fit.summary(),
-            "each box costs 64 B and 1 allocation (95% CI 64 B to 64 B; 1 to 1), fixed 4.0 KiB, R² 1.0000, linear"
+            "each box costs 64 B and 1 allocation (95% CI 64 to 64 B; 1 to 1), fixed 4.0 KiB, R² 1.0000, linear"
         );
     }
 
@@ -239,8 +239,8 @@ mod limits {
             text,
             [
                 "max_allocs_per_item: limit 0 per box, actual 1 per box (95% CI 1 to 1)",
-                "max_bytes_per_item: limit 32 B per box, actual 64 B per box (95% CI 64 B to 64 B)",
-                "max_peak_per_item: limit 63 B per box, actual 64 B per box (95% CI 64 B to 64 B)",
+                "max_bytes_per_item: limit 32 B per box, actual 64 B per box (95% CI 64 to 64 B)",
+                "max_peak_per_item: limit 63 B per box, actual 64 B per box (95% CI 64 to 64 B)",
             ]
         );
     }

@@ -41,7 +41,7 @@ pub use attribution::{Attribution, Entered, Scoped};
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
+use std::sync::atomic::{AtomicBool, Ordering::*};
 
 use slot::Slot;
 
@@ -155,9 +155,6 @@ thread_local! {
 /// Set by the first counted allocation in the process.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
-/// Number of process-scope probes running (0 or 1: they serialize). Checked on every call.
-static PROCESS_PROBES: AtomicU32 = AtomicU32::new(0);
-
 /// Counters of the running process-scope probe.
 pub(crate) static PROCESS_GROUP: Group = Group::new_static();
 
@@ -240,7 +237,7 @@ fn record_watched(thread: &ThreadState, event: Event) {
         record_group(g, event);
         group = g.parent_ptr();
     }
-    if PROCESS_PROBES.load(Relaxed) != 0 && !thread.paused.get() {
+    if slot::PROCESS_PROBES.load(Relaxed) != 0 && !thread.paused.get() {
         record_group(&PROCESS_GROUP, event);
     }
 }
@@ -365,19 +362,14 @@ pub(crate) fn without_counting<R>(f: impl FnOnce() -> R) -> R {
 /// Starts counting into [`PROCESS_GROUP`]; the caller holds the process-scope lock.
 pub(crate) fn process_probe_begin() {
     PROCESS_GROUP.reset();
-    PROCESS_PROBES.fetch_add(1, SeqCst);
+    slot::PROCESS_PROBES.fetch_add(1, SeqCst);
     slot::watch_all(slot::WATCH_PROCESS, true);
 }
 
 /// Stops counting into [`PROCESS_GROUP`].
 pub(crate) fn process_probe_end() {
-    PROCESS_PROBES.fetch_sub(1, SeqCst);
+    slot::PROCESS_PROBES.fetch_sub(1, SeqCst);
     slot::watch_all(slot::WATCH_PROCESS, false);
-}
-
-/// Whether a process-scope probe is running (read by `slot::claim`).
-pub(crate) fn process_probe_running() -> bool {
-    PROCESS_PROBES.load(SeqCst) != 0
 }
 
 // SAFETY: every method forwards to `inner` with the caller's arguments unchanged, so `inner`'s

@@ -23,7 +23,11 @@
 //!   late allocs after the dtor, or slab full ──▶ overflow slot (fetch_add)
 //! ```
 
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
+
+/// Number of process-scope probes running (0 or 1: they serialize). Checked on every call. It
+/// lives beside the slots because [`claim`] reads it to mark a new slot as watched.
+pub(crate) static PROCESS_PROBES: AtomicU32 = AtomicU32::new(0);
 
 /// Number of slots: threads alive at once that count without atomics. Beyond it threads share
 /// the overflow slot. 4096 × 128 B = 512 KiB of zero pages, resident only where touched.
@@ -106,7 +110,7 @@ pub(crate) fn claim() -> Option<&'static Slot> {
             // Publish the slot before looking at the process flag: either `watch_all` (which
             // sets the flag, then reads HIGH_WATER) covers this slot, or this load sees the flag.
             HIGH_WATER.fetch_max(index + 1, SeqCst);
-            if super::process_probe_running() {
+            if PROCESS_PROBES.load(SeqCst) != 0 {
                 slot.watch.fetch_or(WATCH_PROCESS, Relaxed);
             }
             return Some(slot);

@@ -22,9 +22,11 @@
 //! rounding of the fit.
 
 use super::Fit;
-use super::table::{count, per_item_bytes};
-use crate::baseline::{Action, Baselines, Mode, Policy, file_stem, write_atomically};
+use super::table::count;
+use crate::baseline::{Action, Baselines, Mode, Policy};
 use crate::error::{Error, Result};
+use crate::files::{file_stem, write_atomically};
+use crate::units::ByteAmount;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -314,7 +316,13 @@ impl PerItemVerdict {
     }
 
     fn change_line(&self, c: &PerItemChange) -> String {
-        let show = |v: f64| if c.bytes { per_item_bytes(v) } else { count(v) };
+        let show = |v: f64| {
+            if c.bytes {
+                ByteAmount(v).to_string()
+            } else {
+                count(v)
+            }
+        };
         let percent = if c.baseline != 0.0 {
             format!(
                 "{:+.1}%",

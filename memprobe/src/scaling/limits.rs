@@ -5,10 +5,10 @@
 //! its interval: the figures are exact counts, so a deterministic workload has a zero-width
 //! interval, and a noisy one shows its interval in the message.
 
-use super::table::{count, per_item_bytes};
+use super::table::count;
 use super::{Fit, Line, Shape};
 use crate::error::Result;
-use crate::units::parse_bytes;
+use crate::units::{ByteAmount, ByteRange, parse_bytes};
 use std::fmt;
 
 /// Upper bounds on the per-item cost. Unset limits are not checked.
@@ -24,7 +24,7 @@ use std::fmt;
 /// assert_eq!(violations.len(), 1);
 /// assert_eq!(
 ///     violations[0].to_string(),
-///     "max_bytes_per_item: limit 2.0 KiB per job, actual 2.9 KiB per job (95% CI 2.9 KiB to 2.9 KiB)"
+///     "max_bytes_per_item: limit 2.0 KiB per job, actual 2.9 KiB per job (95% CI 2.9 to 2.9 KiB)"
 /// );
 /// # Ok::<(), memprobe::Error>(())
 /// ```
@@ -264,7 +264,7 @@ impl fmt::Display for PerItemViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let show = |v: f64| {
             if self.bytes {
-                per_item_bytes(v)
+                ByteAmount(v).to_string()
             } else {
                 count(v)
             }
@@ -295,8 +295,17 @@ impl fmt::Display for PerItemViolation {
             show(self.line.per_item),
             item = self.item
         )?;
-        if let Some(ci) = self.line.per_item_ci {
-            write!(f, " (95% CI {} to {})", show(ci.low), show(ci.high))?;
+        match self.line.per_item_ci {
+            Some(ci) if self.bytes => write!(
+                f,
+                " (95% CI {})",
+                ByteRange {
+                    low: ci.low,
+                    high: ci.high
+                }
+            )?,
+            Some(ci) => write!(f, " (95% CI {} to {})", show(ci.low), show(ci.high))?,
+            None => {}
         }
         Ok(())
     }

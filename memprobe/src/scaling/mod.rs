@@ -51,6 +51,7 @@ pub use limits::{PerItemLimits, PerItemViolation};
 use crate::Scope;
 use crate::error::{Error, Result};
 use crate::probe::ProbeOptions;
+use crate::units::{ByteAmount, ByteRange};
 use serde::Serialize;
 use std::hint::black_box;
 
@@ -425,7 +426,7 @@ impl Fit {
     ///     .run(|n| (0..n).map(|_| Box::new([0u8; 40])).collect::<Vec<_>>())?;
     /// assert_eq!(
     ///     fit.summary(),
-    ///     "each row costs 48 B and 1 allocation (95% CI 48 B to 48 B; 1 to 1), fixed 0 B, R² 1.0000, linear"
+    ///     "each row costs 48 B and 1 allocation (95% CI 48 to 48 B; 1 to 1), fixed 0 B, R² 1.0000, linear"
     /// );
     /// # Ok::<(), memprobe::Error>(())
     /// ```
@@ -433,9 +434,11 @@ impl Fit {
         let (bytes, allocs) = (&self.alloc_bytes, &self.allocations);
         let ci = match (bytes.per_item_ci, allocs.per_item_ci) {
             (Some(b), Some(a)) => format!(
-                " (95% CI {} to {}; {} to {})",
-                table::per_item_bytes(b.low),
-                table::per_item_bytes(b.high),
+                " (95% CI {}; {} to {})",
+                ByteRange {
+                    low: b.low,
+                    high: b.high
+                },
                 table::count(a.low),
                 table::count(a.high)
             ),
@@ -456,9 +459,9 @@ impl Fit {
         format!(
             "each {} costs {} and {} {noun}{ci}, fixed {}, R² {:.4}, {shape}",
             self.item,
-            table::per_item_bytes(bytes.per_item),
+            ByteAmount(bytes.per_item),
             table::count(allocs.per_item),
-            table::per_item_bytes(bytes.fixed),
+            ByteAmount(bytes.fixed),
             bytes.r_squared.min(allocs.r_squared),
         )
     }

@@ -1,40 +1,10 @@
 //! Presentation of a [`Fit`]: the per-item table (one row per figure) and the per-size table
-//! (exact counts beside the noisy RSS delta), in binary units. Measurement lives in the parent
+//! (exact counts beside the noisy RSS delta), in binary units ([`crate::units`]). Measurement lives in the parent
 //! module; nothing here measures.
 
 use super::{Fit, Line, Point};
-use crate::units::Bytes;
+use crate::units::{ByteAmount, ByteRange, Exact};
 use std::fmt::{self, Write};
-
-/// A per-item byte figure: exact below 1 KiB (`64 B`, `64.5 B`), binary units above (`1.2 KiB`),
-/// with a `-` when negative.
-///
-/// # Examples
-///
-/// ```
-/// use memprobe::scaling::table::per_item_bytes;
-/// assert_eq!(per_item_bytes(64.0), "64 B");
-/// assert_eq!(per_item_bytes(64.5), "64.5 B");
-/// assert_eq!(per_item_bytes(1229.0), "1.2 KiB");
-/// assert_eq!(per_item_bytes(-2048.0), "-2.0 KiB");
-/// ```
-pub fn per_item_bytes(value: f64) -> String {
-    let sign = if value < 0.0 { "-" } else { "" };
-    let magnitude = value.abs();
-    if !magnitude.is_finite() {
-        return format!("{value} B");
-    }
-    if magnitude < 1024.0 {
-        let rounded = (magnitude * 10.0).round() / 10.0;
-        if rounded.fract() == 0.0 {
-            format!("{sign}{rounded:.0} B")
-        } else {
-            format!("{sign}{rounded:.1} B")
-        }
-    } else {
-        format!("{sign}{}", Bytes(magnitude.round() as u64))
-    }
-}
 
 /// A count: whole numbers as such, fractions with two decimals, and fractions below 0.005
 /// with two significant digits.
@@ -54,21 +24,24 @@ pub fn count(value: f64) -> String {
         let decimals = (1.0 - value.abs().log10().floor()) as usize;
         return format!("{value:.decimals$}");
     }
-    if rounded.fract() == 0.0 {
-        format!("{rounded:.0}")
-    } else {
-        format!("{rounded:.2}")
-    }
+    Exact(rounded, "").to_string()
 }
 
-fn row(
-    out: &mut fmt::Formatter<'_>,
-    label: &str,
-    line: &Line,
-    show: fn(f64) -> String,
-) -> fmt::Result {
+fn row(out: &mut fmt::Formatter<'_>, label: &str, line: &Line, bytes: bool) -> fmt::Result {
+    let show = |v: f64| {
+        if bytes {
+            ByteAmount(v).to_string()
+        } else {
+            count(v)
+        }
+    };
     let ci = match line.per_item_ci {
-        Some(ci) => format!("{} to {}", show(ci.low), show(ci.high)),
+        Some(ci) if bytes => ByteRange {
+            low: ci.low,
+            high: ci.high,
+        }
+        .to_string(),
+        Some(ci) => format!("{} to {}", count(ci.low), count(ci.high)),
         None => "n/a (2 points)".to_owned(),
     };
     writeln!(
@@ -110,12 +83,12 @@ impl fmt::Display for Fit {
             "  {:<19} {:>10}  {:<24} {:>10}  {:<6}  shape",
             "figure", "per item", "95% CI", "fixed", "R²"
         )?;
-        row(f, "allocations", &self.allocations, count)?;
-        row(f, "allocated", &self.alloc_bytes, per_item_bytes)?;
-        row(f, "peak live", &self.peak_bytes, per_item_bytes)?;
-        row(f, "kept (net)", &self.net_bytes, per_item_bytes)?;
+        row(f, "allocations", &self.allocations, false)?;
+        row(f, "allocated", &self.alloc_bytes, true)?;
+        row(f, "peak live", &self.peak_bytes, true)?;
+        row(f, "kept (net)", &self.net_bytes, true)?;
         if let Some(rss) = &self.rss_bytes {
-            row(f, "rss [noisy]", rss, per_item_bytes)?;
+            row(f, "rss [noisy]", rss, true)?;
         }
         let mut header = format!(
             "  {:>9} {:>12} {:>11} {:>11} {:>11}",
@@ -140,7 +113,8 @@ impl fmt::Display for Fit {
         for &size in &self.sizes {
             let at: Vec<&Point> = self.at(size).collect();
             let med = |g: fn(&Point) -> i128| lower_median(at.iter().map(|p| g(p)).collect());
-            let b = |v: Option<i128>| v.map_or("-".to_owned(), |v| per_item_bytes(v as f64));
+            let b =
+                |v: Option<i128>| v.map_or("-".to_owned(), |v| ByteAmount(v as f64).to_string());
             write!(
                 f,
                 "  {size:>9} {:>12} {:>11} {:>11} {:>11}",
@@ -153,12 +127,12 @@ impl fmt::Display for Fit {
                 let rss: Vec<i64> = at.iter().filter_map(|p| p.rss_delta_bytes).collect();
                 let (lo, hi) = (rss.iter().min(), rss.iter().max());
                 let text = match (lo, hi) {
-                    (Some(lo), Some(hi)) if lo == hi => per_item_bytes(*lo as f64),
-                    (Some(lo), Some(hi)) => format!(
-                        "{} .. {}",
-                        per_item_bytes(*lo as f64),
-                        per_item_bytes(*hi as f64)
-                    ),
+                    (Some(lo), Some(hi)) if lo == hi => ByteAmount(*lo as f64).to_string(),
+                    (Some(lo), Some(hi)) => ByteRange {
+                        low: *lo as f64,
+                        high: *hi as f64,
+                    }
+                    .to_string(),
                     _ => "-".to_owned(),
                 };
                 write!(f, " {text:>22}")?;
