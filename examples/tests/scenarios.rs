@@ -44,6 +44,19 @@ mod jobs {
         assert_eq!(queue.len(), 200);
     }
 
+    /// The same fit through the attribute: per-item limits and a per-item baseline
+    /// (`jobs.per_job_attribute.per_item.toml`).
+    #[memprobe(
+        sizes = [10, 50, 100, 200],
+        max_allocs_per_item = 5,
+        max_bytes_per_item = "1 KiB",
+        fail_if_growth = "5%"
+    )]
+    #[test]
+    fn per_job_attribute(n: u64) -> std::collections::VecDeque<jobs::Job> {
+        jobs::queue(n)
+    }
+
     #[test]
     fn per_job() {
         let fit = jobs::fit().unwrap();

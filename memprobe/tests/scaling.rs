@@ -367,3 +367,37 @@ mod baseline {
         assert!(other.to_string().contains("note: the baseline was fitted over sizes [10, 50, 100, 200], this run over [5, 10, 20]"), "{other}");
     }
 }
+
+mod attribute {
+    use memprobe::memprobe;
+    use std::hint::black_box;
+
+    #[memprobe(sizes = [10, 50, 100, 200], max_bytes_per_item = "72 B", max_allocs_per_item = 1)]
+    #[test]
+    fn boxes_within_their_per_item_limits(n: u64) -> Vec<Box<[u8; 64]>> {
+        (0..n).map(|_| black_box(Box::new([0u8; 64]))).collect()
+    }
+
+    #[memprobe(sizes = [10, 50, 100, 200], max_bytes_per_item = "64 B", max_allocs_per_item = 0)]
+    #[test]
+    #[should_panic(
+        expected = "memprobe: `attribute::boxes_over_their_per_item_limits` failed its per-item checks:\n  max_allocs_per_item: limit 0 per item, actual 1 per item (95% CI 1 to 1)\n  max_bytes_per_item: limit 64 B per item, actual 72 B per item (95% CI 72 to 72 B)\nmemprobe scaling: attribute::boxes_over_their_per_item_limits (per item; sizes 10, 50, 100, 200;"
+    )]
+    fn boxes_over_their_per_item_limits(n: u64) -> Vec<Box<[u8; 64]>> {
+        (0..n).map(|_| black_box(Box::new([0u8; 64]))).collect()
+    }
+
+    #[memprobe(sizes = [10, 50, 100, 200])]
+    #[test]
+    fn the_argument_is_each_size_in_turn(n: u64) {
+        use std::sync::Mutex;
+        static SEEN: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+        let mut seen = SEEN.lock().unwrap();
+        seen.push(n);
+        // One warm-up run per size, then three repetitions, size by size.
+        if seen.len() == 16 {
+            assert_eq!(&seen[..4], &[10, 50, 100, 200]);
+            assert_eq!(&seen[4..8], &[10, 50, 100, 200]);
+        }
+    }
+}

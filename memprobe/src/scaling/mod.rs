@@ -39,6 +39,7 @@
 //! # Ok::<(), memprobe::Error>(())
 //! ```
 
+pub(crate) mod attribute;
 mod baseline;
 mod fit;
 mod limits;
