@@ -350,6 +350,29 @@ mod baseline {
     }
 
     #[test]
+    fn process_scope_figures_with_other_threads_in_them_are_not_blessed() {
+        let dir = tempfile::tempdir().unwrap();
+        let baselines = Baselines::new(dir.path());
+        // A thread that does not enter the probe allocates during every run.
+        let fit = Scaling::new([1, 2])
+            .scope(memprobe::Scope::Process)
+            .run(|n| {
+                std::thread::spawn(move || black_box(vec![0u8; n as usize]))
+                    .join()
+                    .unwrap()
+            })
+            .unwrap();
+        assert!(fit.points.iter().all(|p| p.outside_alloc_count > Some(0)));
+        let err = fit
+            .check_baseline(&baselines, "t", &Policy::new("0%").unwrap(), Mode::Update)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("t.per_item.toml: not written: "), "{err}");
+        assert!(err.ends_with("allocation events came from threads outside the measured runs, so the per-item costs are not this code's alone; use thread scope, or run under cargo nextest (one test per process)"), "{err}");
+        assert!(!dir.path().join("t.per_item.toml").exists());
+    }
+
+    #[test]
     fn other_sizes_are_noted() {
         let dir = tempfile::tempdir().unwrap();
         let baselines = Baselines::new(dir.path());

@@ -134,7 +134,8 @@ impl Fit {
     /// # Errors
     ///
     /// [`Error::Baseline`] when the baseline is missing in [`Mode::Ci`] (naming the command that
-    /// creates it) or corrupt; [`Error::Io`] when it cannot be written.
+    /// creates it), corrupt, or would be written from process-scope figures that include other
+    /// threads' allocations; [`Error::Io`] when it cannot be written.
     ///
     /// # Examples
     ///
@@ -176,6 +177,19 @@ impl Fit {
             update_command: policy.update_command_line().to_owned(),
         };
         let write = |action| -> Result<PerItemVerdict> {
+            let outside: u64 = self
+                .points
+                .iter()
+                .filter_map(|p| p.outside_alloc_count)
+                .sum();
+            if outside > 0 {
+                return Err(Error::Baseline {
+                    path: path.clone(),
+                    problem: format!(
+                        "not written: {outside} allocation events came from threads outside the measured runs, so the per-item costs are not this code's alone; use thread scope, or run under cargo nextest (one test per process)"
+                    ),
+                });
+            }
             save(&path, &current, policy.update_command_line())?;
             Ok(verdict(action, Vec::new(), Vec::new()))
         };

@@ -264,6 +264,7 @@ impl Scaling {
                     net_bytes: report.allocs.net_bytes,
                     rss_delta_bytes: report.rss.filter(|_| self.rss).map(|r| r.delta_rss_bytes),
                     duration_ns: report.duration_ns,
+                    outside_alloc_count: report.outside_alloc_count,
                 });
             }
         }
@@ -329,6 +330,9 @@ pub struct Point {
     pub rss_delta_bytes: Option<i64>,
     /// Wall-clock time of the measured run, in nanoseconds.
     pub duration_ns: u64,
+    /// Process scope only: allocation events from threads that did not enter the probe (other
+    /// tests, the harness); `Some(0)` means the figures are the closure's alone.
+    pub outside_alloc_count: Option<u64>,
 }
 
 /// What a [`Scaling`] run measured, and the line fitted to each figure.
