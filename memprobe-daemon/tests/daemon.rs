@@ -696,6 +696,28 @@ mod verdict_command {
         l
     }
 
+    /// The verdict line on a recorded run (`tests/fixtures/leak.jsonl`: `memprobe-soak-target leak
+    /// --rate 4MiB --step-ms 50` watched for 3 s at 20 ms, publishing) is byte for byte the line
+    /// the daemon printed when the fixture was captured, for each series choice: a refactor of the
+    /// reader, the series adaptation or the formatter cannot change it unnoticed.
+    #[test]
+    fn recorded_run_prints_the_same_line_as_when_captured() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        for series in ["auto", "rss", "anon"] {
+            let expected =
+                std::fs::read_to_string(fixtures.join(format!("leak.verdict-{series}.txt")))
+                    .unwrap();
+            daemon()
+                .arg("verdict")
+                .arg(fixtures.join("leak.jsonl"))
+                .args(["--series", series])
+                .assert()
+                .code(1)
+                .stdout(expected)
+                .stderr("");
+        }
+    }
+
     fn file(d: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
         let p = d.path().join(name);
         std::fs::write(&p, text).unwrap();
