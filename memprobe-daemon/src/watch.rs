@@ -29,12 +29,13 @@
 use crate::cgroup::{Cgroup, CgroupSample, CgroupStat};
 use crate::config::{CgroupChoice, Config, InconclusiveExit, Target};
 use crate::output::{ProcSample, Sample, SampleFiles, SummaryFile, TreeTotals};
-use crate::procfs::{self, MemReader, Pss, PssReader, SelfUsage};
+use crate::procfs::{self, Pss, PssReader, SelfUsage};
 use crate::series::Downsampled;
 use crate::signals::{self, Signals};
 use crate::verdict::{RunSeries, VerdictInput, kind_name};
 use anyhow::{Context, Result};
 use memprobe::publish::{self, PublishedStats};
+use memprobe::snapshot::{Sampler, read_stat};
 use memprobe::trend::{SeriesChoice, SeriesKind, Verdict, Warmup};
 use memprobe::units::{Bytes, SignedBytes};
 use memprobe::{MemorySnapshot, ProcessMemory};
@@ -104,7 +105,7 @@ struct SeenProc {
 }
 
 struct Tracked {
-    mem: MemReader,
+    mem: Sampler,
     seen: usize,
     last: ProcSample,
 }
@@ -260,8 +261,8 @@ struct Run<'c> {
     started_wall_ns: u64,
     pid: u32,
     start_ticks: u64,
-    mem: ProcessMemory,
-    reader: MemReader,
+    /// The target's one reader: memory figures, peak reset, start time.
+    reader: Sampler,
     started: Option<Started>,
     files: SampleFiles,
     summary_file: Option<SummaryFile>,
@@ -346,7 +347,7 @@ pub fn watch(config: &Config) -> Result<u8> {
     };
     let mem = ProcessMemory::for_pid(pid)?;
     let start_ticks = mem.start_time_ticks()?;
-    let reader = MemReader::open(pid, config.interval)?;
+    let reader = Sampler::new(mem, config.interval, procfs::status_every());
     let cgroup = match &config.cgroup {
         None => None,
         Some(CgroupChoice::Auto) => Some(Cgroup::of_process(pid)?),
@@ -364,7 +365,6 @@ pub fn watch(config: &Config) -> Result<u8> {
         started_wall_ns: wall_ns(),
         pid,
         start_ticks,
-        mem,
         reader,
         started,
         files,
@@ -570,16 +570,12 @@ impl Run<'_> {
             Err(e) => return Err(e.into()),
         };
         // A zombie reads as all zeros: the process has exited but is not reaped yet.
-        if mem.rss_bytes == 0
-            && procfs::read_stat(self.pid).is_ok_and(|s| matches!(s.state, b'Z' | b'X'))
-        {
+        if mem.rss_bytes == 0 && read_stat(self.pid).is_ok_and(|s| matches!(s.state, b'Z' | b'X')) {
             return self.target_gone();
         }
         if now >= self.identity_due {
             self.identity_due = now + IDENTITY_EVERY;
-            if procfs::read_stat(self.pid).map(|s| s.start_time_ticks).ok()
-                != Some(self.start_ticks)
-            {
+            if read_stat(self.pid).map(|s| s.start_time_ticks).ok() != Some(self.start_ticks) {
                 self.notes.push(format!(
                     "PID {} now names another process (start time changed): the series ends here",
                     self.pid
@@ -702,8 +698,9 @@ impl Run<'_> {
                 continue;
             }
             let (Ok(stat), Ok(mem)) = (
-                procfs::read_stat(kid),
-                MemReader::open(kid, self.config.interval),
+                read_stat(kid),
+                ProcessMemory::for_pid(kid)
+                    .map(|m| Sampler::new(m, self.config.interval, procfs::status_every())),
             ) else {
                 continue;
             };
@@ -841,7 +838,7 @@ impl Run<'_> {
     }
 
     fn reset_peak(&mut self, why: &str) {
-        match self.mem.reset_peak() {
+        match self.reader.memory().reset_peak() {
             Ok(()) => self.peak_resets += 1,
             Err(e) => {
                 if self.notes.len() < LIST_MAX {
@@ -995,7 +992,7 @@ impl Run<'_> {
             },
             system: SystemInfo {
                 kernel: procfs::kernel_release(),
-                page_size: procfs::page_size(),
+                page_size: memprobe::snapshot::page_size(),
                 cgroup_version: self.cgroup.as_ref().map(|g| g.version),
             },
             run: RunInfo {

@@ -198,6 +198,66 @@ mod cli {
 mod sampling {
     use super::*;
 
+    /// A process with 1,000 supplementary groups (its `status` is over 6 KiB, the `Groups:` line
+    /// before every `Vm*` line) watched by PID: swap and peak are in every sample. A single 4 KiB
+    /// read of `status` (the daemon's old copy of the reader) lost both.
+    #[test]
+    fn watch_pid_of_a_process_with_a_thousand_groups_has_swap_and_peak() {
+        use std::os::unix::fs::MetadataExt;
+        // /proc/self belongs to the effective user.
+        if std::fs::metadata("/proc/self").unwrap().uid() != 0 {
+            eprintln!("skipped: setting 1,000 supplementary groups needs root");
+            return;
+        }
+        let groups: Vec<String> = (10_000..11_000).map(|g| g.to_string()).collect();
+        let mut child = std::process::Command::new("setpriv")
+            .arg("--groups")
+            .arg(groups.join(","))
+            .args(["--reuid", "0", "--regid", "0", "--", "sleep", "30"])
+            .spawn()
+            .expect("setpriv (util-linux) starts");
+        let pid = child.id();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let status = loop {
+            let text = std::fs::read(format!("/proc/{pid}/status")).unwrap();
+            if text.windows(6).any(|w| w == b"10999 ") || Instant::now() > deadline {
+                break text;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(status.len() > 6 * 1024, "status is {} bytes", status.len());
+        let d = dir();
+        let out = d.path().join("s.jsonl");
+        daemon()
+            .args([
+                "watch",
+                "--quiet",
+                "--interval",
+                "20ms",
+                "--duration",
+                "300ms",
+            ])
+            .args(["--pid", &pid.to_string(), "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let samples = lines(&out);
+        assert!(samples.len() >= 5, "{} samples", samples.len());
+        for s in &samples {
+            assert!(s["swap_bytes"].is_u64(), "{s}");
+            assert!(
+                s["peak_rss_bytes"].as_u64().unwrap() >= s["rss_bytes"].as_u64().unwrap() / 2,
+                "{s}"
+            );
+            assert!(
+                s["rss_file_bytes"].is_u64() && s["rss_shmem_bytes"].is_u64(),
+                "{s}"
+            );
+        }
+    }
+
     #[test]
     fn counts_rates_and_every_output() {
         let d = dir();

@@ -691,6 +691,56 @@ mod linux {
         child.wait().unwrap();
     }
 
+    /// The sampler's read policy on a live process: its RssAnon is the kernel's `status` line,
+    /// `status` is read at most every `status_every` on fast ticks, and a reaped process is named.
+    #[test]
+    fn sampler_reads_status_on_its_schedule() {
+        use memprobe::snapshot::Sampler;
+        use std::time::{Duration, Instant};
+        let _serial = crate::serial();
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let every = Duration::from_millis(100);
+        let memory = ProcessMemory::for_pid(child.id()).unwrap();
+        let mut r = Sampler::new(memory, every, every);
+        let now = Instant::now();
+        let m = r.read(now).unwrap();
+        let status = memprobe::snapshot::procfs::parse_status(
+            &std::fs::read(format!("/proc/{}/status", child.id())).unwrap(),
+        );
+        assert_eq!(m.rss_anon_bytes, status.rss_anon_bytes);
+        assert_eq!(
+            m.rss_bytes,
+            status.rss_anon_bytes.unwrap()
+                + status.rss_file_bytes.unwrap()
+                + status.rss_shmem_bytes.unwrap()
+        );
+        assert!(m.peak_rss_bytes.unwrap() >= m.rss_bytes && m.swap_bytes.is_some());
+        assert_eq!(r.status_read_at(), Some(now));
+        // Fast ticks read status at most every `every`.
+        let memory = ProcessMemory::for_pid(child.id()).unwrap();
+        let mut fast = Sampler::new(memory, Duration::from_millis(1), every);
+        fast.read(now).unwrap();
+        fast.read(now + Duration::from_millis(50)).unwrap();
+        assert_eq!(fast.status_read_at(), Some(now));
+        let almost = now + every - Duration::from_micros(100);
+        fast.read(almost).unwrap();
+        assert_eq!(fast.status_read_at(), Some(almost));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let e = r.read(Instant::now()).unwrap_err();
+        assert!(matches!(e, Error::ProcessNotFound { .. }), "{e}");
+        let e = memprobe::snapshot::read_stat(i32::MAX as u32).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(&format!("no process with PID {}", i32::MAX)),
+            "{e}"
+        );
+    }
+
     /// A process named `a\nb) (c` can be watched by PID: its start time and state are read. (The
     /// shell stays the renamed process: `exec` would rename it after the new program.)
     #[test]
