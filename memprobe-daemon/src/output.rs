@@ -16,6 +16,10 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Version of the summary JSON schema (`watch --summary`, `verdict --summary`), written beside
+/// the code that formats the outputs.
+pub const SCHEMA_VERSION: u32 = 1;
+
 /// One process of a `--tree` sample.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProcSample {

@@ -481,7 +481,7 @@ pub fn command(args: VerdictArgs) -> Result<u8> {
     let code = config.exit_code(&verdict);
     if let Some(path) = &args.summary {
         let summary = VerdictSummary {
-            schema_version: crate::watch::SCHEMA_VERSION,
+            schema_version: crate::output::SCHEMA_VERSION,
             tool: concat!("memprobe-daemon ", env!("CARGO_PKG_VERSION")),
             source: &args.file,
             lines: saved.lines,
