@@ -2,7 +2,7 @@
 //! cross-checked here, in one place, so the sampler and the verdict never see a string. Errors
 //! name the flag, the input and the accepted forms in one line.
 
-use crate::cli::{JudgeArgs, WatchArgs};
+use crate::cli::{JudgeArgs, VerdictArgs, WatchArgs};
 use anyhow::{Result, bail};
 use memprobe::trend::{SeriesChoice, SeriesKind, TrendConfig, Verdict, Warmup};
 use memprobe::units::{Growth, parse_duration};
@@ -44,6 +44,35 @@ pub enum CgroupChoice {
     Auto,
     /// This cgroup directory.
     Path(PathBuf),
+}
+
+/// The `verdict` subcommand's options, checked.
+#[derive(Debug, Clone)]
+pub struct VerdictConfig {
+    /// The JSONL file written by `watch --out`.
+    pub file: PathBuf,
+    /// How to judge (`--fail-if-growth` defaults to 5%, enforced).
+    pub judge: JudgeConfig,
+    /// Where to write the verdict and its settings as JSON, if anywhere.
+    pub summary: Option<PathBuf>,
+    /// Print nothing but errors.
+    pub quiet: bool,
+}
+
+impl VerdictConfig {
+    /// Checks the flags of `verdict`.
+    ///
+    /// # Errors
+    ///
+    /// A bad judging flag, in one line naming it and the accepted forms.
+    pub fn from_args(args: VerdictArgs) -> Result<Self> {
+        Ok(VerdictConfig {
+            judge: JudgeConfig::from_args(args.judge, true)?,
+            file: args.file,
+            summary: args.summary,
+            quiet: args.quiet,
+        })
+    }
 }
 
 /// How a run is judged, checked: what `watch` and `verdict` share.

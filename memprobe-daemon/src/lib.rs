@@ -26,6 +26,8 @@ pub mod watch;
 pub fn run(cli: cli::Cli) -> anyhow::Result<u8> {
     match cli.command {
         cli::Command::Watch(args) => watch::watch(&config::Config::from_args(args)?),
-        cli::Command::Verdict(args) => verdict::command(args),
+        cli::Command::Verdict(args) => {
+            verdict::command::command(&config::VerdictConfig::from_args(args)?)
+        }
     }
 }

@@ -6,6 +6,8 @@
 //! Formatting only: the figures come from [`crate::watch`]. Lines are formatted into a reused
 //! buffer, so steady-state sampling allocates nothing here.
 
+pub mod read;
+
 use crate::cgroup::CgroupSample;
 use crate::procfs::Pss;
 use anyhow::{Context, Result};
