@@ -3,20 +3,20 @@
 //!
 //! The binary is a thin `main` over [`run`]; the pieces are modules named after their concept:
 //! [`cli`] (raw flags), [`config`] (checked options), [`watch`] (the sampling run), [`procfs`] and
-//! [`cgroup`] (readers), [`series`] (bounded in-memory series), [`verdict`] (the growth verdict
+//! [`cgroup`] (readers), [`verdict`] (the bounded copy of the samples, the growth verdict
 //! by `memprobe::trend`, and the `verdict` command that re-judges a saved run),
 //! [`output`] (JSONL, CSV, summary), [`signals`] (sleeping to deadlines, stop signals).
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
-pub mod cgroup;
+pub(crate) mod cgroup;
 pub mod cli;
-pub mod config;
-pub mod output;
-pub mod procfs;
-pub mod series;
-pub mod signals;
-pub mod verdict;
-pub mod watch;
+pub(crate) mod config;
+pub(crate) mod output;
+pub(crate) mod procfs;
+pub(crate) mod signals;
+pub(crate) mod verdict;
+pub(crate) mod watch;
 
 /// Runs a parsed command line; the exit code (0 pass, 1 growth or fragmentation, 3 inconclusive).
 ///

@@ -89,7 +89,7 @@ fn swap_configured() -> bool {
 }
 
 /// Appends the PIDs listed in a `children` file (`"12 34 "`) to `out`.
-pub fn parse_children(buf: &[u8], out: &mut Vec<u32>) {
+pub(crate) fn parse_children(buf: &[u8], out: &mut Vec<u32>) {
     out.extend(
         buf.split(|b| b.is_ascii_whitespace())
             .filter(|f| !f.is_empty())
@@ -100,7 +100,7 @@ pub fn parse_children(buf: &[u8], out: &mut Vec<u32>) {
 
 /// Direct children of `pid`, from `/proc/<pid>/task/*/children` (every thread's list: a child's
 /// parent is the thread that forked it). No scan of `/proc`. A process that is gone has none.
-pub fn children_of(pid: u32, out: &mut Vec<u32>) {
+pub(crate) fn children_of(pid: u32, out: &mut Vec<u32>) {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return;
     };
@@ -124,17 +124,17 @@ pub fn children_of(pid: u32, out: &mut Vec<u32>) {
 
 /// Proportional and unique set sizes from `smaps_rollup`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Pss {
+pub(crate) struct Pss {
     /// Proportional set size: each shared page divided by its sharers.
-    pub pss_bytes: u64,
+    pub(crate) pss_bytes: u64,
     /// Unique set size: Private_Clean + Private_Dirty.
-    pub uss_bytes: u64,
+    pub(crate) uss_bytes: u64,
     /// Anonymous part of PSS (`Pss_Anon`, Linux ≥ 5.x), when shown.
-    pub pss_anon_bytes: Option<u64>,
+    pub(crate) pss_anon_bytes: Option<u64>,
 }
 
 /// Parses `/proc/<pid>/smaps_rollup`.
-pub fn parse_smaps_rollup(buf: &[u8]) -> Option<Pss> {
+pub(crate) fn parse_smaps_rollup(buf: &[u8]) -> Option<Pss> {
     let mut pss = None;
     let mut pss_anon = None;
     let mut private = 0;
@@ -160,17 +160,17 @@ pub fn parse_smaps_rollup(buf: &[u8]) -> Option<Pss> {
 /// A kept-open `smaps_rollup` with the auto-skip rule: a walk is skipped while the previous one
 /// took more than [`PSS_MAX_SHARE`] of the PSS interval.
 #[derive(Debug)]
-pub struct PssReader {
+pub(crate) struct PssReader {
     pid: u32,
     file: File,
     path: PathBuf,
     buf: Vec<u8>,
     /// How long the last walk took.
-    pub last_walk: Duration,
+    pub(crate) last_walk: Duration,
 }
 
 /// Largest share of `--pss-interval` one smaps_rollup walk may take before walks are skipped.
-pub const PSS_MAX_SHARE: f64 = 0.10;
+pub(crate) const PSS_MAX_SHARE: f64 = 0.10;
 
 impl PssReader {
     /// Opens `smaps_rollup`, so a permission problem shows before the run starts.
@@ -178,7 +178,7 @@ impl PssReader {
     /// # Errors
     ///
     /// `PermissionDenied` naming the file (it needs ptrace access to the process).
-    pub fn open(pid: u32) -> Result<PssReader> {
+    pub(crate) fn open(pid: u32) -> Result<PssReader> {
         let (file, path) = open_proc(pid, "smaps_rollup")?;
         let mut me = PssReader {
             pid,
@@ -192,7 +192,7 @@ impl PssReader {
     }
 
     /// `true` when the last walk was cheap enough to take another at `interval`.
-    pub fn affordable(&self, interval: Duration) -> bool {
+    pub(crate) fn affordable(&self, interval: Duration) -> bool {
         self.last_walk.as_secs_f64() <= interval.as_secs_f64() * PSS_MAX_SHARE
     }
 
@@ -201,7 +201,7 @@ impl PssReader {
     /// # Errors
     ///
     /// When the process has gone or the file cannot be parsed.
-    pub fn read(&mut self) -> Result<Pss> {
+    pub(crate) fn read(&mut self) -> Result<Pss> {
         let start = std::time::Instant::now();
         let n = pread(&self.file, &mut self.buf, &self.path, self.pid)?;
         self.last_walk = start.elapsed();
@@ -214,22 +214,22 @@ impl PssReader {
 
 /// The daemon's own cost: CPU time from getrusage, current RSS from statm, peak from getrusage.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct SelfUsage {
+pub(crate) struct SelfUsage {
     /// User CPU time, in nanoseconds.
-    pub cpu_user_ns: u64,
+    pub(crate) cpu_user_ns: u64,
     /// System CPU time, in nanoseconds.
-    pub cpu_system_ns: u64,
+    pub(crate) cpu_system_ns: u64,
     /// Current RSS of the daemon.
-    pub rss_bytes: u64,
+    pub(crate) rss_bytes: u64,
     /// The anonymous part of it (heap, stacks: what the daemon itself allocated); the rest is
     /// file-backed (its binary and libraries, shared with other processes).
-    pub rss_anon_bytes: u64,
+    pub(crate) rss_anon_bytes: u64,
     /// Peak RSS of the daemon (ru_maxrss).
-    pub max_rss_bytes: u64,
+    pub(crate) max_rss_bytes: u64,
 }
 
 /// Measures the daemon itself.
-pub fn self_usage() -> SelfUsage {
+pub(crate) fn self_usage() -> SelfUsage {
     use nix::sys::resource::{UsageWho, getrusage};
     let mut u = SelfUsage::default();
     if let Ok(r) = getrusage(UsageWho::RUSAGE_SELF) {
@@ -250,7 +250,7 @@ pub fn self_usage() -> SelfUsage {
 }
 
 /// The kernel release (`uname -r`), read once.
-pub fn kernel_release() -> &'static str {
+pub(crate) fn kernel_release() -> &'static str {
     use std::sync::OnceLock;
     static RELEASE: OnceLock<String> = OnceLock::new();
     RELEASE.get_or_init(|| {

@@ -27,13 +27,13 @@ struct TreeLine {
 
 /// A saved run read back.
 #[derive(Debug)]
-pub struct SavedRun {
+pub(crate) struct SavedRun {
     /// Its samples.
-    pub series: RunSeries,
+    pub(crate) series: RunSeries,
     /// Lines read.
-    pub lines: u64,
+    pub(crate) lines: u64,
     /// Remarks on the file (a last line cut off by a killed daemon).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// Reads a JSONL file written by `watch --out`. A last line without its newline is the sample a
@@ -44,7 +44,7 @@ pub struct SavedRun {
 ///
 /// One line each: the file cannot be read; line N is not a sample (with serde's reason); the file
 /// holds no sample.
-pub fn read_jsonl(path: &Path) -> Result<SavedRun> {
+pub(crate) fn read_jsonl(path: &Path) -> Result<SavedRun> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
@@ -155,7 +155,7 @@ mod tests {
             &format!("{good}\n{good}\n{{\"t_ns\":17,\"wa"),
         );
         let run = read_jsonl(&cut).unwrap();
-        assert_eq!(run.series.proc_samples(), 2);
+        assert_eq!(run.series.input().proc_samples, 2);
         assert_eq!(run.notes.len(), 1, "{:?}", run.notes);
         assert!(run.notes[0].starts_with("line 3, the last, is cut off"));
     }

@@ -41,7 +41,7 @@ struct JudgeInfo<'a> {
 /// # Errors
 ///
 /// Bad flags, an unreadable, corrupt or empty file, an unwritable `--summary` (exit 2).
-pub fn command(args: &VerdictConfig) -> Result<u8> {
+pub(crate) fn command(args: &VerdictConfig) -> Result<u8> {
     let config = &args.judge;
     let saved = read_jsonl(&args.file)?;
     let verdict = saved.series.judge(config)?;

@@ -4,11 +4,11 @@
 //!
 //! # Which samples the verdict sees
 //!
-//! `watch`'s in-memory series ([`crate::series::Downsampled`]) are bucket means: fine for a status
-//! line, but a mean hides the noise the engine's windowed check measures, and its time is a
-//! bucket's middle. So [`RunSeries`] keeps, beside them, a bounded copy of *raw* samples thinned
-//! evenly ([`Thinned`]): every sample until [`KEEP`] are held, then every second one, then every
-//! fourth, and so on: the samples kept are exactly those whose index is a multiple of the stride.
+//! A bucket mean would hide the noise the engine's windowed check measures, and put a sample's
+//! time at a bucket's middle. So [`RunSeries`] keeps a bounded copy of *raw* samples thinned
+//! evenly ([`store::Thinned`]): every sample until [`store::KEEP`] are held, then every second
+//! one, then every fourth, and so on: the samples kept are exactly those whose index is a multiple
+//! of the stride. The TTY status line reads its growth from the same copy.
 //! Raw values keep the noise, even spacing keeps the slope unbiased, and 4,096 samples are plenty:
 //! the engine fits its slope on at most 500 block medians anyway. Memory stays bounded for any
 //! run length (under 0.5 MiB).

@@ -30,28 +30,28 @@ struct PublishedRow {
 
 /// How many samples the verdict was given, and how they were thinned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct VerdictInput {
+pub(crate) struct VerdictInput {
     /// `/proc` samples taken.
-    pub proc_samples: u64,
+    pub(crate) proc_samples: u64,
     /// `/proc` samples judged (one in `proc_stride`).
-    pub proc_kept: usize,
+    pub(crate) proc_kept: usize,
     /// One `/proc` sample judged per this many.
-    pub proc_stride: u64,
+    pub(crate) proc_stride: u64,
     /// Refreshes of the published record read.
-    pub published_samples: u64,
+    pub(crate) published_samples: u64,
     /// Published samples judged.
-    pub published_kept: usize,
+    pub(crate) published_kept: usize,
     /// One published sample judged per this many.
-    pub published_stride: u64,
+    pub(crate) published_stride: u64,
     /// Whether the `/proc` series are summed over the process tree.
-    pub tree: bool,
+    pub(crate) tree: bool,
     /// Whether the process marked iterations (the x-axis is then iterations).
-    pub iterations_marked: bool,
+    pub(crate) iterations_marked: bool,
 }
 
 /// The samples of one run, kept for the verdict.
 #[derive(Debug, Clone, Default)]
-pub struct RunSeries {
+pub(crate) struct RunSeries {
     tree: bool,
     procs: Thinned<ProcRow>,
     published: Thinned<PublishedRow>,
@@ -61,12 +61,12 @@ pub struct RunSeries {
 
 impl RunSeries {
     /// Whether the `/proc` figures are the tree's totals.
-    pub fn tree(&self) -> bool {
+    pub(crate) fn tree(&self) -> bool {
         self.tree
     }
 
     /// An empty run; `tree` when its `/proc` figures are tree totals.
-    pub fn new(tree: bool) -> Self {
+    pub(crate) fn new(tree: bool) -> Self {
         RunSeries {
             tree,
             ..RunSeries::default()
@@ -74,7 +74,7 @@ impl RunSeries {
     }
 
     /// Records one tick's `/proc` figures: RSS and RssAnon + VmSwap (of the tree with `--tree`).
-    pub fn record_proc(&mut self, t_ns: u64, rss_bytes: u64, anon_swap_bytes: Option<u64>) {
+    pub(crate) fn record_proc(&mut self, t_ns: u64, rss_bytes: u64, anon_swap_bytes: Option<u64>) {
         self.procs.push(ProcRow {
             t_ns,
             rss_bytes,
@@ -85,7 +85,7 @@ impl RunSeries {
 
     /// Records a refresh of the published record read at `t_ns`. Call it before
     /// [`record_proc`](Self::record_proc) for the same tick, as `watch` reads the record first.
-    pub fn record_published(&mut self, t_ns: u64, stats: &PublishedStats) {
+    pub(crate) fn record_published(&mut self, t_ns: u64, stats: &PublishedStats) {
         self.last_iteration = Some(stats.iteration);
         self.max_iteration = self.max_iteration.max(stats.iteration);
         self.published.push(PublishedRow {
@@ -98,13 +98,43 @@ impl RunSeries {
         });
     }
 
-    /// `/proc` samples recorded.
-    pub fn proc_samples(&self) -> u64 {
-        self.procs.seen()
+    /// The series a status line shows growth of, as `choice` will most likely be judged, with its
+    /// name: the change from its first kept value to its last (`None` before two values).
+    pub(crate) fn status_growth(&self, choice: SeriesChoice) -> (&'static str, Option<i64>) {
+        fn growth(mut values: impl DoubleEndedIterator<Item = u64> + Clone) -> Option<i64> {
+            let first = values.next()?;
+            let last = values.next_back().unwrap_or(first);
+            Some(last as i64 - first as i64)
+        }
+        let procs = self.procs.items().iter();
+        let anon = procs.clone().filter_map(|r| r.anon_swap_bytes);
+        let rss = procs.map(|r| r.rss_bytes);
+        let allocated = self
+            .published
+            .items()
+            .iter()
+            .filter_map(|r| r.jemalloc.map(|[allocated, _, _]| allocated));
+        let (anon_name, rss_name) = if self.tree {
+            ("tree RssAnon+VmSwap", "tree RSS")
+        } else {
+            ("RssAnon+VmSwap", "RSS")
+        };
+        let has_allocated = allocated.clone().next().is_some();
+        let has_anon = anon.clone().next().is_some();
+        match choice {
+            SeriesChoice::Kind(SeriesKind::Rss) => (rss_name, growth(rss)),
+            SeriesChoice::Kind(SeriesKind::RssAnonPlusSwap) => (anon_name, growth(anon)),
+            SeriesChoice::Kind(_) => ("jemalloc allocated", growth(allocated)),
+            SeriesChoice::Auto if !self.tree && has_allocated => {
+                ("jemalloc allocated", growth(allocated))
+            }
+            SeriesChoice::Auto if has_anon => (anon_name, growth(anon)),
+            SeriesChoice::Auto => (rss_name, growth(rss)),
+        }
     }
 
     /// What the verdict is given.
-    pub fn input(&self) -> VerdictInput {
+    pub(crate) fn input(&self) -> VerdictInput {
         VerdictInput {
             proc_samples: self.procs.seen(),
             proc_kept: self.procs.items().len(),
@@ -118,7 +148,7 @@ impl RunSeries {
     }
 
     /// The series offered to the engine for `choice`.
-    pub fn series(&self, choice: SeriesChoice) -> Vec<Series> {
+    pub(crate) fn series(&self, choice: SeriesChoice) -> Vec<Series> {
         let marked = self.max_iteration > 0;
         let sample = |t_ns: u64, bytes: f64, iteration: Option<u64>| {
             let s = Sample::new(t_ns as f64 / 1e9, bytes);
@@ -189,7 +219,7 @@ impl RunSeries {
     ///
     /// When `--series` names a published series the process never published, or the engine
     /// refuses the settings (`--warmup 100it` without iteration marks).
-    pub fn judge(&self, config: &JudgeConfig) -> Result<Verdict> {
+    pub(crate) fn judge(&self, config: &JudgeConfig) -> Result<Verdict> {
         let mut trend = config.trend.clone();
         let series = self.series(trend.series);
         if let SeriesChoice::Kind(kind) = trend.series {
@@ -240,7 +270,7 @@ impl RunSeries {
 
 /// The verdict's kind in one word, as in the summary JSON: `pass`, `growth`, `fragmentation`,
 /// `inconclusive`.
-pub fn kind_name(kind: &VerdictKind) -> &'static str {
+pub(crate) fn kind_name(kind: &VerdictKind) -> &'static str {
     match kind {
         VerdictKind::Pass => "pass",
         VerdictKind::Growth => "growth",
@@ -279,6 +309,43 @@ mod tests {
     }
 
     const MIB: u64 = 1 << 20;
+
+    #[test]
+    fn status_line_growth_follows_the_series_choice() {
+        let mut run = RunSeries::new(false);
+        assert_eq!(run.status_growth(SeriesChoice::Auto), ("RSS", None));
+        run.record_proc(0, 10 * MIB, None);
+        run.record_proc(1, 12 * MIB, None);
+        // No RssAnon yet: auto falls back to RSS.
+        assert_eq!(
+            run.status_growth(SeriesChoice::Auto),
+            ("RSS", Some(2 * MIB as i64))
+        );
+        run.record_proc(2, 11 * MIB, Some(5 * MIB));
+        run.record_proc(3, 9 * MIB, Some(4 * MIB));
+        assert_eq!(
+            run.status_growth(SeriesChoice::Auto),
+            ("RssAnon+VmSwap", Some(-(MIB as i64)))
+        );
+        assert_eq!(
+            run.status_growth(SeriesChoice::Kind(SeriesKind::Rss)),
+            ("RSS", Some(-(MIB as i64)))
+        );
+        run.record_published(4, &published(1, 3 * MIB, 8 * MIB));
+        run.record_published(5, &published(2, 6 * MIB, 8 * MIB));
+        assert_eq!(
+            run.status_growth(SeriesChoice::Auto),
+            ("jemalloc allocated", Some(3 * MIB as i64))
+        );
+        let mut tree = RunSeries::new(true);
+        tree.record_proc(0, 10 * MIB, Some(MIB));
+        tree.record_published(0, &published(1, 3 * MIB, 8 * MIB));
+        // With --tree, auto judges the tree's /proc series, not the root's published ones.
+        assert_eq!(
+            tree.status_growth(SeriesChoice::Auto),
+            ("tree RssAnon+VmSwap", Some(0))
+        );
+    }
 
     #[test]
     fn fragmentation_fails_unless_allowed() {

@@ -2,7 +2,7 @@
 //! [`KEEP`] items for any run length.
 
 /// Samples of each stream kept for the verdict.
-pub const KEEP: usize = 4096;
+pub(crate) const KEEP: usize = 4096;
 
 /// An evenly thinned copy of a stream: at most [`KEEP`] items, those whose index is a multiple of
 /// [`stride`](Self::stride), which doubles each time the copy fills up.
@@ -11,7 +11,7 @@ pub const KEEP: usize = 4096;
 ///  stride 1: 0 1 2 3 … 4095   full ─▶ stride 2: 0 2 4 … 4094, then 4096 4098 …
 /// ```
 #[derive(Debug, Clone)]
-pub struct Thinned<T> {
+pub(crate) struct Thinned<T> {
     items: Vec<T>,
     stride: u64,
     seen: u64,
@@ -29,7 +29,7 @@ impl<T> Default for Thinned<T> {
 
 impl<T> Thinned<T> {
     /// Offers the next item of the stream. Never allocates once created.
-    pub fn push(&mut self, item: T) {
+    pub(crate) fn push(&mut self, item: T) {
         let index = self.seen;
         self.seen += 1;
         if index % self.stride != 0 {
@@ -50,17 +50,17 @@ impl<T> Thinned<T> {
     }
 
     /// The items kept, oldest first.
-    pub fn items(&self) -> &[T] {
+    pub(crate) fn items(&self) -> &[T] {
         &self.items
     }
 
     /// Items offered in all.
-    pub fn seen(&self) -> u64 {
+    pub(crate) fn seen(&self) -> u64 {
         self.seen
     }
 
     /// One item kept per this many offered.
-    pub fn stride(&self) -> u64 {
+    pub(crate) fn stride(&self) -> u64 {
         self.stride
     }
 }

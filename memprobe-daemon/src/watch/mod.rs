@@ -30,13 +30,12 @@ use crate::cgroup::{Cgroup, CgroupSample, CgroupStat};
 use crate::config::{CgroupChoice, Config, InconclusiveExit, Target};
 use crate::output::{ProcSample, Sample, SampleFiles, SummaryFile, TreeTotals};
 use crate::procfs::{self, Pss, PssReader, SelfUsage};
-use crate::series::Downsampled;
 use crate::signals::{self, Signals};
 use crate::verdict::{RunSeries, VerdictInput, kind_name};
 use anyhow::{Context, Result};
 use memprobe::publish::{self, PublishedStats};
 use memprobe::snapshot::{Sampler, read_stat};
-use memprobe::trend::{SeriesChoice, SeriesKind, Verdict, Warmup};
+use memprobe::trend::{SeriesChoice, Verdict, Warmup};
 use memprobe::units::{Bytes, SignedBytes};
 use memprobe::{MemorySnapshot, ProcessMemory};
 use nix::sys::signal::{Signal, kill};
@@ -58,9 +57,9 @@ use recorder::{PhaseMark, Recorder};
 use sampler::{SeenProc, Tracked};
 
 /// How often the summary file is rewritten during a run (the first time after [`SUMMARY_FIRST`]).
-pub const SUMMARY_EVERY: Duration = Duration::from_secs(10);
+pub(crate) const SUMMARY_EVERY: Duration = Duration::from_secs(10);
 /// When the first `running` summary is written, so a run killed early still leaves one.
-pub const SUMMARY_FIRST: Duration = Duration::from_secs(1);
+pub(crate) const SUMMARY_FIRST: Duration = Duration::from_secs(1);
 const STATUS_EVERY: Duration = Duration::from_millis(250);
 const IDENTITY_EVERY: Duration = Duration::from_secs(1);
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
@@ -76,7 +75,7 @@ const LIST_MAX: usize = 256;
 /// How the run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Ended {
+pub(crate) enum Ended {
     /// `--duration` elapsed.
     Duration,
     /// The watched process exited (or its PID now names another process).
@@ -145,7 +144,7 @@ fn wall_ns() -> u64 {
 ///
 /// Usage and runtime errors (exit 2): missing PID, permission denied, unwritable output, command
 /// not found.
-pub fn watch(config: &Config) -> Result<u8> {
+pub(crate) fn watch(config: &Config) -> Result<u8> {
     let signals = Signals::install()?;
     // Outputs first: a bad path must fail before the target starts.
     let files = SampleFiles::open(config.out.as_deref(), config.csv.as_deref())?;
@@ -443,10 +442,6 @@ impl Run<'_> {
     }
 
     fn last_t_secs(&self) -> f64 {
-        self.recorder
-            .rss
-            .buckets()
-            .last()
-            .map_or(0.0, |b| b.t_last_ns as f64 / 1e9)
+        self.recorder.last_t_ns as f64 / 1e9
     }
 }

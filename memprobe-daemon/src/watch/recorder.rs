@@ -1,5 +1,5 @@
-//! The recorder: what the run keeps of each sample once it is written (peaks, the bounded series
-//! the status line reads, the verdict's copy).
+//! The recorder: what the run keeps of each sample once it is written: counts, first and last
+//! readings, peaks, and the verdict's bounded copy of the series (which the status line reads too).
 
 use super::*;
 
@@ -22,19 +22,16 @@ pub(super) struct Peaks {
     pub(super) jemalloc_resident_bytes: Option<u64>,
 }
 
-/// What the run keeps of its samples: counts, first and last readings, peaks, the bounded series
-/// (for the status line) and the verdict's copy.
+/// What the run keeps of its samples: counts, first and last readings, peaks and the verdict's
+/// bounded copy of the series.
 #[derive(Debug)]
 pub(super) struct Recorder {
     pub(super) samples: u64,
+    /// Time of the last sample, ns since the run started.
+    pub(super) last_t_ns: u64,
     pub(super) first: Option<MemorySnapshot>,
     pub(super) last: Option<MemorySnapshot>,
     pub(super) peaks: Peaks,
-    pub(super) rss: Downsampled,
-    pub(super) anon_swap: Downsampled,
-    pub(super) allocated: Downsampled,
-    pub(super) tree_rss: Downsampled,
-    pub(super) tree_anon_swap: Downsampled,
     pub(super) judged: RunSeries,
 }
 
@@ -42,14 +39,10 @@ impl Recorder {
     pub(super) fn new(tree: bool) -> Self {
         Recorder {
             samples: 0,
+            last_t_ns: 0,
             first: None,
             last: None,
             peaks: Peaks::default(),
-            rss: Downsampled::default(),
-            anon_swap: Downsampled::default(),
-            allocated: Downsampled::default(),
-            tree_rss: Downsampled::default(),
-            tree_anon_swap: Downsampled::default(),
             judged: RunSeries::new(tree),
         }
     }
@@ -64,6 +57,7 @@ impl Recorder {
         published: Option<&PublishedStats>,
     ) {
         self.samples += 1;
+        self.last_t_ns = t_ns;
         self.first.get_or_insert(*mem);
         self.last = Some(*mem);
         // The verdict's copy: published first, as `verdict FILE.jsonl` reads a line.
@@ -82,19 +76,15 @@ impl Recorder {
         }
         let p = &mut self.peaks;
         p.rss_bytes = p.rss_bytes.max(mem.rss_bytes);
-        self.rss.push(t_ns, mem.rss_bytes);
         if let Some(anon) = mem.rss_anon_bytes {
             let v = anon + mem.swap_bytes.unwrap_or(0);
             p.anon_swap_bytes = Some(p.anon_swap_bytes.unwrap_or(0).max(v));
-            self.anon_swap.push(t_ns, v);
         }
         if let Some(h) = mem.peak_rss_bytes {
             p.vm_hwm_bytes = Some(p.vm_hwm_bytes.unwrap_or(0).max(h));
         }
         if let Some(t) = tree {
             p.tree_rss_bytes = Some(p.tree_rss_bytes.unwrap_or(0).max(t.rss_bytes));
-            self.tree_rss.push(t_ns, t.rss_bytes);
-            self.tree_anon_swap.push(t_ns, t.anon_swap_bytes);
         }
         if let Some(c) = cgroup {
             p.cgroup_usage_bytes = Some(p.cgroup_usage_bytes.unwrap_or(0).max(c.usage_bytes));
@@ -110,7 +100,6 @@ impl Recorder {
             );
             p.jemalloc_resident_bytes =
                 Some(p.jemalloc_resident_bytes.unwrap_or(0).max(j.resident_bytes));
-            self.allocated.push(t_ns, j.allocated_bytes);
         }
     }
 }

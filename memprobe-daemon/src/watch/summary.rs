@@ -121,12 +121,14 @@ pub(super) struct PssInfo {
 }
 
 impl Run<'_> {
+    /// The TTY status line: time, samples, RSS, and the growth of the series the verdict will most
+    /// likely judge (read from the recorder's copy of the samples).
     pub(super) fn status_line(&self, now: Instant) {
-        let (name, series) = self.verdict_series();
-        let growth = match (series.buckets().first(), series.buckets().last()) {
-            (Some(a), Some(b)) => SignedBytes(b.mean() as i64 - a.mean() as i64).to_string(),
-            _ => "-".into(),
-        };
+        let (name, growth) = self
+            .recorder
+            .judged
+            .status_growth(self.config.judge.trend.series);
+        let growth = growth.map_or_else(|| "-".into(), |g| SignedBytes(g).to_string());
         let rss = self.recorder.last.map_or(0, |m| m.rss_bytes);
         eprint!(
             "\r\x1b[2Kmemprobe-daemon: {:.1} s  {} samples  RSS {}  {name} growth {growth}",
@@ -134,32 +136,6 @@ impl Run<'_> {
             self.recorder.samples,
             Bytes(rss)
         );
-    }
-
-    /// The series the status line shows growth of, with its name: the one the verdict will
-    /// most likely judge.
-    pub(super) fn verdict_series(&self) -> (&'static str, &Downsampled) {
-        let tree = self.config.tree;
-        let anon = if tree {
-            ("tree RssAnon+VmSwap", &self.recorder.tree_anon_swap)
-        } else {
-            ("RssAnon+VmSwap", &self.recorder.anon_swap)
-        };
-        let rss = if tree {
-            ("tree RSS", &self.recorder.tree_rss)
-        } else {
-            ("RSS", &self.recorder.rss)
-        };
-        match self.config.judge.trend.series {
-            SeriesChoice::Kind(SeriesKind::Rss) => rss,
-            SeriesChoice::Kind(SeriesKind::RssAnonPlusSwap) => anon,
-            SeriesChoice::Kind(_) => ("jemalloc allocated", &self.recorder.allocated),
-            SeriesChoice::Auto if !tree && !self.recorder.allocated.is_empty() => {
-                ("jemalloc allocated", &self.recorder.allocated)
-            }
-            SeriesChoice::Auto if !anon.1.is_empty() => anon,
-            SeriesChoice::Auto => rss,
-        }
     }
 
     pub(super) fn summary(
