@@ -239,6 +239,33 @@ impl Run<'_> {
         at.duration_since(self.start).as_nanos() as u64
     }
 
+    /// One tick: read (sampler), write the line (output), keep (recorder); `false` when the
+    /// target has gone.
+    fn tick(&mut self, now: Instant) -> Result<bool> {
+        let Some(tick) = self.read_tick(now)? else {
+            return Ok(false);
+        };
+        let published = if tick.published_fresh {
+            self.published.as_ref()
+        } else {
+            None
+        };
+        self.files.write(&Sample {
+            t_ns: tick.t_ns,
+            wall_ns: tick.wall_ns,
+            pid: self.pid,
+            mem: &tick.mem,
+            status_t_ns: tick.status_t_ns,
+            tree: tick.tree.map(|t| (t, &self.procs[..])),
+            cgroup: tick.cgroup,
+            pss: tick.pss,
+            published,
+        })?;
+        self.recorder
+            .record(tick.t_ns, &tick.mem, tick.tree, tick.cgroup, published);
+        Ok(true)
+    }
+
     fn sample_loop(&mut self, signals: &Signals) -> Result<()> {
         let interval_ns = self.config.interval.as_nanos() as u64;
         let end_at = self.config.duration.map(|d| self.start + d);

@@ -1,4 +1,4 @@
-//! The sampler: one tick's readings of the target (memory through memprobe's `Sampler`), its
+//! The sampler: one tick's readings ([`Tick`], plain data) of the target (memory through memprobe's `Sampler`), its
 //! process tree, PSS, the published record, and the peak resets that go with phases.
 
 use super::*;
@@ -20,18 +20,43 @@ pub(super) struct Tracked {
     pub(super) last: ProcSample,
 }
 
+/// One tick's readings: plain data, which output writes and the recorder keeps.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Tick {
+    /// When, in ns since the run started.
+    pub(super) t_ns: u64,
+    /// When, in ns since the Unix epoch.
+    pub(super) wall_ns: u64,
+    /// The target's memory figures.
+    pub(super) mem: MemorySnapshot,
+    /// When the `status` figures in `mem` were read, in ns since the run started.
+    pub(super) status_t_ns: Option<u64>,
+    /// The tree's totals (`--tree`); its processes are in `Run::procs`.
+    pub(super) tree: Option<TreeTotals>,
+    /// The cgroup's figures (`--cgroup`).
+    pub(super) cgroup: Option<CgroupSample>,
+    /// A PSS walk, when one was due (`--pss-interval`).
+    pub(super) pss: Option<Pss>,
+    /// Whether the published record was refreshed at this tick (it is then in `Run::published`).
+    pub(super) published_fresh: bool,
+}
+
 impl Run<'_> {
-    /// One sample; `false` when the target has gone.
-    pub(super) fn tick(&mut self, now: Instant) -> Result<bool> {
+    /// Reads one tick; `None` when the target has gone (or its PID names another process).
+    pub(super) fn read_tick(&mut self, now: Instant) -> Result<Option<Tick>> {
         let t_ns = self.t_ns(now);
         let mem = match self.reader.read(now) {
             Ok(m) => m,
-            Err(memprobe::Error::ProcessNotFound { .. }) => return self.target_gone(),
+            Err(memprobe::Error::ProcessNotFound { .. }) => {
+                self.target_gone()?;
+                return Ok(None);
+            }
             Err(e) => return Err(e.into()),
         };
         // A zombie reads as all zeros: the process has exited but is not reaped yet.
         if mem.rss_bytes == 0 && read_stat(self.pid).is_ok_and(|s| matches!(s.state, b'Z' | b'X')) {
-            return self.target_gone();
+            self.target_gone()?;
+            return Ok(None);
         }
         if now >= self.identity_due {
             self.identity_due = now + IDENTITY_EVERY;
@@ -40,7 +65,7 @@ impl Run<'_> {
                     "PID {} now names another process (start time changed): the series ends here",
                     self.pid
                 ));
-                return Ok(false);
+                return Ok(None);
             }
         }
         let tree = if self.config.tree {
@@ -53,25 +78,20 @@ impl Run<'_> {
             self.cgroup_last = cgroup;
         }
         let pss = self.maybe_pss(now);
-        let fresh = self.maybe_published(now, t_ns);
+        let published_fresh = self.maybe_published(now, t_ns);
         self.maybe_warmup_reset(t_ns);
-
-        let sample = Sample {
+        Ok(Some(Tick {
             t_ns,
             wall_ns: wall_ns(),
-            pid: self.pid,
-            mem: &mem,
+            mem,
             status_t_ns: self.reader.status_read_at().map(|at| self.t_ns(at)),
-            tree: tree.map(|t| (t, &self.procs[..])),
+            tree,
             cgroup,
             pss,
-            published: if fresh { self.published.as_ref() } else { None },
-        };
-        self.files.write(&sample)?;
-        let published = if fresh { self.published.as_ref() } else { None };
-        self.recorder.record(t_ns, &mem, tree, cgroup, published);
-        Ok(true)
+            published_fresh,
+        }))
     }
+
     pub(super) fn sample_tree(&mut self, t_ns: u64, root: &MemorySnapshot) -> TreeTotals {
         // Discover: children of the root and of every tracked process.
         self.kids.clear();
