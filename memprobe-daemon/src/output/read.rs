@@ -1,7 +1,7 @@
 //! The JSONL reader, mirroring the writer beside it ([`super::format_jsonl`]): a file written by
 //! `watch --out` read back into a [`RunSeries`], line by line, in the order `watch` recorded.
 
-use crate::verdict::RunSeries;
+use crate::verdict::series::RunSeries;
 use anyhow::{Context, Result, bail};
 use memprobe::publish::PublishedStats;
 use serde::Deserialize;

@@ -1,6 +1,6 @@
 //! The watched command's lifecycle: start it in its own process group with `MEMPROBE_PUBLISH`
-//! set, reap it, and tell how it exited. (Forwarding stop signals and terminating it at the end
-//! are in the run's loop and `finish`, which own the timing.)
+//! set, forward stop signals to that group, reap it, terminate it at the end (SIGTERM, then
+//! SIGKILL after 5 s), and tell how it exited.
 
 use super::*;
 
@@ -79,7 +79,49 @@ pub(super) fn start_command(argv: &[std::ffi::OsString]) -> Result<Started> {
     })
 }
 
+/// How long the command has to exit after SIGTERM before it is killed.
+const TERM_GRACE: Duration = Duration::from_secs(5);
+
+impl Started {
+    /// Forwards the stop signal `sig` to the command's process group (the third one as SIGKILL);
+    /// the signal sent.
+    pub(super) fn forward_stop(&mut self, sig: i32) -> Result<Signal> {
+        self.stop_signals += 1;
+        let forward = if self.stop_signals >= 3 {
+            Signal::SIGKILL
+        } else {
+            Signal::try_from(sig)?
+        };
+        let _ = kill(self.group(), forward);
+        Ok(forward)
+    }
+
+    /// Stops the command still running: SIGTERM to its group, SIGKILL after [`TERM_GRACE`]; `true`
+    /// when it had to be killed.
+    pub(super) fn terminate(&mut self, signals: &Signals) -> Result<bool> {
+        let group = self.group();
+        let _ = kill(group, Signal::SIGTERM);
+        let until = Instant::now() + TERM_GRACE;
+        while self.exit.is_none() && Instant::now() < until {
+            signals.sleep_until(Instant::now() + Duration::from_millis(20));
+            self.exit = self.child.try_wait()?;
+        }
+        if self.exit.is_some() {
+            return Ok(false);
+        }
+        let _ = kill(group, Signal::SIGKILL);
+        self.exit = Some(self.child.wait()?);
+        Ok(true)
+    }
+
+    /// The command's process group (it leads its own, started with `process_group(0)`).
+    fn group(&self) -> Pid {
+        Pid::from_raw(-(self.child.id() as i32))
+    }
+}
+
 impl Run<'_> {
+    /// Reaps the started command if it exited; `true` when it has.
     pub(super) fn reap(&mut self) -> Result<bool> {
         let Some(s) = self.started.as_mut() else {
             return Ok(false);

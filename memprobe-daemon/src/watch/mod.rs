@@ -67,7 +67,6 @@ const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 const PUBLISH_LOOK_FAST: Duration = Duration::from_secs(2);
 const PUBLISH_LOOK_SLOW: Duration = Duration::from_secs(1);
 const CGROUP_STAT_EVERY: Duration = Duration::from_secs(1);
-const TERM_GRACE: Duration = Duration::from_secs(5);
 const PURGE_WAIT: Duration = Duration::from_secs(1);
 /// Processes and phases listed in the summary at most (more are counted).
 const LIST_MAX: usize = 256;
@@ -276,13 +275,7 @@ impl Run<'_> {
                 self.stop_signal = Some(sig);
                 match self.started.as_mut() {
                     Some(s) => {
-                        s.stop_signals += 1;
-                        let forward = if s.stop_signals >= 3 {
-                            Signal::SIGKILL
-                        } else {
-                            Signal::try_from(sig)?
-                        };
-                        let _ = kill(Pid::from_raw(-(self.pid as i32)), forward);
+                        let forward = s.forward_stop(sig)?;
                         self.notes.push(format!(
                             "received {}: sent {} to the command's process group",
                             signals::name(sig),
@@ -339,7 +332,8 @@ impl Run<'_> {
         }
     }
 
-    /// Reaps the started command if it exited; `true` when it has.
+    /// What runs on slower clocks than the tick: cgroup `memory.stat`, the TTY status line, the
+    /// `running` summary.
     fn periodic(&mut self, now: Instant) -> Result<()> {
         if let Some(c) = &self.cgroup {
             if self
@@ -402,20 +396,9 @@ impl Run<'_> {
             if s.exit.is_none() {
                 s.exit = s.child.try_wait()?;
             }
-            if s.exit.is_none() {
-                let group = Pid::from_raw(-(self.pid as i32));
-                let _ = kill(group, Signal::SIGTERM);
-                let until = Instant::now() + TERM_GRACE;
-                while s.exit.is_none() && Instant::now() < until {
-                    signals.sleep_until(Instant::now() + Duration::from_millis(20));
-                    s.exit = s.child.try_wait()?;
-                }
-                if s.exit.is_none() {
-                    let _ = kill(group, Signal::SIGKILL);
-                    s.exit = Some(s.child.wait()?);
-                    self.notes
-                        .push("the command ignored SIGTERM for 5 s and was killed".into());
-                }
+            if s.exit.is_none() && s.terminate(signals)? {
+                self.notes
+                    .push("the command ignored SIGTERM for 5 s and was killed".into());
             }
         }
         if self.ended == Some(Ended::TargetExited) {
