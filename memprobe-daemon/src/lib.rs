@@ -2,10 +2,15 @@
 //! soak run, writes every sample as it is taken, and judges growth.
 //!
 //! The binary is a thin `main` over [`run`]; the pieces are modules named after their concept:
-//! [`cli`] (raw flags), [`config`] (checked options), [`watch`] (the sampling run), [`procfs`] and
-//! [`cgroup`] (readers), [`verdict`] (the bounded copy of the samples, the growth verdict
-//! by `memprobe::trend`, and the `verdict` command that re-judges a saved run),
-//! [`output`] (JSONL, CSV, summary), [`signals`] (sleeping to deadlines, stop signals).
+//! [`cli`] (raw flags) then `config` (checked options, one struct per subcommand); `watch` (the
+//! sampling run: `child` the command's lifecycle, `sampler` the readers yielding a plain tick,
+//! `recorder` peaks and the verdict's copy, `summary` the summary JSON and status line); `procfs`
+//! (what the daemon reads of `/proc` beyond `memprobe::snapshot`, which owns statm, status and
+//! stat) and `cgroup`; `verdict` (`store` the bounded copy, `series` adaptation and judging by
+//! `memprobe::trend`, `command` the `verdict` subcommand); `output` (JSONL and CSV writers, the
+//! summary file, the schema version, and `read`, the JSONL reader beside the writer); `signals`
+//! (sleeping to deadlines, stop signals). Only [`cli`] and [`run`] are public: the rest is
+//! `pub(crate)`, so rustc reports dead code.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
