@@ -37,7 +37,14 @@
 //! [`Mode::from_env`]: `MEMPROBE_UPDATE=1` writes (blesses) the current figures; under `CI=true`
 //! a missing baseline is an error naming the command that creates it; otherwise a missing
 //! baseline is created. Shrinking figures never fail; the verdict suggests re-blessing.
+//!
+//! # Messages of passing tests
+//!
+//! "created baseline … commit it" and "figures shrank: lock the improvement in with …" come from
+//! tests that pass, whose output libtest hides: under `#[memprobe]` they are also written to the
+//! terminal and appended to [`notes_file`] (`target/memprobe/baseline-notes.txt`).
 
+pub use crate::baseline_notes::notes_file;
 use crate::error::{Error, Result};
 use crate::files::{file_stem, write_atomically};
 use crate::report::{OutsideNote, Report};
@@ -422,7 +429,7 @@ impl Policy {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] when `growth` is not a percentage.
+    /// [`Error::InvalidSize`] when `growth` is not a percentage.
     ///
     /// # Examples
     ///
@@ -431,18 +438,27 @@ impl Policy {
     /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn new(growth: &str) -> Result<Self> {
-        match growth.parse::<Growth>() {
-            Ok(Growth::Percent(p)) => Ok(Policy {
-                growth_percent: p,
-                rss_noise_bytes: None,
-                update_command: "MEMPROBE_UPDATE=1 cargo test".to_owned(),
-            }),
-            _ => Err(Error::InvalidInput {
-                kind: "growth over a baseline",
-                input: growth.to_owned(),
-                expected: "a percentage such as `10%`, `2.5%` or `0%`",
-            }),
-        }
+        let problem = match growth.parse::<Growth>() {
+            Ok(Growth::Percent(p)) => {
+                return Ok(Policy {
+                    growth_percent: p,
+                    rss_noise_bytes: None,
+                    update_command: "MEMPROBE_UPDATE=1 cargo test".to_owned(),
+                });
+            }
+            Ok(Growth::Bytes(_)) => {
+                "growth over a baseline is relative to each figure: write a percentage".to_owned()
+            }
+            // The grammar's own word on it, e.g. "a bare number is ambiguous ...: write `5%` ...".
+            Err(Error::InvalidSize { problem, .. }) => problem,
+            Err(e) => return Err(e),
+        };
+        Err(Error::InvalidSize {
+            kind: "growth over a baseline",
+            input: growth.to_owned(),
+            problem,
+            expected: "a percentage such as `10%`, `2.5%` or `0%`",
+        })
     }
 
     /// Also compares RSS growth, allowing `noise` (a size such as `"4 MiB"`) on top of the
@@ -450,7 +466,7 @@ impl Policy {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] when `noise` is not a size.
+    /// [`Error::InvalidSize`] when `noise` is not a size.
     ///
     /// # Examples
     ///

@@ -9,6 +9,7 @@ pub mod __private;
 pub mod alloc;
 mod backtrace_trim;
 pub mod baseline;
+mod baseline_notes;
 mod config;
 #[cfg(feature = "criterion")]
 pub mod criterion;
