@@ -48,7 +48,7 @@ pub use crate::baseline_notes::notes_file;
 use crate::error::{Error, Result};
 use crate::files::{file_stem, write_atomically};
 use crate::report::{OutsideNote, Report};
-use crate::units::{Exact, Growth, parse_bytes};
+use crate::units::{Exact, parse_bytes};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -415,6 +415,8 @@ struct File {
 /// let p = Policy::new("10%")?.rss_noise("4 MiB")?;
 /// assert_eq!(p.growth_percent(), 10.0);
 /// assert!(Policy::new("10 KiB").is_err()); // growth over a baseline is relative
+/// let bare = Policy::new("5").unwrap_err().to_string();
+/// assert!(bare.contains("a bare number is ambiguous") && bare.contains("write `5%`"), "{bare}");
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -438,20 +440,18 @@ impl Policy {
     /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn new(growth: &str) -> Result<Self> {
-        let problem = match growth.parse::<Growth>() {
-            Ok(Growth::Percent(p)) => {
+        let problem = match crate::units::grammar::baseline_growth(growth) {
+            Ok(Some(p)) => {
                 return Ok(Policy {
                     growth_percent: p,
                     rss_noise_bytes: None,
                     update_command: "MEMPROBE_UPDATE=1 cargo test".to_owned(),
                 });
             }
-            Ok(Growth::Bytes(_)) => {
+            Ok(None) => {
                 "growth over a baseline is relative to each figure: write a percentage".to_owned()
             }
-            // The grammar's own word on it, e.g. "a bare number is ambiguous ...: write `5%` ...".
-            Err(Error::InvalidSize { problem, .. }) => problem,
-            Err(e) => return Err(e),
+            Err(problem) => problem.to_string(),
         };
         Err(Error::InvalidSize {
             kind: "growth over a baseline",

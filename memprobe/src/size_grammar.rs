@@ -46,6 +46,8 @@ pub(crate) enum Problem {
     PercentForSize,
     /// A bare number where a growth threshold needs `%` or a unit.
     BareGrowth(String),
+    /// A bare number where a growth over a baseline (always a percentage) is expected.
+    BareBaselineGrowth(String),
     /// More than `u64::MAX` bytes.
     TooLarge,
     /// A fraction of a byte once scaled (`1.5`, `0.1 B`).
@@ -73,6 +75,10 @@ impl fmt::Display for Problem {
             Problem::BareGrowth(n) => write!(
                 f,
                 "a bare number is ambiguous for a growth threshold: write `{n}%` (relative) or `{n}B` (bytes)"
+            ),
+            Problem::BareBaselineGrowth(n) => write!(
+                f,
+                "a bare number is ambiguous; growth over a baseline is relative to each figure: write `{n}%`"
             ),
             Problem::TooLarge => f.write_str("it is too large: at most 18446744073709551615 bytes (16 EiB)"),
             Problem::FractionalBytes => f.write_str("it is not a whole number of bytes"),
@@ -142,6 +148,17 @@ pub(crate) fn growth(input: &str) -> Result<Threshold, Problem> {
         return Err(Problem::BareGrowth(number.to_owned()));
     }
     size(s).map(Threshold::Bytes)
+}
+
+/// Parses a growth over a baseline: a percentage only (each figure's own baseline is the
+/// reference). A size is refused as `None`, for the caller to word.
+pub(crate) fn baseline_growth(input: &str) -> Result<Option<f64>, Problem> {
+    match growth(input) {
+        Ok(Threshold::Percent(p)) => Ok(Some(p)),
+        Ok(Threshold::Bytes(_)) => Ok(None),
+        Err(Problem::BareGrowth(n)) => Err(Problem::BareBaselineGrowth(n)),
+        Err(e) => Err(e),
+    }
 }
 
 /// Splits `"1.5 MiB"` into `("1.5", "MiB")`, checking the number's shape.

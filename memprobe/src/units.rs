@@ -37,7 +37,7 @@ use std::fmt;
 use std::time::Duration;
 
 #[path = "size_grammar.rs"]
-mod grammar;
+pub(crate) mod grammar;
 
 pub(crate) const SIZE_FORMS: &str = "a byte count with an optional unit, e.g. `0`, `512`, `64 KiB`, `1.5MB`, `2 GiB` (B; KB, MB, GB, TB = 1000^n; KiB, MiB, GiB, TiB = 1024^n; see memprobe::units)";
 pub(crate) const GROWTH_FORMS: &str = "a percentage such as `10%` or `2.5%`, or a size with its unit such as `64 KiB`, `1.5MB`, `512B`, `0` (KB, MB, GB = 1000^n; KiB, MiB, GiB = 1024^n; see memprobe::units)";
