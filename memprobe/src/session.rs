@@ -36,6 +36,9 @@ pub fn with_baseline_mode<T>(mode: Mode, f: impl FnOnce() -> T) -> T {
     f()
 }
 
+/// Sets one size limit from its string.
+type SetLimit = fn(&Limits, &str) -> crate::Result<Limits>;
+
 /// The settings of `test`: its crate's memprobe.toml entries, then the attribute on top. Panics
 /// (at the measured function) with the file's error when memprobe.toml is invalid.
 #[track_caller]
@@ -48,11 +51,7 @@ fn resolve(test: &Test, path: &str) -> Settings {
     if let Some(n) = test.max_allocs {
         *limits = limits.max_allocs(n);
     }
-    let sizes: [(
-        &str,
-        Option<&str>,
-        fn(&Limits, &str) -> crate::Result<Limits>,
-    ); 4] = [
+    let sizes: [(&str, Option<&str>, SetLimit); 4] = [
         ("max_bytes", test.max_bytes, |l, v| l.max_bytes(v)),
         ("max_peak", test.max_peak, |l, v| l.max_peak(v)),
         ("max_net", test.max_net, |l, v| l.max_net(v)),

@@ -64,7 +64,8 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 
 #[test]
 fn limit_failures_point_at_the_measured_function() {
-    let cases: [(&str, u32, Box<dyn FnOnce()>); 4] = [
+    type Run = Box<dyn FnOnce()>;
+    let cases: [(&str, u32, Run); 4] = [
         ("allocates_once", SYNC_LINE, Box::new(allocates_once)),
         (
             "allocates_each_iteration",
