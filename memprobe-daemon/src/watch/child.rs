@@ -1,8 +1,11 @@
 //! The watched command's lifecycle: start it in its own process group with `MEMPROBE_PUBLISH`
 //! set, forward stop signals to that group, reap it, terminate it at the end (SIGTERM, then
-//! SIGKILL after 5 s), and tell how it exited.
+//! SIGKILL after 5 s), and tell how it exited. The command also dies with the daemon itself:
+//! killed, it takes the command with it ([`parent_death`]).
 
 use super::*;
+
+mod parent_death;
 
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct ExitInfo {
@@ -47,7 +50,8 @@ pub(super) fn start_command(argv: &[std::ffi::OsString]) -> Result<Started> {
         })
         .context("creating the directory for the published record")?;
     let publish_path = publish_dir.path().join("record");
-    let child = std::process::Command::new(program)
+    let mut command = std::process::Command::new(program);
+    let child = parent_death::die_with_this_thread(&mut command)
         .args(&argv[1..])
         .env(publish::ENV_VAR, &publish_path)
         // Its own process group: signals the daemon forwards reach the command and its children
