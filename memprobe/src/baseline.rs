@@ -44,9 +44,9 @@
 //! tests that pass, whose output libtest hides: under `#[memprobe]` they are also written to the
 //! terminal and appended to [`notes_file`] (`target/memprobe/baseline-notes.txt`).
 
-pub use crate::baseline_notes::notes_file;
 use crate::error::{Error, Result};
 use crate::files::{file_stem, write_atomically};
+pub use crate::output_dir::notes_file;
 use crate::report::{OutsideNote, Report};
 use crate::units::{Exact, parse_bytes};
 use serde::{Deserialize, Serialize};
