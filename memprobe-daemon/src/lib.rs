@@ -3,8 +3,10 @@
 //!
 //! The binary is a thin `main` over [`run`]; the pieces are modules named after their concept:
 //! [`cli`] (raw flags) then `config` (checked options, one struct per subcommand); `watch` (the
-//! sampling run: `child` the command's lifecycle, `sampler` the readers yielding a plain tick,
-//! `recorder` peaks and the verdict's copy, `summary` the summary JSON and status line); `procfs`
+//! sampling run, a small loop over: `child` the command's lifecycle, `sampler` the readers
+//! yielding a plain tick, `tree` the process tree under the target, `recorder` peaks, phases,
+//! notes and the verdict's copy, `summary` the summary JSON and status line, `progress` the run's
+//! clock and how it ended); `procfs`
 //! (what the daemon reads of `/proc` beyond `memprobe::snapshot`, which owns statm, status and
 //! stat) and `cgroup`; `verdict` (`store` the bounded copy, `series` adaptation and judging by
 //! `memprobe::trend`, `command` the `verdict` subcommand); `output` (JSONL and CSV writers, the

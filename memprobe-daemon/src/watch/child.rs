@@ -1,12 +1,23 @@
 //! The watched command's lifecycle: start it in its own process group with `MEMPROBE_PUBLISH`
 //! set, forward stop signals to that group, reap it, terminate it at the end (SIGTERM, then
-//! SIGKILL after 5 s), and tell how it exited. The command also dies with the daemon itself:
-//! killed, it takes the command with it ([`parent_death`]).
+//! SIGKILL after 5 s), and tell how it exited. It knows nothing of sampling: the run asks it.
+//! The command also dies with the daemon itself: killed, it takes the command with it
+//! ([`parent_death`]).
 
-use super::*;
+use crate::signals::{self, Signals};
+use anyhow::{Context, Result};
+use memprobe::publish;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde::Serialize;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus};
+use std::time::{Duration, Instant};
 
 mod parent_death;
 
+/// How the command exited, as the summary shows it.
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct ExitInfo {
     pub(super) code: Option<i32>,
@@ -24,12 +35,11 @@ impl From<ExitStatus> for ExitInfo {
 
 /// The started command and its publish directory.
 pub(super) struct Started {
-    pub(super) child: Child,
-    pub(super) exit: Option<ExitStatus>,
-    pub(super) publish_path: PathBuf,
-    pub(super) _publish_dir: tempfile::TempDir,
-    pub(super) reader: Option<publish::Reader>,
-    pub(super) stop_signals: u32,
+    child: Child,
+    exit: Option<ExitStatus>,
+    publish_path: PathBuf,
+    _publish_dir: tempfile::TempDir,
+    stop_signals: u32,
 }
 
 pub(super) fn start_command(argv: &[std::ffi::OsString]) -> Result<Started> {
@@ -78,7 +88,6 @@ pub(super) fn start_command(argv: &[std::ffi::OsString]) -> Result<Started> {
         exit: None,
         publish_path,
         _publish_dir: publish_dir,
-        reader: None,
         stop_signals: 0,
     })
 }
@@ -87,6 +96,37 @@ pub(super) fn start_command(argv: &[std::ffi::OsString]) -> Result<Started> {
 const TERM_GRACE: Duration = Duration::from_secs(5);
 
 impl Started {
+    /// The command's PID.
+    pub(super) fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Where the command publishes its record (`MEMPROBE_PUBLISH`), if it does.
+    pub(super) fn publish_path(&self) -> &Path {
+        &self.publish_path
+    }
+
+    /// How it exited, once reaped.
+    pub(super) fn exit(&self) -> Option<ExitStatus> {
+        self.exit
+    }
+
+    /// Reaps the command if it exited; `true` when it has.
+    pub(super) fn reap(&mut self) -> Result<bool> {
+        if self.exit.is_none() {
+            self.exit = self.child.try_wait().context("waiting for the command")?;
+        }
+        Ok(self.exit.is_some())
+    }
+
+    /// The command has gone (its `/proc` files are): waits for it so its exit status is known.
+    pub(super) fn wait_gone(&mut self) -> Result<()> {
+        if self.exit.is_none() {
+            self.exit = Some(self.child.wait().context("waiting for the command")?);
+        }
+        Ok(())
+    }
+
     /// Forwards the stop signal `sig` to the command's process group (the third one as SIGKILL);
     /// the signal sent.
     pub(super) fn forward_stop(&mut self, sig: i32) -> Result<Signal> {
@@ -100,9 +140,15 @@ impl Started {
         Ok(forward)
     }
 
-    /// Stops the command still running: SIGTERM to its group, SIGKILL after [`TERM_GRACE`]; `true`
-    /// when it had to be killed.
+    /// Stops the command if it still runs: SIGTERM to its group, SIGKILL after [`TERM_GRACE`];
+    /// `true` when it had to be killed.
     pub(super) fn terminate(&mut self, signals: &Signals) -> Result<bool> {
+        if self.exit.is_none() {
+            self.exit = self.child.try_wait()?;
+        }
+        if self.exit.is_some() {
+            return Ok(false);
+        }
         let group = self.group();
         let _ = kill(group, Signal::SIGTERM);
         let until = Instant::now() + TERM_GRACE;
@@ -121,29 +167,5 @@ impl Started {
     /// The command's process group (it leads its own, started with `process_group(0)`).
     fn group(&self) -> Pid {
         Pid::from_raw(-(self.child.id() as i32))
-    }
-}
-
-impl Run<'_> {
-    /// Reaps the started command if it exited; `true` when it has.
-    pub(super) fn reap(&mut self) -> Result<bool> {
-        let Some(s) = self.started.as_mut() else {
-            return Ok(false);
-        };
-        if s.exit.is_none() {
-            s.exit = s.child.try_wait().context("waiting for the command")?;
-        }
-        Ok(s.exit.is_some())
-    }
-
-    /// The target has gone: reaps our own child so its exit status is known; `false` (end the run).
-    pub(super) fn target_gone(&mut self) -> Result<bool> {
-        // Our own child: reap it so its exit status is known.
-        if let Some(s) = self.started.as_mut() {
-            if s.exit.is_none() {
-                s.exit = Some(s.child.wait().context("waiting for the command")?);
-            }
-        }
-        Ok(false)
     }
 }

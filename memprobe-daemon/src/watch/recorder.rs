@@ -1,7 +1,12 @@
-//! The recorder: what the run keeps of each sample once it is written: counts, first and last
-//! readings, peaks, and the verdict's bounded copy of the series (which the status line reads too).
+//! The recorder: what the run keeps of each tick once it is written: counts, first and last
+//! readings, peaks, the phases met, the run's notes, and the verdict's bounded copy of the series
+//! (which the status line reads too). It consumes [`Tick`]s and reads nothing itself.
 
-use super::*;
+use super::sampler::Tick;
+use super::tree::LIST_MAX;
+use crate::verdict::RunSeries;
+use memprobe::MemorySnapshot;
+use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct PhaseMark {
@@ -33,6 +38,10 @@ pub(super) struct Recorder {
     pub(super) last: Option<MemorySnapshot>,
     pub(super) peaks: Peaks,
     pub(super) judged: RunSeries,
+    /// Phases the process published (the first [`LIST_MAX`]).
+    pub(super) phases: Vec<PhaseMark>,
+    /// What the summary should say about the run, in the order it happened.
+    pub(super) notes: Vec<String>,
 }
 
 impl Recorder {
@@ -44,18 +53,31 @@ impl Recorder {
             last: None,
             peaks: Peaks::default(),
             judged: RunSeries::new(tree),
+            phases: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
-    /// Records one sample; `published` is the record when it was refreshed at this tick.
-    pub(super) fn record(
-        &mut self,
-        t_ns: u64,
-        mem: &MemorySnapshot,
-        tree: Option<TreeTotals>,
-        cgroup: Option<CgroupSample>,
-        published: Option<&PublishedStats>,
-    ) {
+    /// Records one tick.
+    pub(super) fn record(&mut self, tick: &Tick<'_>) {
+        let Tick {
+            t_ns,
+            ref mem,
+            tree,
+            cgroup,
+            published,
+            ..
+        } = *tick;
+        let tree = tree.map(|(totals, _)| totals);
+        if let Some(stats) = published.filter(|_| tick.phase_started) {
+            if self.phases.len() < LIST_MAX {
+                self.phases.push(PhaseMark {
+                    name: stats.phase.clone(),
+                    t_ns,
+                    iteration: stats.iteration,
+                });
+            }
+        }
         self.samples += 1;
         self.last_t_ns = t_ns;
         self.first.get_or_insert(*mem);

@@ -1,62 +1,210 @@
-//! The sampler: one tick's readings ([`Tick`], plain data) of the target (memory through memprobe's `Sampler`), its
-//! process tree, PSS, the published record, and the peak resets that go with phases.
+//! The sampler: owns every reader of the target (its memory through memprobe's
+//! [`memprobe::snapshot::Sampler`], the process tree, PSS, the cgroup, the published record) and
+//! the deadlines of the slower reads, and yields one plain [`Tick`] per reading. It also writes
+//! the peak resets that go with phases (`--phase-reset`): the reader that verified the process
+//! is the one that resets it.
 
-use super::*;
+use super::tree::{LIST_MAX, Tree};
+use crate::cgroup::{Cgroup, CgroupSample, CgroupStat};
+use crate::config::{CgroupChoice, Config};
+use crate::output::{ProcSample, TreeTotals};
+use crate::procfs::{self, Pss, PssReader};
+use anyhow::Result;
+use memprobe::MemorySnapshot;
+use memprobe::ProcessMemory;
+use memprobe::publish::{self, PublishedStats};
+use memprobe::snapshot::{self, read_stat};
+use memprobe::trend::Warmup;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-#[derive(Debug, Clone, Serialize)]
-pub(super) struct SeenProc {
-    pub(super) pid: u32,
-    pub(super) ppid: u32,
-    pub(super) start_time_ticks: u64,
-    pub(super) first_seen_ns: u64,
-    pub(super) last_seen_ns: u64,
-    pub(super) peak_rss_bytes: u64,
-    pub(super) exited: bool,
-}
+const IDENTITY_EVERY: Duration = Duration::from_secs(1);
+const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+/// A process that has not published within this time is looked for only every second after.
+const PUBLISH_LOOK_FAST: Duration = Duration::from_secs(2);
+const PUBLISH_LOOK_SLOW: Duration = Duration::from_secs(1);
+const CGROUP_STAT_EVERY: Duration = Duration::from_secs(1);
 
-pub(super) struct Tracked {
-    pub(super) mem: Sampler,
-    pub(super) seen: usize,
-    pub(super) last: ProcSample,
+/// Wall-clock ns since the Unix epoch.
+pub(super) fn wall_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// One tick's readings: plain data, which output writes and the recorder keeps.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Tick {
+pub(super) struct Tick<'s> {
     /// When, in ns since the run started.
     pub(super) t_ns: u64,
     /// When, in ns since the Unix epoch.
     pub(super) wall_ns: u64,
+    /// The watched PID.
+    pub(super) pid: u32,
     /// The target's memory figures.
     pub(super) mem: MemorySnapshot,
     /// When the `status` figures in `mem` were read, in ns since the run started.
     pub(super) status_t_ns: Option<u64>,
-    /// The tree's totals (`--tree`); its processes are in `Run::procs`.
-    pub(super) tree: Option<TreeTotals>,
+    /// The tree's totals and processes (`--tree`).
+    pub(super) tree: Option<(TreeTotals, &'s [ProcSample])>,
     /// The cgroup's figures (`--cgroup`).
     pub(super) cgroup: Option<CgroupSample>,
     /// A PSS walk, when one was due (`--pss-interval`).
     pub(super) pss: Option<Pss>,
-    /// Whether the published record was refreshed at this tick (it is then in `Run::published`).
-    pub(super) published_fresh: bool,
+    /// The published record, when it was refreshed at this tick.
+    pub(super) published: Option<&'s PublishedStats>,
+    /// Whether that record starts a new phase.
+    pub(super) phase_started: bool,
 }
 
-impl Run<'_> {
-    /// Reads one tick; `None` when the target has gone (or its PID names another process).
-    pub(super) fn read_tick(&mut self, now: Instant) -> Result<Option<Tick>> {
+/// What one reading found.
+// PERF: returned by value once per tick; boxing the tick would allocate at every tick.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Reading<'s> {
+    /// The target was read.
+    Tick(Tick<'s>),
+    /// The target has exited (its files are gone, or it is a zombie).
+    Gone,
+    /// The PID now names another process; a note says so.
+    Replaced,
+}
+
+/// The readers of one run and their schedules.
+pub(super) struct Sampler {
+    start: Instant,
+    interval: Duration,
+    pss_every: Option<Duration>,
+    phase_reset: bool,
+    warmup: Warmup,
+    duration: Option<Duration>,
+    tree_on: bool,
+    /// The watched PID.
+    pub(super) pid: u32,
+    /// Its start time, which with the PID names it.
+    pub(super) start_ticks: u64,
+    /// The target's one reader: memory figures, peak reset, start time.
+    reader: snapshot::Sampler,
+    /// The process tree (`--tree`).
+    pub(super) tree: Tree,
+    /// The cgroup (`--cgroup`).
+    pub(super) cgroup: Option<Cgroup>,
+    /// Its last reading.
+    pub(super) cgroup_last: Option<CgroupSample>,
+    /// Its last `memory.stat`.
+    pub(super) cgroup_stat: CgroupStat,
+    cgroup_stat_at: Option<Instant>,
+    /// The PSS reader (`--pss-interval`).
+    pub(super) pss: Option<PssReader>,
+    pss_due: Instant,
+    /// PSS walks taken.
+    pub(super) pss_walks: u64,
+    /// PSS walks skipped as too costly.
+    pub(super) pss_skipped: u64,
+    /// The last PSS walk.
+    pub(super) pss_last: Option<Pss>,
+    publish_path: Option<PathBuf>,
+    publish_reader: Option<publish::Reader>,
+    /// The last published record.
+    pub(super) published: Option<PublishedStats>,
+    publish_due: Instant,
+    warmup_first_iteration: Option<u64>,
+    warmup_reset_done: bool,
+    /// Peak resets done (`--phase-reset`).
+    pub(super) peak_resets: u64,
+    reset_notes: usize,
+    identity_due: Instant,
+    /// Notes not yet taken by the recorder.
+    notes: Vec<String>,
+}
+
+impl Sampler {
+    /// Opens the readers of `pid` (started by the daemon when `publish_path` is given), as
+    /// `config` asks; the run starts when they are open ([`Sampler::start`]).
+    ///
+    /// # Errors
+    ///
+    /// When the process, its cgroup or its `smaps_rollup` cannot be read.
+    pub(super) fn open(
+        config: &Config,
+        pid: u32,
+        publish_path: Option<PathBuf>,
+    ) -> Result<Sampler> {
+        let mem = ProcessMemory::for_pid(pid)?;
+        let start_ticks = mem.start_time_ticks()?;
+        let reader = snapshot::Sampler::new(mem, config.interval, procfs::status_every());
+        let cgroup = match &config.cgroup {
+            None => None,
+            Some(CgroupChoice::Auto) => Some(Cgroup::of_process(pid)?),
+            Some(CgroupChoice::Path(p)) => Some(Cgroup::open(p)?),
+        };
+        let pss = config
+            .pss_interval
+            .map(|_| PssReader::open(pid))
+            .transpose()?;
+        let start = Instant::now();
+        Ok(Sampler {
+            start,
+            interval: config.interval,
+            pss_every: config.pss_interval,
+            phase_reset: config.phase_reset,
+            warmup: config.judge.trend.warmup,
+            duration: config.duration,
+            tree_on: config.tree,
+            pid,
+            start_ticks,
+            reader,
+            tree: Tree::default(),
+            cgroup,
+            cgroup_last: None,
+            cgroup_stat: CgroupStat::default(),
+            cgroup_stat_at: None,
+            pss,
+            pss_due: start,
+            pss_walks: 0,
+            pss_skipped: 0,
+            pss_last: None,
+            publish_path,
+            publish_reader: None,
+            published: None,
+            publish_due: start,
+            warmup_first_iteration: None,
+            warmup_reset_done: false,
+            peak_resets: 0,
+            reset_notes: 0,
+            identity_due: start + IDENTITY_EVERY,
+            notes: Vec::new(),
+        })
+    }
+
+    /// When the run started: tick 0.
+    pub(super) fn start(&self) -> Instant {
+        self.start
+    }
+
+    fn t_ns(&self, at: Instant) -> u64 {
+        at.duration_since(self.start).as_nanos() as u64
+    }
+
+    /// The notes written since the last call, oldest first.
+    pub(super) fn take_notes(&mut self) -> std::vec::Drain<'_, String> {
+        self.notes.drain(..)
+    }
+
+    /// Reads one tick at `now`.
+    ///
+    /// # Errors
+    ///
+    /// When the target's files cannot be read for another reason than its exit.
+    pub(super) fn read(&mut self, now: Instant) -> Result<Reading<'_>> {
         let t_ns = self.t_ns(now);
         let mem = match self.reader.read(now) {
             Ok(m) => m,
-            Err(memprobe::Error::ProcessNotFound { .. }) => {
-                self.target_gone()?;
-                return Ok(None);
-            }
+            Err(memprobe::Error::ProcessNotFound { .. }) => return Ok(Reading::Gone),
             Err(e) => return Err(e.into()),
         };
         // A zombie reads as all zeros: the process has exited but is not reaped yet.
         if mem.rss_bytes == 0 && read_stat(self.pid).is_ok_and(|s| matches!(s.state, b'Z' | b'X')) {
-            self.target_gone()?;
-            return Ok(None);
+            return Ok(Reading::Gone);
         }
         if now >= self.identity_due {
             self.identity_due = now + IDENTITY_EVERY;
@@ -65,11 +213,14 @@ impl Run<'_> {
                     "PID {} now names another process (start time changed): the series ends here",
                     self.pid
                 ));
-                return Ok(None);
+                return Ok(Reading::Replaced);
             }
         }
-        let tree = if self.config.tree {
-            Some(self.sample_tree(t_ns, &mem))
+        let tree = if self.tree_on {
+            Some(
+                self.tree
+                    .sample(self.pid, &mem, self.start, t_ns, self.interval),
+            )
         } else {
             None
         };
@@ -78,106 +229,38 @@ impl Run<'_> {
             self.cgroup_last = cgroup;
         }
         let pss = self.maybe_pss(now);
-        let published_fresh = self.maybe_published(now, t_ns);
+        let (fresh, phase_started) = self.maybe_published(now);
         self.maybe_warmup_reset(t_ns);
-        Ok(Some(Tick {
+        let status_t_ns = self.reader.status_read_at().map(|at| self.t_ns(at));
+        Ok(Reading::Tick(Tick {
             t_ns,
             wall_ns: wall_ns(),
+            pid: self.pid,
             mem,
-            status_t_ns: self.reader.status_read_at().map(|at| self.t_ns(at)),
-            tree,
+            status_t_ns,
+            tree: tree.map(|t| (t, &self.tree.procs[..])),
             cgroup,
             pss,
-            published_fresh,
+            published: if fresh { self.published.as_ref() } else { None },
+            phase_started,
         }))
     }
 
-    pub(super) fn sample_tree(&mut self, t_ns: u64, root: &MemorySnapshot) -> TreeTotals {
-        // Discover: children of the root and of every tracked process.
-        self.kids.clear();
-        procfs::children_of(self.pid, &mut self.kids);
-        for t in &self.tracked {
-            procfs::children_of(t.last.pid, &mut self.kids);
+    /// The reads on slower clocks than the tick: the cgroup's `memory.stat` every second.
+    pub(super) fn slow_reads(&mut self, now: Instant) {
+        if let Some(c) = &self.cgroup {
+            if self
+                .cgroup_stat_at
+                .is_none_or(|at| now.duration_since(at) >= CGROUP_STAT_EVERY)
+            {
+                self.cgroup_stat = c.stat();
+                self.cgroup_stat_at = Some(now);
+            }
         }
-        for i in 0..self.kids.len() {
-            let kid = self.kids[i];
-            if self.tracked.iter().any(|t| t.last.pid == kid) {
-                continue;
-            }
-            let (Ok(stat), Ok(mem)) = (
-                read_stat(kid),
-                ProcessMemory::for_pid(kid)
-                    .map(|m| Sampler::new(m, self.config.interval, procfs::status_every())),
-            ) else {
-                continue;
-            };
-            self.seen_count += 1;
-            let seen = self.seen.len();
-            if seen < LIST_MAX {
-                self.seen.push(SeenProc {
-                    pid: kid,
-                    ppid: stat.ppid,
-                    start_time_ticks: stat.start_time_ticks,
-                    first_seen_ns: t_ns,
-                    last_seen_ns: t_ns,
-                    peak_rss_bytes: 0,
-                    exited: false,
-                });
-            }
-            self.tracked.push(Tracked {
-                mem,
-                seen,
-                last: ProcSample {
-                    pid: kid,
-                    ppid: stat.ppid,
-                    ..Default::default()
-                },
-            });
-        }
-        // Sample: the root, then each tracked process; gone or zombie ones leave the tree.
-        self.procs.clear();
-        let anon_swap = |m: &MemorySnapshot| {
-            m.rss_anon_bytes.unwrap_or(m.rss_bytes) + m.swap_bytes.unwrap_or(0)
-        };
-        let mut totals = TreeTotals {
-            processes: 1,
-            rss_bytes: root.rss_bytes,
-            anon_swap_bytes: anon_swap(root),
-        };
-        let seen = &mut self.seen;
-        let procs = &mut self.procs;
-        let now = self.start + Duration::from_nanos(t_ns);
-        self.tracked.retain_mut(|t| {
-            let alive = match t.mem.read(now) {
-                Ok(m) if m.rss_bytes > 0 => {
-                    t.last.rss_bytes = m.rss_bytes;
-                    t.last.rss_anon_bytes = m.rss_anon_bytes.unwrap_or(0);
-                    t.last.swap_bytes = m.swap_bytes.unwrap_or(0);
-                    totals.processes += 1;
-                    totals.rss_bytes += m.rss_bytes;
-                    totals.anon_swap_bytes += anon_swap(&m);
-                    procs.push(t.last);
-                    true
-                }
-                _ => false,
-            };
-            if let Some(s) = seen.get_mut(t.seen).filter(|s| s.pid == t.last.pid) {
-                if alive {
-                    s.last_seen_ns = t_ns;
-                    s.peak_rss_bytes = s.peak_rss_bytes.max(t.last.rss_bytes);
-                } else {
-                    s.exited = true;
-                }
-            }
-            alive
-        });
-        self.max_processes = self.max_processes.max(totals.processes);
-        self.tree_last = totals;
-        totals
     }
 
-    pub(super) fn maybe_pss(&mut self, now: Instant) -> Option<Pss> {
-        let (Some(reader), Some(every)) = (self.pss.as_mut(), self.config.pss_interval) else {
+    fn maybe_pss(&mut self, now: Instant) -> Option<Pss> {
+        let (Some(reader), Some(every)) = (self.pss.as_mut(), self.pss_every) else {
             return None;
         };
         if now < self.pss_due {
@@ -200,55 +283,49 @@ impl Run<'_> {
         }
     }
 
-    /// Reads the published record at most every 100 ms; `true` when it was refreshed.
-    pub(super) fn maybe_published(&mut self, now: Instant, t_ns: u64) -> bool {
-        let Some(s) = self.started.as_mut() else {
-            return false;
+    /// Reads the published record at most every 100 ms; whether it was refreshed, and whether
+    /// it starts a new phase.
+    fn maybe_published(&mut self, now: Instant) -> (bool, bool) {
+        let Some(path) = self.publish_path.as_ref() else {
+            return (false, false);
         };
         if now < self.publish_due {
-            return false;
+            return (false, false);
         }
         // Half an interval early: with ticks 100 ms apart, a tick a few µs before the due time
         // must not skip a read (it did, halving the rate).
-        self.publish_due = now + PUBLISH_EVERY.saturating_sub(self.config.interval / 2);
-        if s.reader.is_none() {
-            if !s.publish_path.exists() {
+        self.publish_due = now + PUBLISH_EVERY.saturating_sub(self.interval / 2);
+        if self.publish_reader.is_none() {
+            if !path.exists() {
                 // Most processes never publish: look less often once they have had time to.
                 if now.duration_since(self.start) >= PUBLISH_LOOK_FAST {
                     self.publish_due = now + PUBLISH_LOOK_SLOW;
                 }
-                return false;
+                return (false, false);
             }
-            s.reader = publish::Reader::open(&s.publish_path).ok();
+            self.publish_reader = publish::Reader::open(path).ok();
         }
-        let Some(Ok(Some(stats))) = s.reader.as_ref().map(publish::Reader::read) else {
-            return false;
+        let Some(Ok(Some(stats))) = self.publish_reader.as_ref().map(publish::Reader::read) else {
+            return (false, false);
         };
         let previous = self.published.as_ref();
         if previous.is_some_and(|p| p.updates == stats.updates) {
-            return false;
+            return (false, false);
         }
-        if previous.map_or(0, |p| p.phase_seq) != stats.phase_seq {
-            if self.phases.len() < LIST_MAX {
-                self.phases.push(PhaseMark {
-                    name: stats.phase.clone(),
-                    t_ns,
-                    iteration: stats.iteration,
-                });
-            }
-            if self.config.phase_reset {
-                self.reset_peak(&format!("phase {:?}", stats.phase));
-            }
+        let phase_started = previous.map_or(0, |p| p.phase_seq) != stats.phase_seq;
+        if phase_started && self.phase_reset {
+            self.reset_peak(&format!("phase {:?}", stats.phase));
         }
         self.published = Some(stats);
-        true
+        (true, phase_started)
     }
 
-    pub(super) fn reset_peak(&mut self, why: &str) {
+    fn reset_peak(&mut self, why: &str) {
         match self.reader.memory().reset_peak() {
             Ok(()) => self.peak_resets += 1,
             Err(e) => {
-                if self.notes.len() < LIST_MAX {
+                if self.reset_notes < LIST_MAX {
+                    self.reset_notes += 1;
                     self.notes
                         .push(format!("--phase-reset at {why} failed: {e}"));
                 }
@@ -256,11 +333,11 @@ impl Run<'_> {
         }
     }
 
-    pub(super) fn maybe_warmup_reset(&mut self, t_ns: u64) {
-        if !self.config.phase_reset || self.warmup_reset_done {
+    fn maybe_warmup_reset(&mut self, t_ns: u64) {
+        if !self.phase_reset || self.warmup_reset_done {
             return;
         }
-        let end = match (self.config.judge.trend.warmup, self.config.duration) {
+        let end = match (self.warmup, self.duration) {
             (Warmup::Duration(d), _) => d,
             (Warmup::Share(share), Some(total)) => total.mul_f64(share),
             (Warmup::Iterations(n), _) => {
@@ -286,5 +363,25 @@ impl Run<'_> {
             self.warmup_reset_done = true;
             self.reset_peak("end of warm-up");
         }
+    }
+
+    /// Asks a publishing process to purge jemalloc; the request's number, when it publishes.
+    pub(super) fn request_purge(&mut self) -> Option<u64> {
+        self.publish_reader.as_mut()?.request_purge().ok()
+    }
+
+    /// Whether the process has done purge `request`; when it has, the next tick reads the
+    /// record again.
+    pub(super) fn purge_done(&mut self, request: u64) -> bool {
+        let Some(reader) = self.publish_reader.as_ref() else {
+            return false;
+        };
+        if let Ok(Some(stats)) = reader.read() {
+            if stats.purge_done >= request {
+                self.publish_due = Instant::now();
+                return true;
+            }
+        }
+        false
     }
 }

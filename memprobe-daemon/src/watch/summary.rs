@@ -1,8 +1,24 @@
 //! Output of a run that only presents: the summary JSON (its structs and the builder), the TTY
 //! status line and the series it shows.
 
-use super::recorder::Peaks;
-use super::*;
+use super::child::{ExitInfo, Started};
+use super::progress::{Ended, Progress};
+use super::recorder::{Peaks, PhaseMark, Recorder};
+use super::sampler::Sampler;
+use super::tree::SeenProc;
+use crate::cgroup::{CgroupSample, CgroupStat};
+use crate::config::{Config, InconclusiveExit, Target};
+use crate::output::{SCHEMA_VERSION, TreeTotals};
+use crate::procfs::{self, Pss, SelfUsage};
+use crate::signals;
+use crate::verdict::VerdictInput;
+use memprobe::MemorySnapshot;
+use memprobe::publish::PublishedStats;
+use memprobe::trend::{SeriesChoice, Verdict, Warmup};
+use memprobe::units::{Bytes, SignedBytes};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
 
 /// The summary JSON. Field names carry their units.
 #[derive(Debug, Serialize)]
@@ -120,24 +136,31 @@ pub(super) struct PssInfo {
     pub(super) last: Option<Pss>,
 }
 
-impl Run<'_> {
-    /// The TTY status line: time, samples, RSS, and the growth of the series the verdict will most
-    /// likely judge (read from the recorder's copy of the samples).
-    pub(super) fn status_line(&self, now: Instant) {
-        let (name, growth) = self
-            .recorder
-            .judged
-            .status_growth(self.config.judge.trend.series);
-        let growth = growth.map_or_else(|| "-".into(), |g| SignedBytes(g).to_string());
-        let rss = self.recorder.last.map_or(0, |m| m.rss_bytes);
-        eprint!(
-            "\r\x1b[2Kmemprobe-daemon: {:.1} s  {} samples  RSS {}  {name} growth {growth}",
-            now.duration_since(self.start).as_secs_f64(),
-            self.recorder.samples,
-            Bytes(rss)
-        );
-    }
+/// What a summary is made of: the run's parts, read only.
+pub(super) struct Parts<'a> {
+    pub(super) config: &'a Config,
+    pub(super) progress: &'a Progress,
+    pub(super) sampler: &'a Sampler,
+    pub(super) recorder: &'a Recorder,
+    pub(super) command: Option<&'a Started>,
+}
 
+/// The TTY status line: time, samples, RSS, and the growth of the series the verdict will most
+/// likely judge (read from the recorder's copy of the samples).
+pub(super) fn status_line(config: &Config, start: Instant, recorder: &Recorder, now: Instant) {
+    let (name, growth) = recorder.judged.status_growth(config.judge.trend.series);
+    let growth = growth.map_or_else(|| "-".into(), |g| SignedBytes(g).to_string());
+    let rss = recorder.last.map_or(0, |m| m.rss_bytes);
+    eprint!(
+        "\r\x1b[2Kmemprobe-daemon: {:.1} s  {} samples  RSS {}  {name} growth {growth}",
+        now.duration_since(start).as_secs_f64(),
+        recorder.samples,
+        Bytes(rss)
+    );
+}
+
+impl Parts<'_> {
+    /// The summary at `now`, in `state`, with the verdict and exit code once there are.
     pub(super) fn summary(
         &self,
         state: &'static str,
@@ -145,13 +168,13 @@ impl Run<'_> {
         exit_code: Option<u8>,
         now: Instant,
     ) -> Summary<'_> {
-        let elapsed = now.duration_since(self.start);
-        let sampling = self
-            .sampling_ended
-            .unwrap_or(now)
-            .duration_since(self.start);
+        let p = self.progress;
+        let s = self.sampler;
+        let r = self.recorder;
+        let elapsed = now.duration_since(p.start);
+        let sampling = p.sampling_ended.unwrap_or(now).duration_since(p.start);
         let now_usage = procfs::self_usage();
-        let usage = self.sampling_usage.unwrap_or(now_usage);
+        let usage = p.sampling_usage.unwrap_or(now_usage);
         let c = self.config;
         Summary {
             schema_version: SCHEMA_VERSION,
@@ -162,10 +185,10 @@ impl Run<'_> {
                 Target::Pid(_) => None,
             },
             target: TargetInfo {
-                pid: self.pid,
-                start_time_ticks: self.start_ticks,
-                started_by_daemon: self.started.is_some(),
-                exit: self.started.as_ref().and_then(|s| s.exit).map(ExitInfo::from),
+                pid: s.pid,
+                start_time_ticks: s.start_ticks,
+                started_by_daemon: self.command.is_some(),
+                exit: self.command.and_then(Started::exit).map(ExitInfo::from),
             },
             config: ConfigInfo {
                 interval_ns: c.interval.as_nanos() as u64,
@@ -177,7 +200,7 @@ impl Run<'_> {
                 verdict_enforced: c.judge.enforced,
                 inconclusive: c.judge.inconclusive,
                 tree: c.tree,
-                cgroup: self.cgroup.as_ref().map(|g| g.dir.display().to_string()),
+                cgroup: s.cgroup.as_ref().map(|g| g.dir.display().to_string()),
                 pss_interval_ns: c.pss_interval.map(|d| d.as_nanos() as u64),
                 phase_reset: c.phase_reset,
                 out: c.out.as_deref(),
@@ -186,54 +209,54 @@ impl Run<'_> {
             system: SystemInfo {
                 kernel: procfs::kernel_release(),
                 page_size: memprobe::snapshot::page_size(),
-                cgroup_version: self.cgroup.as_ref().map(|g| g.version),
+                cgroup_version: s.cgroup.as_ref().map(|g| g.version),
             },
             run: RunInfo {
-                started_wall_ns: self.started_wall_ns,
+                started_wall_ns: p.started_wall_ns,
                 elapsed_ns: elapsed.as_nanos() as u64,
-                samples: self.recorder.samples,
-                ticks_scheduled: self.ticks,
-                missed_ticks: self.missed,
+                samples: r.samples,
+                ticks_scheduled: p.ticks,
+                missed_ticks: p.missed,
                 requested_rate_hz: 1.0 / c.interval.as_secs_f64(),
                 sampling_ns: sampling.as_nanos() as u64,
-                achieved_rate_hz: if sampling.is_zero() { 0.0 } else { self.recorder.samples as f64 / sampling.as_secs_f64() },
-                ended: self.ended,
-                stop_signal: self.stop_signal.map(signals::name),
+                achieved_rate_hz: if sampling.is_zero() { 0.0 } else { r.samples as f64 / sampling.as_secs_f64() },
+                ended: p.ended,
+                stop_signal: p.stop_signal.map(signals::name),
             },
             sampler: SamplerInfo {
                 cpu_share: (usage.cpu_user_ns + usage.cpu_system_ns) as f64 / sampling.as_nanos().max(1) as f64,
                 usage,
                 max_rss_bytes_at_exit: now_usage.max_rss_bytes,
             },
-            first: self.recorder.first,
-            last: self.recorder.last,
-            peaks: &self.recorder.peaks,
+            first: r.first,
+            last: r.last,
+            peaks: &r.peaks,
             tree: c.tree.then(|| TreeInfo {
                 note: "summed RSS over-counts pages the processes share (libraries, copy-on-write after fork)",
-                processes_seen: self.seen_count + 1,
-                max_processes: self.max_processes,
-                last: self.tree_last,
-                processes: &self.seen,
+                processes_seen: s.tree.seen_count + 1,
+                max_processes: s.tree.max_processes,
+                last: s.tree.last,
+                processes: &s.tree.seen,
             }),
-            cgroup: self.cgroup.as_ref().map(|g| CgroupInfo {
+            cgroup: s.cgroup.as_ref().map(|g| CgroupInfo {
                 version: g.version,
                 path: g.dir.clone(),
-                last: self.cgroup_last,
-                stat: self.cgroup_stat,
+                last: s.cgroup_last,
+                stat: s.cgroup_stat,
             }),
-            pss: self.pss.as_ref().map(|r| PssInfo {
-                walks: self.pss_walks,
-                skipped: self.pss_skipped,
-                last_walk_ns: r.last_walk.as_nanos() as u64,
-                last: self.pss_last,
+            pss: s.pss.as_ref().map(|reader| PssInfo {
+                walks: s.pss_walks,
+                skipped: s.pss_skipped,
+                last_walk_ns: reader.last_walk.as_nanos() as u64,
+                last: s.pss_last,
             }),
-            published: self.published.as_ref(),
-            phases: &self.phases,
-            peak_resets: self.peak_resets,
-            verdict_input: self.recorder.judged.input(),
+            published: s.published.as_ref(),
+            phases: &r.phases,
+            peak_resets: s.peak_resets,
+            verdict_input: r.judged.input(),
             verdict,
             exit_code,
-            notes: &self.notes,
+            notes: &r.notes,
         }
     }
 }
