@@ -240,6 +240,9 @@ pub struct Probe {
     attribution: Attribution,
     entered: Option<Entered>,
     process_lock: Option<MutexGuard<'static, ()>>,
+    /// Set while this probe counts into the process group; taken (cleared) before ending it, so
+    /// process scope ends exactly once even if `finish` unwinds into `Drop`.
+    counting_process: bool,
     rss_before: Option<MemorySnapshot>,
     jemalloc_before: std::result::Result<JemallocStats, String>,
     started: Instant,
@@ -310,6 +313,7 @@ impl Probe {
             attribution,
             entered: None,
             process_lock,
+            counting_process: false,
             rss_before,
             jemalloc_before,
             started: Instant::now(),
@@ -320,6 +324,7 @@ impl Probe {
         }
         if probe.process_lock.is_some() {
             alloc::process_probe_begin();
+            probe.counting_process = true;
         }
         probe.started = Instant::now();
         Ok(probe)
@@ -367,7 +372,7 @@ impl Probe {
         let elapsed = self.started.elapsed();
         // Counting stops here, before anything below allocates.
         let process = self.process_lock.is_some();
-        if process {
+        if std::mem::take(&mut self.counting_process) {
             alloc::process_probe_end();
         }
         drop(self.entered.take());
@@ -422,8 +427,10 @@ impl Drop for Probe {
     fn drop(&mut self) {
         // A probe dropped without `finish` (e.g. a panic in the measured code) must still stop
         // counting into the process group.
-        if self.process_lock.is_some() {
+        if std::mem::take(&mut self.counting_process) {
             alloc::process_probe_end();
+        }
+        if self.process_lock.is_some() {
             HOLDS_PROCESS_SCOPE.with(|h| h.set(false));
         }
     }

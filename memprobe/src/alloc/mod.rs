@@ -369,10 +369,15 @@ pub(crate) fn process_probe_begin() {
     slot::watch_all(slot::WATCH_PROCESS, true);
 }
 
-/// Stops counting into [`PROCESS_GROUP`].
+/// Stops counting into [`PROCESS_GROUP`]. Ends the running probe exactly once: a second call
+/// (which a caller must not make) changes nothing, so the count can never wrap.
 pub(crate) fn process_probe_end() {
-    PROCESS_PROBES.fetch_sub(1, SeqCst);
-    slot::watch_all(slot::WATCH_PROCESS, false);
+    if PROCESS_PROBES
+        .compare_exchange(1, 0, SeqCst, SeqCst)
+        .is_ok()
+    {
+        slot::watch_all(slot::WATCH_PROCESS, false);
+    }
 }
 
 /// Whether a process-scope probe is running (read by `slot::claim`).
