@@ -32,6 +32,7 @@
 //! ```
 
 mod attribution;
+mod process;
 mod slot;
 mod thread_exit;
 
@@ -41,7 +42,7 @@ pub use attribution::{Attribution, Entered, Scoped};
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
+use std::sync::atomic::{AtomicBool, Ordering::*};
 
 use slot::Slot;
 
@@ -155,11 +156,7 @@ thread_local! {
 /// Set by the first counted allocation in the process.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
-/// Number of process-scope probes running (0 or 1: they serialize). Checked on every call.
-static PROCESS_PROBES: AtomicU32 = AtomicU32::new(0);
-
-/// Counters of the running process-scope probe.
-pub(crate) static PROCESS_GROUP: Group = Group::new_static();
+pub(crate) use process::GROUP as PROCESS_GROUP;
 
 /// One allocator call, as counted. `Realloc` carries (old size, new size).
 // PERF: the cold paths take this by value; at 24 bytes it would be spilled to the stack on every
@@ -240,8 +237,8 @@ fn record_watched(thread: &ThreadState, event: Event) {
         record_group(g, event);
         group = g.parent_ptr();
     }
-    if PROCESS_PROBES.load(Relaxed) != 0 && !thread.paused.get() {
-        record_group(&PROCESS_GROUP, event);
+    if process::running_relaxed() && !thread.paused.get() {
+        process::record(|group| record_group(group, event));
     }
 }
 
@@ -364,25 +361,22 @@ pub(crate) fn without_counting<R>(f: impl FnOnce() -> R) -> R {
 
 /// Starts counting into [`PROCESS_GROUP`]; the caller holds the process-scope lock.
 pub(crate) fn process_probe_begin() {
-    PROCESS_GROUP.reset();
-    PROCESS_PROBES.fetch_add(1, SeqCst);
+    process::begin();
     slot::watch_all(slot::WATCH_PROCESS, true);
 }
 
-/// Stops counting into [`PROCESS_GROUP`]. Ends the running probe exactly once: a second call
-/// (which a caller must not make) changes nothing, so the count can never wrap.
+/// Stops counting into [`PROCESS_GROUP`]; once this returns, no allocator call adds to it until
+/// the next begin. Ends the running probe exactly once: a second call (which a caller must not
+/// make) changes nothing.
 pub(crate) fn process_probe_end() {
-    if PROCESS_PROBES
-        .compare_exchange(1, 0, SeqCst, SeqCst)
-        .is_ok()
-    {
+    if process::end() {
         slot::watch_all(slot::WATCH_PROCESS, false);
     }
 }
 
 /// Whether a process-scope probe is running (read by `slot::claim`).
 pub(crate) fn process_probe_running() -> bool {
-    PROCESS_PROBES.load(SeqCst) != 0
+    process::running()
 }
 
 // SAFETY: every method forwards to `inner` with the caller's arguments unchanged, so `inner`'s
