@@ -20,6 +20,16 @@
 //!   thread that allocates meanwhile (the test harness, other tests under `cargo test`); the report
 //!   says how many allocations came from threads that did not enter the probe
 //!   ([`Report::outside_alloc_count`]). Under `cargo nextest`, one test per process, they are exact.
+//!
+//! # Threads that end during a probe
+//!
+//! A thread's thread-local destructors run after its closure returned, and what they free (or
+//! allocate) counts when they run. `std::thread::scope` returns once every scoped closure has
+//! returned, *before* those destructors have run: their frees can land after a process-scope
+//! probe finished (the memory reads as live in `net_bytes`) or inside the next one. Join the
+//! handle (`ScopedJoinHandle::join`, `JoinHandle::join`) before finishing the probe: a join
+//! returns only once the thread has fully exited, destructors included. (In thread scope,
+//! attribution ends with the guard, inside the closure, so destructors never count there.)
 
 use crate::alloc::{self, Attribution, Entered};
 use crate::error::Result;
