@@ -107,7 +107,8 @@ impl Group {
     #[inline]
     fn grow(&self, size: u64) {
         self.alloc_bytes.fetch_add(size, Relaxed);
-        let live = self.live_bytes.fetch_add(size as i64, Relaxed) + size as i64;
+        // Wrapping: a debug build must not panic inside the allocator on extreme figures.
+        let live = (self.live_bytes.fetch_add(size as i64, Relaxed)).wrapping_add(size as i64);
         self.peak_bytes.fetch_max(live, Relaxed);
         self.largest_bytes.fetch_max(size, Relaxed);
     }

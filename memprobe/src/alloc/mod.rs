@@ -130,8 +130,11 @@ macro_rules! global_allocator {
 struct ThreadState {
     /// The slot this thread owns, or null: not claimed yet, handed back, or slab full.
     slot: Cell<*const Slot>,
-    /// Set once the thread stops owning a slot for good (handed back, or slab full).
+    /// Set while the thread has no slot of its own and counts in the shared overflow slot:
+    /// for good once its slot was handed back at exit (`exited`), else until a slot is free.
     shared: Cell<bool>,
+    /// Set when the thread's slot was handed back at exit: it never claims one again.
+    exited: Cell<bool>,
     /// The attribution group allocations count into, or null.
     group: Cell<*const Group>,
     /// Set while memprobe's own bookkeeping allocates (e.g. capturing a backtrace).
@@ -146,6 +149,7 @@ thread_local! {
         ThreadState {
             slot: Cell::new(std::ptr::null()),
             shared: Cell::new(false),
+            exited: Cell::new(false),
             group: Cell::new(std::ptr::null()),
             paused: Cell::new(false),
             base: Cell::new([0; 5]),
@@ -275,14 +279,20 @@ fn record_group(group: &Group, event: Event) {
 #[inline(never)]
 fn record_slow(thread: &ThreadState, kind: u8, a: u64, b: u64) {
     let event = Event::join(kind, a, b);
-    INSTALLED.store(true, Relaxed);
+    // Load first: storing every time would write a line every thread reads.
+    if !INSTALLED.load(Relaxed) {
+        INSTALLED.store(true, Relaxed);
+    }
     let mut counted = false;
-    if !thread.shared.get() {
+    // A thread that found the slab full retries whenever a slot may be free; one whose slot was
+    // handed back at exit never does.
+    if !thread.exited.get() && (!thread.shared.get() || slot::may_have_free()) {
         if let Some(slot) = slot::claim() {
             // Without an exit notification (key table full) the thread keeps the slot for good.
             let _handed_back_at_exit = thread_exit::watch(slot);
             thread.base.set(slot::read(slot));
             thread.slot.set(slot);
+            thread.shared.set(false);
             if !thread.group.get().is_null() {
                 slot.watch.fetch_or(slot::WATCH_GROUP, Relaxed);
             }
@@ -306,6 +316,7 @@ fn on_thread_exit(slot: &'static Slot) {
         if owned {
             t.slot.set(std::ptr::null());
             t.shared.set(true);
+            t.exited.set(true);
             slot.watch.fetch_and(!slot::WATCH_GROUP, Relaxed);
         }
         owned
@@ -588,4 +599,48 @@ pub fn thread_totals() -> crate::Result<AllocTotals> {
         let now = AllocTotals::from_array(slot::read(unsafe { &*slot }));
         Ok(now.since(&AllocTotals::from_array(t.base.get())))
     })
+}
+
+/// How the per-thread counter slots are used: a thread claims one on its first allocation and
+/// hands it back when it exits. Sums over the process read the slots up to `high_water` only.
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// std::thread::spawn(|| drop(vec![0u8; 8])).join().unwrap();
+/// let slots = memprobe::alloc::thread_slots();
+/// assert!(slots.in_use >= 1); // this thread
+/// assert!(slots.in_use <= slots.high_water && slots.high_water <= slots.capacity);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ThreadSlots {
+    /// Slots owned by a live thread right now.
+    pub in_use: usize,
+    /// One past the highest slot index ever claimed: what a process-wide sum reads.
+    pub high_water: usize,
+    /// Threads that can own a slot at once; beyond, threads share atomic overflow counters.
+    pub capacity: usize,
+    /// Memory memprobe keeps per thread for counting, in bytes.
+    pub bytes_per_thread: usize,
+}
+
+/// The current use of per-thread counter slots (see [`ThreadSlots`]).
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// drop(std::hint::black_box(vec![1u8]));
+/// assert!(memprobe::alloc::thread_slots().in_use >= 1);
+/// ```
+pub fn thread_slots() -> ThreadSlots {
+    let (in_use, high_water) = slot::usage();
+    ThreadSlots {
+        in_use,
+        high_water,
+        capacity: slot::SLOT_COUNT,
+        bytes_per_thread: std::mem::size_of::<Slot>() + std::mem::size_of::<ThreadState>(),
+    }
 }

@@ -83,26 +83,25 @@ static SLOTS: [Slot; SLOT_COUNT] = [const { Slot::new() }; SLOT_COUNT];
 /// handed back during thread exit).
 pub(crate) static OVERFLOW: Slot = Slot::new();
 
-/// Where the next claim starts looking.
-static NEXT: AtomicUsize = AtomicUsize::new(0);
+/// Slots owned right now: a thread that found the slab full retries only when this is below
+/// [`SLOT_COUNT`].
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
 
 /// One past the highest slot index ever claimed: readers sum `SLOTS[..HIGH_WATER]` only.
 static HIGH_WATER: AtomicUsize = AtomicUsize::new(0);
 
-/// Claims a free slot, or `None` when all are owned.
+/// Claims the lowest free slot, or `None` when all are owned. Lowest, so that however many
+/// threads a process creates over its life, sums read only as many slots as were alive at once.
 #[cold]
 pub(crate) fn claim() -> Option<&'static Slot> {
-    let start = NEXT.load(Relaxed);
-    for offset in 0..SLOT_COUNT {
-        let index = (start + offset) % SLOT_COUNT;
-        let slot = &SLOTS[index];
+    for (index, slot) in SLOTS.iter().enumerate() {
         if !slot.in_use.load(Relaxed)
             && slot
                 .in_use
                 .compare_exchange(false, true, Acquire, Relaxed)
                 .is_ok()
         {
-            NEXT.store((index + 1) % SLOT_COUNT, Relaxed);
+            IN_USE.fetch_add(1, Relaxed);
             // Publish the slot before looking at the process flag: either `watch_all` (which
             // sets the flag, then reads HIGH_WATER) covers this slot, or this load sees the flag.
             HIGH_WATER.fetch_max(index + 1, SeqCst);
@@ -132,6 +131,12 @@ pub(crate) fn watch_all(bit: u8, on: bool) {
 pub(crate) fn release(slot: &'static Slot) {
     // Release: the next owner's Acquire claim sees every count this thread wrote.
     slot.in_use.store(false, Release);
+    IN_USE.fetch_sub(1, Relaxed);
+}
+
+/// Whether a slot may be free (a hint for threads that found the slab full).
+pub(crate) fn may_have_free() -> bool {
+    IN_USE.load(Relaxed) < SLOT_COUNT
 }
 
 /// Cumulative process-wide sums over every slot and the overflow slot.
@@ -154,4 +159,14 @@ pub(crate) fn read(slot: &Slot) -> [u64; 5] {
         slot.alloc_bytes.load(Relaxed),
         slot.freed_bytes.load(Relaxed),
     ]
+}
+
+/// `(slots owned now, high-water mark)`.
+pub(crate) fn usage() -> (usize, usize) {
+    let high_water = HIGH_WATER.load(Acquire);
+    let in_use = SLOTS[..high_water]
+        .iter()
+        .filter(|slot| slot.in_use.load(Relaxed))
+        .count();
+    (in_use, high_water)
 }
