@@ -1,22 +1,136 @@
 //! Counting overhead as ratios measured in one run, interleaved: every round times each allocator
-//! in turn on the same churn, so load from anything else on the machine hits all of them alike.
+//! in turn on the same work, so load from anything else on the machine hits all of them alike.
 //! The figure per allocator is the median over rounds; ratios are against bare jemalloc (and
-//! bare System for `Counting<System>`).
+//! bare System for `Counting<System>`), and the line "vs naive" divides memprobe's ratio by the
+//! naive thread-local counter's: the floor for any exact counter.
+//!
+//! Two kinds of work:
+//! - churn: alloc/free of mixed sizes, each allocator called directly;
+//! - realistic: build and drop a `BTreeMap<String, Vec<u8>>`, and a serde_json round trip,
+//!   through the global allocator. This binary's global allocator switches between the
+//!   contenders over jemalloc (one relaxed load and a predictable branch per call, the same for
+//!   all of them, which slightly compresses these ratios toward 1).
 //!
 //! Run: `cargo bench -p memprobe --bench alloc_ratio` (`MEMPROBE_RATIO_ROUNDS`, default 21;
-//! `MEMPROBE_RATIO_OPS` per thread per round, default 2 000 000).
+//! `MEMPROBE_RATIO_OPS` churn operations per thread per round, default 2 000 000).
 
 mod common;
 use common::*;
 
-use std::alloc::GlobalAlloc;
-use std::time::Duration;
+use std::alloc::{GlobalAlloc, Layout};
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+use std::time::{Duration, Instant};
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// Which contender the global allocator forwards to: an index into [`OVER_JEMALLOC`].
+static MODE: AtomicU8 = AtomicU8::new(0);
+
+/// The contenders that can serve as the global allocator in turn: all over the same jemalloc,
+/// so a block allocated under one and freed under another is still freed by its allocator.
+const OVER_JEMALLOC: [&str; 4] = [
+    "jemalloc",
+    "Counting<Jemalloc>",
+    "naive thread-local over jemalloc",
+    "shared atomics over jemalloc",
+];
+
+struct Switch;
+
+macro_rules! forward {
+    ($method:ident($($arg:expr),*)) => {
+        // SAFETY: the caller upholds the method's contract, passed on unchanged; every contender
+        // ends in the same jemalloc, so any of them may free what another allocated.
+        unsafe {
+            match MODE.load(Relaxed) {
+                1 => COUNTING_JEMALLOC.$method($($arg),*),
+                2 => NAIVE_JEMALLOC.$method($($arg),*),
+                3 => SHARED_JEMALLOC.$method($($arg),*),
+                _ => JEMALLOC.$method($($arg),*),
+            }
+        }
+    };
+}
+
+// SAFETY: forwards every call to one of the contenders, all of which wrap jemalloc.
+unsafe impl GlobalAlloc for Switch {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        forward!(alloc(layout))
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        forward!(alloc_zeroed(layout))
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        forward!(dealloc(ptr, layout))
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        forward!(realloc(ptr, layout, new_size))
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Switch = Switch;
+
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// `(median, min, max)` of a ratio series: medians per round are compared, spread shown.
+fn print_table(
+    title: &str,
+    unit: &str,
+    names: &[&str],
+    times: &mut [Vec<f64>],
+    base_of: impl Fn(&str) -> usize,
+) {
+    let medians: Vec<f64> = times.iter_mut().map(|t| median(t)).collect();
+    println!("\n{title:<40} {unit:>9}   ratio");
+    for (i, name) in names.iter().enumerate() {
+        println!(
+            "  {name:<38} {:>9.2}   {:>5.3}x",
+            medians[i],
+            medians[i] / medians[base_of(name)]
+        );
+    }
+    let find = |n: &str| names.iter().position(|x| *x == n);
+    if let (Some(c), Some(naive), Some(base)) = (
+        find("Counting<Jemalloc>"),
+        find("naive thread-local over jemalloc"),
+        find("jemalloc"),
+    ) {
+        let (rc, rn) = (medians[c] / medians[base], medians[naive] / medians[base]);
+        println!(
+            "  Counting<Jemalloc> vs naive: {rc:.3}x / {rn:.3}x = {:+.1}%",
+            (rc / rn - 1.0) * 100.0
+        );
+    }
+}
+
+fn run_workload(threads: usize, work: &(dyn Fn() + Sync)) -> Duration {
+    let barrier = Barrier::new(threads + 1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    work();
+                })
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        for h in handles {
+            h.join().unwrap();
+        }
+        start.elapsed()
+    })
 }
 
 fn main() {
@@ -62,6 +176,7 @@ fn main() {
             Box::leak(Box::new(case(&SHARED_JEMALLOC))),
         ),
     ];
+    let names: Vec<&str> = cases.iter().map(|c| c.0).collect();
     println!(
         "alloc/free churn, 8 B - 4 KiB, {ops} ops per thread, median of {rounds} interleaved rounds"
     );
@@ -75,25 +190,70 @@ fn main() {
                 times[i].push(elapsed.as_nanos() as f64 / ops as f64);
             }
         }
-        let medians: Vec<f64> = times
-            .iter_mut()
-            .map(|t| {
-                t.sort_by(f64::total_cmp);
-                t[t.len() / 2]
-            })
-            .collect();
-        println!("\n{threads} thread(s)                        ns/op   ratio");
-        for (i, (name, _)) in cases.iter().enumerate() {
-            let base = if name.contains("System") {
-                medians[2]
-            } else {
-                medians[0]
-            };
-            println!(
-                "  {name:<34} {:>6.2}   {:>5.3}x",
-                medians[i],
-                medians[i] / base
+        print_table(
+            &format!("churn, {threads} thread(s)"),
+            "ns/op",
+            &names,
+            &mut times,
+            |name| if name.contains("System") { 2 } else { 0 },
+        );
+    }
+
+    let (entries, records, reps) = if quick {
+        (200, 20, 1)
+    } else {
+        (10_000, 1_000, 4)
+    };
+    type Work = Box<dyn Fn() + Sync>;
+    let workloads: [(&str, Work); 2] = [
+        (
+            "BTreeMap<String, Vec<u8>> build + drop",
+            Box::new(move || {
+                for _ in 0..reps {
+                    std::hint::black_box(workloads::btree_build_drop(entries));
+                }
+            }),
+        ),
+        (
+            "serde_json round trip",
+            Box::new(move || {
+                let document = workloads::json_document(records);
+                for _ in 0..reps {
+                    std::hint::black_box(workloads::json_round_trip(&document));
+                }
+            }),
+        ),
+    ];
+    println!(
+        "\nrealistic workloads through the global allocator ({entries} map entries, {records} JSON \
+         records, {reps} runs per thread per round), median of {rounds} interleaved rounds"
+    );
+    for (title, work) in &workloads {
+        for threads in [1usize, 2] {
+            let mut times: Vec<Vec<f64>> = vec![Vec::new(); OVER_JEMALLOC.len()];
+            for round in 0..rounds {
+                for k in 0..OVER_JEMALLOC.len() {
+                    let i = (round + k) % OVER_JEMALLOC.len();
+                    MODE.store(i as u8, Relaxed);
+                    let elapsed = run_workload(threads, work.as_ref());
+                    MODE.store(0, Relaxed);
+                    times[i].push(elapsed.as_secs_f64() * 1e6 / reps as f64);
+                }
+            }
+            print_table(
+                &format!("{title}, {threads} thread(s)"),
+                "µs/run",
+                &OVER_JEMALLOC,
+                &mut times,
+                |_| 0,
             );
         }
     }
+
+    let slots = memprobe::alloc::thread_slots();
+    println!(
+        "\nmemory memprobe adds per thread: {} B (thread-local state with its counters, plus its \
+         registry entry); registry capacity {} threads",
+        slots.bytes_per_thread, slots.capacity
+    );
 }

@@ -162,10 +162,10 @@ impl ProbeOptions {
     }
 
     /// Captures a backtrace of the first allocation the probe counts, for "this should not
-    /// allocate" failures. Costs one backtrace, taken off the hot path, with the capture's own
-    /// allocations kept out of the figures. Not taken while the thread panics; and code that
-    /// captures its own backtraces inside such a probe could find std's backtrace lock held
-    /// (a deadlock), so leave this off around such code.
+    /// allocate" failures. Costs one stack walk inside that allocation (return addresses only,
+    /// into a fixed array: no allocation, no std backtrace lock), resolved to names when the
+    /// probe finishes, outside the figures. The walk uses the system unwinder, which may take the
+    /// unwinder's and dynamic loader's locks: never while memprobe itself holds one.
     ///
     /// # Examples
     ///

@@ -1,8 +1,11 @@
 //! Alloc/free churn shared by the `alloc_overhead` (criterion) and `alloc_ratio` (interleaved)
-//! benches: mixed sizes 8 B – 4 KiB through each allocator called directly.
+//! benches: mixed sizes 8 B – 4 KiB through each allocator called directly; and the reference
+//! counters they are compared with. The realistic workloads are in `workloads.rs`.
 
 // The naive reference counter below is lazily initialised on purpose.
 #![allow(clippy::missing_const_for_thread_local, dead_code)]
+
+pub mod workloads;
 
 use memprobe::Counting;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -98,6 +101,28 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for NaiveThreadLocal<A> {
         // SAFETY: the caller's contract is passed on.
         unsafe { self.0.dealloc(ptr, layout) }
     }
+    // Forwarded (not the default alloc + copy + free), so realistic workloads compare like
+    // with like.
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let _ = NAIVE.try_with(|c| {
+            c.0.set(c.0.get() + 1);
+            c.1.set(c.1.get() + layout.size() as u64);
+        });
+        // SAFETY: the caller's contract is passed on.
+        unsafe { self.0.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = NAIVE.try_with(|c| {
+            c.0.set(c.0.get() + 1);
+            c.1.set(
+                c.1.get()
+                    .wrapping_add(new_size as u64)
+                    .wrapping_sub(layout.size() as u64),
+            );
+        });
+        // SAFETY: the caller's contract is passed on.
+        unsafe { self.0.realloc(ptr, layout, new_size) }
+    }
 }
 
 /// `stats_alloc`-style: every call updates process-wide atomics.
@@ -115,6 +140,19 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for SharedAtomics<A> {
         self.2.fetch_sub(layout.size() as u64, Relaxed);
         // SAFETY: the caller's contract is passed on.
         unsafe { self.0.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        self.1.fetch_add(1, Relaxed);
+        self.2.fetch_add(layout.size() as u64, Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { self.0.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        self.1.fetch_add(1, Relaxed);
+        self.2.fetch_add(new_size as u64, Relaxed);
+        self.2.fetch_sub(layout.size() as u64, Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { self.0.realloc(ptr, layout, new_size) }
     }
 }
 

@@ -20,20 +20,36 @@
 //!
 //! # Implementation
 //!
-//! The hot path touches a `const` thread-local (two pointers, no destructor), the thread's own
-//! counter slot (see `slot.rs`: plain loads and stores, no atomic read-modify-write), and one
-//! relaxed load of a process-wide flag. Only while a probe is running does it also update that
-//! probe's shared group with atomic adds.
+//! Each thread counts into counters inside its own `const` thread-local (no destructor, so it
+//! is usable at any point of the thread's life). The hot path is one TLS access, one load of the
+//! thread's `watch` byte and two plain adds on the same cache line: no pointer to follow, no
+//! atomic read-modify-write, no lock, no allocation, no syscall. A non-zero `watch` sends the
+//! call out of line, to the cold path, which handles everything else:
 //!
 //! ```text
-//!   alloc ─▶ inner.alloc ─▶ slot (always; per thread, no sharing)
-//!                        ─▶ group chain of this thread (while a thread-scope probe runs)
-//!                        ─▶ process group (while a process-scope probe runs)
+//!   alloc ─▶ inner.alloc ─▶ watch == 0 ? ─yes─▶ own counters += (count, bytes)       (hot)
+//!                                       └─no──▶ cold path:
+//!       first allocation of the thread ─▶ list its counters in the registry (registry.rs)
+//!       registry full / no exit hook   ─▶ own counters + shared overflow counters
+//!       after the thread's exit hook   ─▶ shared overflow counters
+//!       a thread-scope probe's group   ─▶ + the group chain of this thread
+//!       a process-scope probe          ─▶ + the process group (process.rs)
 //! ```
+//!
+//! Process totals are the sum of the listed threads' counters, the exited threads' (folded in
+//! at exit, see `registry.rs`) and the overflow counters: exact across thread exit, for
+//! allocations made while thread-locals are destroyed, and on threads memprobe never saw start.
+//!
+//! Where the cold path can block: a thread's first allocation takes the registry's lock (a spin
+//! lock held for at most a sum over the listed threads, by code that never allocates) and may
+//! create a pthread key (libc's own lock); the first allocation inside a probe with
+//! [`crate::probe::ProbeOptions::trace_first_alloc`] walks the stack with the system unwinder,
+//! which can take the unwinder's and the dynamic loader's locks. None of them is ever held while
+//! allocating through this allocator, so none can deadlock with it.
 
 mod attribution;
 mod process;
-mod slot;
+mod registry;
 mod thread_exit;
 
 pub(crate) use attribution::Group;
@@ -42,9 +58,9 @@ pub use attribution::{Attribution, Entered, Scoped};
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::*};
 
-use slot::Slot;
+use registry::{Counters, Entry};
 
 /// A global allocator that wraps `A` and counts every allocation exactly.
 ///
@@ -125,34 +141,49 @@ macro_rules! global_allocator {
     };
 }
 
-/// What a thread carries for the hot path. `const`-initialised and free of destructors, so
-/// access is a plain TLS load that works at any point of the thread's life.
+/// What a thread carries: its counters and the state the hot path checks, all in one
+/// `const`-initialised thread-local with no destructor, so access is a plain TLS access that
+/// works at any point of the thread's life, even while its other thread-locals are destroyed.
+// PERF: `watch` and the counters share the first cache line; the hot path touches nothing else.
+#[repr(C, align(64))]
 struct ThreadState {
-    /// The slot this thread owns, or null: not claimed yet, handed back, or slab full.
-    slot: Cell<*const Slot>,
-    /// Set while the thread has no slot of its own and counts in the shared overflow slot:
-    /// for good once its slot was handed back at exit (`exited`), else until a slot is free.
-    shared: Cell<bool>,
-    /// Set when the thread's slot was handed back at exit: it never claims one again.
-    exited: Cell<bool>,
+    /// 0 on the fast path. Otherwise why the thread takes the cold path: the `LISTING` bits
+    /// (written by the thread itself), [`WATCH_GROUP`] (by the thread) and [`WATCH_PROCESS`]
+    /// (by probes, through the registry, for every listed thread).
+    watch: AtomicU8,
+    /// This thread's cumulative counts, from its first allocation.
+    counters: Counters,
     /// The attribution group allocations count into, or null.
     group: Cell<*const Group>,
     /// Set while memprobe's own bookkeeping allocates (e.g. capturing a backtrace).
     paused: Cell<bool>,
-    /// The slot's cumulative counts when this thread claimed it (slots are handed from exited
-    /// threads to new ones): `thread_totals` subtracts them.
-    base: Cell<[u64; 5]>,
+    /// The thread's registry entry, while it is listed.
+    index: Cell<usize>,
 }
+
+/// `watch` bit: not listed in the registry yet (no allocation so far).
+const NEW: u8 = 1;
+/// `watch` bit: the registry was full; counts go to the overflow counters too, and the thread
+/// takes an entry once one is free.
+const UNLISTED: u8 = 2;
+/// `watch` bit: the thread cannot learn of its own exit (no pthreads, or libc's key table
+/// full), so it is never listed; counts go to the overflow counters too.
+const NO_EXIT_HOOK: u8 = 4;
+/// `watch` bit: the thread's exit hook ran; later allocations count in the overflow counters.
+const EXITED: u8 = 8;
+/// `watch` bit: the thread has a current attribution group.
+pub(crate) const WATCH_GROUP: u8 = 16;
+/// `watch` bit: a process-scope probe is running.
+pub(crate) const WATCH_PROCESS: u8 = 32;
 
 thread_local! {
     static THREAD: ThreadState = const {
         ThreadState {
-            slot: Cell::new(std::ptr::null()),
-            shared: Cell::new(false),
-            exited: Cell::new(false),
+            watch: AtomicU8::new(NEW),
+            counters: Counters::new(),
             group: Cell::new(std::ptr::null()),
             paused: Cell::new(false),
-            base: Cell::new([0; 5]),
+            index: Cell::new(usize::MAX),
         }
     };
 }
@@ -199,34 +230,83 @@ fn this_thread() -> *const ThreadState {
     THREAD.with(|thread| thread as *const ThreadState)
 }
 
-// PERF: the common case (a thread with its own slot, no probe watching it) is one TLS load, two
-// plain adds and one load of the slot's `watch` word, which sits on the cache line the adds
-// already touched. Probes set `watch` (see `slot.rs`) to route the thread through the cold path;
-// a thread without a slot always takes it. Everything else is out of line, so the inlined hook
-// stays small enough for the compiler to keep the caller's registers.
+// PERF: the common case (a listed thread, no probe watching it) is one TLS access, one load of
+// `watch` and two plain adds on the same cache line: no pointer to follow, no atomic
+// read-modify-write, no shared line. Everything else is out of line, so the inlined hook stays
+// small enough for the compiler to keep the caller's registers.
 #[inline(always)]
 fn record(event: Event) {
     // SAFETY: see `this_thread`; used only on this thread, within this call.
     let thread = unsafe { &*this_thread() };
-    let slot = thread.slot.get();
-    if slot.is_null() {
+    if thread.watch.load(Relaxed) == 0 {
+        count(&thread.counters, event, registry::bump_owned);
+    } else {
         let (kind, a, b) = event.split();
-        return record_slow(thread, kind, a, b);
-    }
-    // SAFETY: a non-null `slot` is a `&'static Slot` this thread owns (set in `record_slow`,
-    // cleared in `on_thread_exit` before the slot is handed back).
-    let slot = unsafe { &*slot };
-    record_slot(slot, event, slot::bump_owned);
-    if slot.watch.load(Relaxed) != 0 {
-        let (kind, a, b) = event.split();
-        record_watched_cold(thread, kind, a, b);
+        record_cold(thread, kind, a, b);
     }
 }
 
+/// A thread that is not listed (first allocation, registry full, no exit hook, exited), or that
+/// a probe watches.
 #[cold]
 #[inline(never)]
-fn record_watched_cold(thread: &ThreadState, kind: u8, a: u64, b: u64) {
-    record_watched(thread, Event::join(kind, a, b));
+fn record_cold(thread: &ThreadState, kind: u8, a: u64, b: u64) {
+    let event = Event::join(kind, a, b);
+    let mut watch = thread.watch.load(Relaxed);
+    if watch & NEW != 0 || (watch & UNLISTED != 0 && registry::may_have_free()) {
+        watch = list_this_thread(thread, watch);
+    }
+    if watch & EXITED != 0 {
+        count(&registry::OVERFLOW, event, registry::bump_shared);
+    } else {
+        count(&thread.counters, event, registry::bump_owned);
+        if watch & (UNLISTED | NO_EXIT_HOOK) != 0 {
+            count(&registry::OVERFLOW, event, registry::bump_shared);
+        }
+    }
+    record_watched(thread, event);
+}
+
+/// Lists the calling thread in the registry (its first allocation, or a retry after finding
+/// the registry full) and returns its new `watch` word. Takes the registry's lock; allocates
+/// nothing through the global allocator.
+fn list_this_thread(thread: &ThreadState, watch: u8) -> u8 {
+    // Load first: storing every time would write a line every thread reads.
+    if !INSTALLED.load(Relaxed) {
+        INSTALLED.store(true, Relaxed);
+    }
+    // The exit hook is armed before listing: a listed thread's counters live in memory freed
+    // after it exits, so it must always be unlisted first.
+    if watch & NEW != 0 && !thread_exit::watch(thread as *const ThreadState as *const ()) {
+        thread.watch.fetch_or(NO_EXIT_HOOK, Relaxed);
+        thread.watch.fetch_and(!NEW, Relaxed);
+        return thread.watch.load(Relaxed);
+    }
+    let moved_from_overflow = (watch & UNLISTED != 0).then(|| thread.counters.read());
+    let entry = Entry {
+        counters: &thread.counters,
+        watch: &thread.watch,
+    };
+    // SAFETY: the counters and watch word live in this thread's thread-local until the thread
+    // exits, and the exit hook armed above unlists them before that (`on_thread_exit`).
+    let listed = unsafe {
+        registry::list(entry, moved_from_overflow, || {
+            // Under the registry lock, like `watch_all`: a process-scope probe that starts now
+            // either sees this entry or is seen here.
+            if process::running() {
+                thread.watch.fetch_or(WATCH_PROCESS, Relaxed);
+            }
+            thread.watch.fetch_and(!(NEW | UNLISTED), Relaxed);
+        })
+    };
+    match listed {
+        Some(index) => thread.index.set(index),
+        None => {
+            thread.watch.fetch_or(UNLISTED, Relaxed);
+            thread.watch.fetch_and(!NEW, Relaxed);
+        }
+    }
+    thread.watch.load(Relaxed)
 }
 
 /// Adds `event` to the thread's current group (and the groups it is nested in) and to the
@@ -247,20 +327,20 @@ fn record_watched(thread: &ThreadState, event: Event) {
 }
 
 #[inline(always)]
-fn record_slot(slot: &Slot, event: Event, bump: fn(&std::sync::atomic::AtomicU64, u64)) {
+fn count(counters: &Counters, event: Event, bump: fn(&std::sync::atomic::AtomicU64, u64)) {
     match event {
         Event::Alloc(size) => {
-            bump(&slot.alloc_count, 1);
-            bump(&slot.alloc_bytes, size);
+            bump(&counters.alloc_count, 1);
+            bump(&counters.alloc_bytes, size);
         }
         Event::Dealloc(size) => {
-            bump(&slot.dealloc_count, 1);
-            bump(&slot.freed_bytes, size);
+            bump(&counters.dealloc_count, 1);
+            bump(&counters.freed_bytes, size);
         }
         Event::Realloc(old, new) => {
-            bump(&slot.realloc_count, 1);
-            bump(&slot.alloc_bytes, new);
-            bump(&slot.freed_bytes, old);
+            bump(&counters.realloc_count, 1);
+            bump(&counters.alloc_bytes, new);
+            bump(&counters.freed_bytes, old);
         }
     }
 }
@@ -274,55 +354,23 @@ fn record_group(group: &Group, event: Event) {
     }
 }
 
-/// First allocation of a thread (claim a slot), or a thread without a slot of its own.
-#[cold]
-#[inline(never)]
-fn record_slow(thread: &ThreadState, kind: u8, a: u64, b: u64) {
-    let event = Event::join(kind, a, b);
-    // Load first: storing every time would write a line every thread reads.
-    if !INSTALLED.load(Relaxed) {
-        INSTALLED.store(true, Relaxed);
+/// Called on the exiting thread by the pthread key destructor: moves the thread's counts into
+/// the exited threads' total and routes its later allocations to the overflow counters.
+fn on_thread_exit() {
+    // SAFETY: see `this_thread`; the exit hook runs on the exiting thread itself.
+    let thread = unsafe { &*this_thread() };
+    let watch = thread.watch.load(Relaxed);
+    if watch & EXITED != 0 {
+        return;
     }
-    let mut counted = false;
-    // A thread that found the slab full retries whenever a slot may be free; one whose slot was
-    // handed back at exit never does.
-    if !thread.exited.get() && (!thread.shared.get() || slot::may_have_free()) {
-        if let Some(slot) = slot::claim() {
-            // Without an exit notification (key table full) the thread keeps the slot for good.
-            let _handed_back_at_exit = thread_exit::watch(slot);
-            thread.base.set(slot::read(slot));
-            thread.slot.set(slot);
-            thread.shared.set(false);
-            if !thread.group.get().is_null() {
-                slot.watch.fetch_or(slot::WATCH_GROUP, Relaxed);
-            }
-            record_slot(slot, event, slot::bump_owned);
-            counted = true;
-        } else {
-            thread.shared.set(true);
-        }
-    }
-    if !counted {
-        record_slot(&slot::OVERFLOW, event, slot::bump_shared);
-    }
-    record_watched(thread, event);
-}
-
-/// Called on the exiting thread by the pthread key destructor.
-fn on_thread_exit(slot: &'static Slot) {
-    // Ignore a late notification for a slot this thread no longer owns.
-    let owned = THREAD.with(|t| {
-        let owned = std::ptr::eq(t.slot.get(), slot);
-        if owned {
-            t.slot.set(std::ptr::null());
-            t.shared.set(true);
-            t.exited.set(true);
-            slot.watch.fetch_and(!slot::WATCH_GROUP, Relaxed);
-        }
-        owned
-    });
-    if owned {
-        slot::release(slot);
+    let mark_exited = || {
+        thread.watch.fetch_or(EXITED, Relaxed);
+    };
+    if watch & (NEW | UNLISTED | NO_EXIT_HOOK) == 0 {
+        registry::unlist(thread.index.replace(usize::MAX), mark_exited);
+    } else {
+        // Not listed: its counts are in the overflow counters already.
+        mark_exited();
     }
 }
 
@@ -337,15 +385,10 @@ pub(crate) fn current_group() -> *const Group {
 pub(crate) fn set_current_group(group: Option<Arc<Group>>) -> Option<Arc<Group>> {
     let new = group.map_or(std::ptr::null(), Arc::into_raw);
     THREAD.with(|t| {
-        let slot = t.slot.get();
-        if !slot.is_null() {
-            // SAFETY: a non-null slot pointer is a `&'static Slot` this thread owns.
-            let watch = unsafe { &(*slot).watch };
-            if new.is_null() {
-                watch.fetch_and(!slot::WATCH_GROUP, Relaxed);
-            } else {
-                watch.fetch_or(slot::WATCH_GROUP, Relaxed);
-            }
+        if new.is_null() {
+            t.watch.fetch_and(!WATCH_GROUP, Relaxed);
+        } else {
+            t.watch.fetch_or(WATCH_GROUP, Relaxed);
         }
         let old = t.group.replace(new);
         // SAFETY: a non-null current pointer came from `Arc::into_raw` above and its count is
@@ -354,7 +397,7 @@ pub(crate) fn set_current_group(group: Option<Arc<Group>>) -> Option<Arc<Group>>
     })
 }
 
-/// Runs `f` with this thread's allocations kept out of every probe (slot totals still count
+/// Runs `f` with this thread's allocations kept out of every probe (thread totals still count
 /// them: those are the process's true totals). Used for memprobe's own bookkeeping.
 pub(crate) fn without_counting<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(Option<Option<Arc<Group>>>, bool);
@@ -373,7 +416,7 @@ pub(crate) fn without_counting<R>(f: impl FnOnce() -> R) -> R {
 /// Starts counting into [`PROCESS_GROUP`]; the caller holds the process-scope lock.
 pub(crate) fn process_probe_begin() {
     process::begin();
-    slot::watch_all(slot::WATCH_PROCESS, true);
+    registry::watch_all(WATCH_PROCESS, true);
 }
 
 /// Stops counting into [`PROCESS_GROUP`]; once this returns, no allocator call adds to it until
@@ -381,17 +424,14 @@ pub(crate) fn process_probe_begin() {
 /// make) changes nothing.
 pub(crate) fn process_probe_end() {
     if process::end() {
-        slot::watch_all(slot::WATCH_PROCESS, false);
+        registry::watch_all(WATCH_PROCESS, false);
     }
 }
 
-/// Whether a process-scope probe is running (read by `slot::claim`).
-pub(crate) fn process_probe_running() -> bool {
-    process::running()
-}
-
 // SAFETY: every method forwards to `inner` with the caller's arguments unchanged, so `inner`'s
-// guarantees carry over; the counting around it allocates nothing, takes no lock and cannot panic.
+// guarantees carry over. The counting around it never allocates through the global allocator
+// and cannot panic (wrapping arithmetic throughout); the locks its cold path may take are listed
+// in the module docs and are never held across an allocation.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -563,16 +603,17 @@ fn require_installed() -> crate::Result<()> {
 /// ```
 pub fn process_totals() -> crate::Result<AllocTotals> {
     require_installed()?;
-    Ok(AllocTotals::from_array(slot::sum()))
+    Ok(AllocTotals::from_array(registry::sum()))
 }
 
-/// The calling thread's cumulative counts. Exact for a thread that owns a slot (the first 4096
-/// threads alive at once); a thread beyond that counts into a shared overflow slot and gets
-/// [`crate::Error::Unsupported`].
+/// The calling thread's cumulative counts, from its first allocation: exact on every thread,
+/// including threads beyond the registry's capacity and threads created outside Rust.
 ///
 /// # Errors
 ///
-/// [`crate::Error::AllocatorNotInstalled`], or [`crate::Error::Unsupported`] as above.
+/// [`crate::Error::AllocatorNotInstalled`]; [`crate::Error::Unsupported`] when called after
+/// the thread's exit hook ran (from a late thread-local destructor), whose allocations count in
+/// process totals only.
 ///
 /// # Examples
 ///
@@ -585,24 +626,19 @@ pub fn process_totals() -> crate::Result<AllocTotals> {
 pub fn thread_totals() -> crate::Result<AllocTotals> {
     require_installed()?;
     THREAD.with(|t| {
-        let slot = t.slot.get();
-        if slot.is_null() {
-            if t.shared.get() {
-                return Err(crate::Error::Unsupported {
-                    what: "per-thread totals on a thread past its exit hook, or beyond 4096 threads alive at once",
-                    platform: std::env::consts::OS,
-                });
-            }
-            return Ok(AllocTotals::default());
+        if t.watch.load(Relaxed) & EXITED != 0 {
+            return Err(crate::Error::Unsupported {
+                what: "per-thread totals on a thread past its exit hook",
+                platform: std::env::consts::OS,
+            });
         }
-        // SAFETY: a non-null slot pointer is a `&'static Slot` this thread owns.
-        let now = AllocTotals::from_array(slot::read(unsafe { &*slot }));
-        Ok(now.since(&AllocTotals::from_array(t.base.get())))
+        Ok(AllocTotals::from_array(t.counters.read()))
     })
 }
 
-/// How the per-thread counter slots are used: a thread claims one on its first allocation and
-/// hands it back when it exits. Sums over the process read the slots up to `high_water` only.
+/// How the registry of threads' counters is used: a thread takes an entry (the lowest free one)
+/// on its first allocation and hands it back when it exits. Process-wide sums read the entries
+/// up to `high_water` only.
 ///
 /// # Examples
 ///
@@ -616,17 +652,19 @@ pub fn thread_totals() -> crate::Result<AllocTotals> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ThreadSlots {
-    /// Slots owned by a live thread right now.
+    /// Entries held by a live thread right now.
     pub in_use: usize,
-    /// One past the highest slot index ever claimed: what a process-wide sum reads.
+    /// One past the highest entry ever taken: what a process-wide sum reads.
     pub high_water: usize,
-    /// Threads that can own a slot at once; beyond, threads share atomic overflow counters.
+    /// Threads that can be listed at once; beyond, threads also count into shared atomic
+    /// overflow counters (slower, still exact).
     pub capacity: usize,
-    /// Memory memprobe keeps per thread for counting, in bytes.
+    /// Memory memprobe adds per thread: its thread-local state (counters included) plus its
+    /// registry entry, in bytes.
     pub bytes_per_thread: usize,
 }
 
-/// The current use of per-thread counter slots (see [`ThreadSlots`]).
+/// The current use of the registry of threads' counters (see [`ThreadSlots`]).
 ///
 /// # Examples
 ///
@@ -636,11 +674,11 @@ pub struct ThreadSlots {
 /// assert!(memprobe::alloc::thread_slots().in_use >= 1);
 /// ```
 pub fn thread_slots() -> ThreadSlots {
-    let (in_use, high_water) = slot::usage();
+    let (in_use, high_water) = registry::usage();
     ThreadSlots {
         in_use,
         high_water,
-        capacity: slot::SLOT_COUNT,
-        bytes_per_thread: std::mem::size_of::<Slot>() + std::mem::size_of::<ThreadState>(),
+        capacity: registry::CAPACITY,
+        bytes_per_thread: std::mem::size_of::<ThreadState>() + registry::ENTRY_BYTES,
     }
 }
