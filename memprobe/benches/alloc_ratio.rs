@@ -1,8 +1,13 @@
 //! Counting overhead as ratios measured in one run, interleaved: every round times each allocator
-//! in turn on the same work, so load from anything else on the machine hits all of them alike.
-//! The figure per allocator is the median over rounds; ratios are against bare jemalloc (and
-//! bare System for `Counting<System>`), and the line "vs naive" divides memprobe's ratio by the
-//! naive thread-local counter's: the floor for any exact counter.
+//! in turn on the same work, and each round gives one ratio per allocator against bare jemalloc
+//! (bare System for `Counting<System>`), so slow drifts in machine load cancel out. The figure
+//! per allocator is the median of its per-round ratios, with the interquartile range as spread;
+//! the line "vs naive" is the median per-round ratio of `Counting<Jemalloc>` to the naive
+//! thread-local counter: the floor for any exact counter.
+//!
+//! Times are CPU time of the measuring threads (`CLOCK_THREAD_CPUTIME_ID`, summed over threads),
+//! not wall time: on a shared machine, time spent waiting for a core while other processes run
+//! would otherwise land on whichever allocator was being timed.
 //!
 //! Two kinds of work:
 //! - churn: alloc/free of mixed sizes, each allocator called directly;
@@ -11,16 +16,15 @@
 //!   contenders over jemalloc (one relaxed load and a predictable branch per call, the same for
 //!   all of them, which slightly compresses these ratios toward 1).
 //!
-//! Run: `cargo bench -p memprobe --bench alloc_ratio` (`MEMPROBE_RATIO_ROUNDS`, default 21;
-//! `MEMPROBE_RATIO_OPS` churn operations per thread per round, default 2 000 000).
+//! Run: `cargo bench -p memprobe --bench alloc_ratio` (`MEMPROBE_RATIO_ROUNDS`, default 61;
+//! `MEMPROBE_RATIO_OPS` churn operations per thread per round, default 500 000).
 
 mod common;
 use common::*;
 
 use std::alloc::{GlobalAlloc, Layout};
-use std::sync::Barrier;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -77,60 +81,56 @@ unsafe impl GlobalAlloc for Switch {
 #[global_allocator]
 static GLOBAL: Switch = Switch;
 
-fn median(times: &mut [f64]) -> f64 {
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
-/// `(median, min, max)` of a ratio series: medians per round are compared, spread shown.
+/// Prints medians of per-round times, and medians and interquartile ranges of per-round ratios.
+/// `times[i][round]` is contender `i`'s time in that round.
 fn print_table(
     title: &str,
     unit: &str,
     names: &[&str],
-    times: &mut [Vec<f64>],
+    times: &[Vec<f64>],
     base_of: impl Fn(&str) -> usize,
 ) {
-    let medians: Vec<f64> = times.iter_mut().map(|t| median(t)).collect();
-    println!("\n{title:<40} {unit:>9}   ratio");
+    let sorted = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let ratios = |i: usize, base: usize| {
+        sorted(
+            times[i]
+                .iter()
+                .zip(&times[base])
+                .map(|(t, b)| t / b)
+                .collect(),
+        )
+    };
+    println!("\n{title:<40} {unit:>9}   ratio (IQR)");
     for (i, name) in names.iter().enumerate() {
+        let r = ratios(i, base_of(name));
         println!(
-            "  {name:<38} {:>9.2}   {:>5.3}x",
-            medians[i],
-            medians[i] / medians[base_of(name)]
+            "  {name:<38} {:>9.2}   {:>5.3}x ({:.3}-{:.3})",
+            quantile(&sorted(times[i].clone()), 0.5),
+            quantile(&r, 0.5),
+            quantile(&r, 0.25),
+            quantile(&r, 0.75),
         );
     }
     let find = |n: &str| names.iter().position(|x| *x == n);
-    if let (Some(c), Some(naive), Some(base)) = (
+    if let (Some(c), Some(naive)) = (
         find("Counting<Jemalloc>"),
         find("naive thread-local over jemalloc"),
-        find("jemalloc"),
     ) {
-        let (rc, rn) = (medians[c] / medians[base], medians[naive] / medians[base]);
+        let r = ratios(c, naive);
         println!(
-            "  Counting<Jemalloc> vs naive: {rc:.3}x / {rn:.3}x = {:+.1}%",
-            (rc / rn - 1.0) * 100.0
+            "  Counting<Jemalloc> vs naive: {:+.1}% (IQR {:+.1}% to {:+.1}%)",
+            (quantile(&r, 0.5) - 1.0) * 100.0,
+            (quantile(&r, 0.25) - 1.0) * 100.0,
+            (quantile(&r, 0.75) - 1.0) * 100.0,
         );
     }
-}
-
-fn run_workload(threads: usize, work: &(dyn Fn() + Sync)) -> Duration {
-    let barrier = Barrier::new(threads + 1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    barrier.wait();
-                    work();
-                })
-            })
-            .collect();
-        barrier.wait();
-        let start = Instant::now();
-        for h in handles {
-            h.join().unwrap();
-        }
-        start.elapsed()
-    })
 }
 
 fn main() {
@@ -139,12 +139,12 @@ fn main() {
     let rounds = if quick {
         3
     } else {
-        env("MEMPROBE_RATIO_ROUNDS", 21)
+        env("MEMPROBE_RATIO_ROUNDS", 61)
     } as usize;
     let ops = if quick {
         20_000
     } else {
-        env("MEMPROBE_RATIO_OPS", 2_000_000)
+        env("MEMPROBE_RATIO_OPS", 500_000)
     };
     let sizes = sizes();
     type Case = (
@@ -154,7 +154,7 @@ fn main() {
     fn case<A: GlobalAlloc + Sync + 'static>(
         a: &'static A,
     ) -> impl Fn(&[usize], usize, u64) -> Duration + Sync {
-        move |sizes, threads, ops| run(a, sizes, threads, ops)
+        move |sizes, threads, ops| run_cpu(threads, &|| churn(a, sizes, ops))
     }
     let cases: [Case; 6] = [
         ("jemalloc", Box::leak(Box::new(case(&JEMALLOC)))),
@@ -178,7 +178,8 @@ fn main() {
     ];
     let names: Vec<&str> = cases.iter().map(|c| c.0).collect();
     println!(
-        "alloc/free churn, 8 B - 4 KiB, {ops} ops per thread, median of {rounds} interleaved rounds"
+        "alloc/free churn, 8 B - 4 KiB, {ops} ops per thread per round, {rounds} interleaved \
+         rounds; CPU ns per op"
     );
     for threads in [1usize, 2] {
         let mut times: Vec<Vec<f64>> = vec![Vec::new(); cases.len()];
@@ -187,23 +188,19 @@ fn main() {
             for k in 0..cases.len() {
                 let i = (round + k) % cases.len();
                 let elapsed = (cases[i].1)(&sizes, threads, ops);
-                times[i].push(elapsed.as_nanos() as f64 / ops as f64);
+                times[i].push(elapsed.as_nanos() as f64 / (ops * threads as u64) as f64);
             }
         }
         print_table(
             &format!("churn, {threads} thread(s)"),
             "ns/op",
             &names,
-            &mut times,
+            &times,
             |name| if name.contains("System") { 2 } else { 0 },
         );
     }
 
-    let (entries, records, reps) = if quick {
-        (200, 20, 1)
-    } else {
-        (10_000, 1_000, 4)
-    };
+    let (entries, records, reps) = if quick { (200, 20, 1) } else { (5_000, 300, 2) };
     type Work = Box<dyn Fn() + Sync>;
     let workloads: [(&str, Work); 2] = [
         (
@@ -226,7 +223,7 @@ fn main() {
     ];
     println!(
         "\nrealistic workloads through the global allocator ({entries} map entries, {records} JSON \
-         records, {reps} runs per thread per round), median of {rounds} interleaved rounds"
+         records, {reps} runs per thread per round), {rounds} interleaved rounds; CPU µs per run"
     );
     for (title, work) in &workloads {
         for threads in [1usize, 2] {
@@ -235,16 +232,16 @@ fn main() {
                 for k in 0..OVER_JEMALLOC.len() {
                     let i = (round + k) % OVER_JEMALLOC.len();
                     MODE.store(i as u8, Relaxed);
-                    let elapsed = run_workload(threads, work.as_ref());
+                    let elapsed = run_cpu(threads, work.as_ref());
                     MODE.store(0, Relaxed);
-                    times[i].push(elapsed.as_secs_f64() * 1e6 / reps as f64);
+                    times[i].push(elapsed.as_secs_f64() * 1e6 / (reps * threads) as f64);
                 }
             }
             print_table(
                 &format!("{title}, {threads} thread(s)"),
                 "µs/run",
                 &OVER_JEMALLOC,
-                &mut times,
+                &times,
                 |_| 0,
             );
         }
