@@ -435,39 +435,95 @@ pub(crate) fn process_probe_end() {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let event = Event::Alloc(layout.size() as u64);
+        let ahead = count_ahead(event);
         // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which we pass on.
         let ptr = unsafe { self.inner.alloc(layout) };
-        if !ptr.is_null() {
-            record(Event::Alloc(layout.size() as u64));
-        }
+        settle(ahead, event, !ptr.is_null());
         ptr
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let event = Event::Alloc(layout.size() as u64);
+        let ahead = count_ahead(event);
         // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract, which we pass on.
         let ptr = unsafe { self.inner.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            record(Event::Alloc(layout.size() as u64));
-        }
+        settle(ahead, event, !ptr.is_null());
         ptr
     }
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // A free cannot fail: count it first, like an allocation on the fast path.
+        record(Event::Dealloc(layout.size() as u64));
         // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract, which we pass on.
         unsafe { self.inner.dealloc(ptr, layout) };
-        record(Event::Dealloc(layout.size() as u64));
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let event = Event::Realloc(layout.size() as u64, new_size as u64);
+        let ahead = count_ahead(event);
         // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract, which we pass on.
         let new_ptr = unsafe { self.inner.realloc(ptr, layout, new_size) };
-        if !new_ptr.is_null() {
-            record(Event::Realloc(layout.size() as u64, new_size as u64));
-        }
+        settle(ahead, event, !new_ptr.is_null());
         new_ptr
+    }
+}
+
+/// On the fast path, counts `event` before the inner allocator runs and returns `true`: the
+/// counting then overlaps the allocator's own work instead of waiting for its result. A call
+/// that fails is taken back by [`settle`]; between the two, a concurrent sum could see it.
+#[inline(always)]
+fn count_ahead(event: Event) -> bool {
+    // SAFETY: see `this_thread`; used only on this thread, within this call.
+    let thread = unsafe { &*this_thread() };
+    let ahead = thread.watch.load(Relaxed) == 0;
+    if ahead {
+        count(&thread.counters, event, registry::bump_owned);
+    }
+    ahead
+}
+
+/// After the inner call: takes back an event counted ahead if the call failed, or records one
+/// that was not counted ahead if it succeeded.
+#[inline(always)]
+fn settle(ahead: bool, event: Event, succeeded: bool) {
+    if ahead {
+        if !succeeded {
+            let (kind, a, b) = event.split();
+            uncount_cold(kind, a, b);
+        }
+    } else if succeeded {
+        record(event);
+    }
+}
+
+/// Takes back an event counted ahead for a call that failed (returned null).
+#[cold]
+#[inline(never)]
+fn uncount_cold(kind: u8, a: u64, b: u64) {
+    // SAFETY: see `this_thread`.
+    let thread = unsafe { &*this_thread() };
+    let c = &thread.counters;
+    let sub = |counter: &std::sync::atomic::AtomicU64, n: u64| {
+        counter.store(counter.load(Relaxed).wrapping_sub(n), Relaxed);
+    };
+    match Event::join(kind, a, b) {
+        Event::Alloc(size) => {
+            sub(&c.alloc_count, 1);
+            sub(&c.alloc_bytes, size);
+        }
+        Event::Dealloc(size) => {
+            sub(&c.dealloc_count, 1);
+            sub(&c.freed_bytes, size);
+        }
+        Event::Realloc(old, new) => {
+            sub(&c.realloc_count, 1);
+            sub(&c.alloc_bytes, new);
+            sub(&c.freed_bytes, old);
+        }
     }
 }
 
