@@ -130,6 +130,15 @@ fn print_table(
             (quantile(&r, 0.25) - 1.0) * 100.0,
             (quantile(&r, 0.75) - 1.0) * 100.0,
         );
+        if let Some(naive4) = find("naive, memprobe's four figures") {
+            let r = ratios(c, naive4);
+            println!(
+                "  Counting<Jemalloc> vs naive with the same four figures: {:+.1}% (IQR {:+.1}% to {:+.1}%)",
+                (quantile(&r, 0.5) - 1.0) * 100.0,
+                (quantile(&r, 0.25) - 1.0) * 100.0,
+                (quantile(&r, 0.75) - 1.0) * 100.0,
+            );
+        }
     }
 }
 
@@ -156,7 +165,7 @@ fn main() {
     ) -> impl Fn(&[usize], usize, u64) -> Duration + Sync {
         move |sizes, threads, ops| run_cpu(threads, &|| churn(a, sizes, ops))
     }
-    let cases: [Case; 6] = [
+    let cases: [Case; 7] = [
         ("jemalloc", Box::leak(Box::new(case(&JEMALLOC)))),
         (
             "Counting<Jemalloc>",
@@ -174,6 +183,10 @@ fn main() {
         (
             "shared atomics over jemalloc",
             Box::leak(Box::new(case(&SHARED_JEMALLOC))),
+        ),
+        (
+            "naive, memprobe's four figures",
+            Box::leak(Box::new(case(&NAIVE4_JEMALLOC))),
         ),
     ];
     let names: Vec<&str> = cases.iter().map(|c| c.0).collect();

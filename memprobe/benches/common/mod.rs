@@ -157,6 +157,32 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for NaiveThreadLocal<A> {
     }
 }
 
+/// The naive counter keeping the four figures memprobe's hot path keeps (allocations, bytes
+/// allocated, deallocations, bytes freed), to show what counting deallocations costs by itself.
+pub struct NaiveFourFigures<A>(A);
+thread_local! {
+    static NAIVE4: [Cell<u64>; 4] = [Cell::new(0), Cell::new(0), Cell::new(0), Cell::new(0)];
+}
+// SAFETY: forwards every call unchanged to the inner allocator.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for NaiveFourFigures<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = NAIVE4.try_with(|c| {
+            c[0].set(c[0].get() + 1);
+            c[1].set(c[1].get() + layout.size() as u64);
+        });
+        // SAFETY: the caller's contract is passed on.
+        unsafe { self.0.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let _ = NAIVE4.try_with(|c| {
+            c[2].set(c[2].get() + 1);
+            c[3].set(c[3].get() + layout.size() as u64);
+        });
+        // SAFETY: the caller's contract is passed on.
+        unsafe { self.0.dealloc(ptr, layout) }
+    }
+}
+
 /// `stats_alloc`-style: every call updates process-wide atomics.
 pub struct SharedAtomics<A>(A, AtomicU64, AtomicU64);
 // SAFETY: forwards every call unchanged to the inner allocator.
@@ -193,5 +219,6 @@ pub static COUNTING_JEMALLOC: Counting<Jemalloc> = Counting::new(Jemalloc);
 pub static SYSTEM: System = System;
 pub static COUNTING_SYSTEM: Counting<System> = Counting::new(System);
 pub static NAIVE_JEMALLOC: NaiveThreadLocal<Jemalloc> = NaiveThreadLocal(Jemalloc);
+pub static NAIVE4_JEMALLOC: NaiveFourFigures<Jemalloc> = NaiveFourFigures(Jemalloc);
 pub static SHARED_JEMALLOC: SharedAtomics<Jemalloc> =
     SharedAtomics(Jemalloc, AtomicU64::new(0), AtomicU64::new(0));
