@@ -144,22 +144,25 @@ macro_rules! global_allocator {
 /// What a thread carries: its counters and the state the hot path checks, all in one
 /// `const`-initialised thread-local with no destructor, so access is a plain TLS access that
 /// works at any point of the thread's life, even while its other thread-locals are destroyed.
-// PERF: `watch` and the counters share the first cache line; the hot path touches nothing else.
+// PERF: exactly one cache line (64 bytes, aligned): `watch` and the counters, all the hot path
+// touches, lead; the fields are ordered so that nothing is padding but 6 bytes after the flags.
 #[repr(C, align(64))]
 struct ThreadState {
-    /// 0 on the fast path. Otherwise why the thread takes the cold path: the `LISTING` bits
-    /// (written by the thread itself), [`WATCH_GROUP`] (by the thread) and [`WATCH_PROCESS`]
-    /// (by probes, through the registry, for every listed thread).
+    /// 0 on the fast path. Otherwise why the thread takes the cold path: [`NEW`], [`UNLISTED`],
+    /// [`NO_EXIT_HOOK`], [`EXITED`] (written by the thread itself), [`WATCH_GROUP`] (by the
+    /// thread) and [`WATCH_PROCESS`] (by probes, through the registry, for every listed thread).
     watch: AtomicU8,
+    /// Set while memprobe's own bookkeeping allocates (e.g. capturing a backtrace).
+    paused: Cell<bool>,
     /// This thread's cumulative counts, from its first allocation.
     counters: Counters,
     /// The attribution group allocations count into, or null.
     group: Cell<*const Group>,
-    /// Set while memprobe's own bookkeeping allocates (e.g. capturing a backtrace).
-    paused: Cell<bool>,
     /// The thread's registry entry, while it is listed.
     index: Cell<usize>,
 }
+
+const _: () = assert!(std::mem::size_of::<ThreadState>() == 64);
 
 /// `watch` bit: not listed in the registry yet (no allocation so far).
 const NEW: u8 = 1;
@@ -180,9 +183,9 @@ thread_local! {
     static THREAD: ThreadState = const {
         ThreadState {
             watch: AtomicU8::new(NEW),
+            paused: Cell::new(false),
             counters: Counters::new(),
             group: Cell::new(std::ptr::null()),
-            paused: Cell::new(false),
             index: Cell::new(usize::MAX),
         }
     };
