@@ -122,8 +122,8 @@ thread_local! {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for NaiveThreadLocal<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let _ = NAIVE.try_with(|c| {
-            c.0.set(c.0.get() + 1);
-            c.1.set(c.1.get() + layout.size() as u64);
+            c.0.set(c.0.get().wrapping_add(1));
+            c.1.set(c.1.get().wrapping_add(layout.size() as u64));
         });
         // SAFETY: the caller's contract is passed on.
         unsafe { self.0.alloc(layout) }
@@ -137,15 +137,15 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for NaiveThreadLocal<A> {
     // with like.
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let _ = NAIVE.try_with(|c| {
-            c.0.set(c.0.get() + 1);
-            c.1.set(c.1.get() + layout.size() as u64);
+            c.0.set(c.0.get().wrapping_add(1));
+            c.1.set(c.1.get().wrapping_add(layout.size() as u64));
         });
         // SAFETY: the caller's contract is passed on.
         unsafe { self.0.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let _ = NAIVE.try_with(|c| {
-            c.0.set(c.0.get() + 1);
+            c.0.set(c.0.get().wrapping_add(1));
             c.1.set(
                 c.1.get()
                     .wrapping_add(new_size as u64)
@@ -167,16 +167,16 @@ thread_local! {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for NaiveFourFigures<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let _ = NAIVE4.try_with(|c| {
-            c[0].set(c[0].get() + 1);
-            c[1].set(c[1].get() + layout.size() as u64);
+            c[0].set(c[0].get().wrapping_add(1));
+            c[1].set(c[1].get().wrapping_add(layout.size() as u64));
         });
         // SAFETY: the caller's contract is passed on.
         unsafe { self.0.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let _ = NAIVE4.try_with(|c| {
-            c[2].set(c[2].get() + 1);
-            c[3].set(c[3].get() + layout.size() as u64);
+            c[2].set(c[2].get().wrapping_add(1));
+            c[3].set(c[3].get().wrapping_add(layout.size() as u64));
         });
         // SAFETY: the caller's contract is passed on.
         unsafe { self.0.dealloc(ptr, layout) }
