@@ -23,7 +23,9 @@ Exit codes:
 
 The watched command runs directly (no shell) in its own process group; SIGINT and SIGTERM sent to
 the daemon are forwarded to that group, and the summary is written once it has exited. The
-command's exit status is recorded in the summary; it does not change the daemon's exit code.";
+command's exit status is recorded in the summary; it does not change the daemon's exit code. If the
+daemon itself dies (kill -KILL, a CI timeout), the command gets SIGKILL (PR_SET_PDEATHSIG): it never
+outlives the daemon (its own children are not covered).";
 
 /// memprobe-daemon: samples a process's memory over a soak run and judges growth.
 #[derive(Debug, Parser)]

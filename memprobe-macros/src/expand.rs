@@ -5,9 +5,13 @@
 //! ```text
 //!   sync        fn t() -> R { fn marker; static T; run::<R, _>(&T, move || -> R { body }) }
 //!   iters       fn t() -> R { fn marker; static T; run_iters::<R, _>(&T, || -> R { body }) }
-//!   async       async fn t() -> R { fn marker; static T; run_async::<R, _>(&T, async move { body }).await }
-//!   async iters async fn t() -> R { fn marker; static T; run_async_iters::<R, _, _>(&T, || async move { body }).await }
+//!   async       async fn t() -> R { fn marker; static T; run_async::<R, _>(&T, async move { body }).await.check() }
+//!   async iters async fn t() -> R { fn marker; static T; run_async_iters::<R, _, _>(&T, || async move { body }).await.check() }
 //! ```
+//!
+//! The calls are spanned on the function's signature (its return type, else its name), and the
+//! entry points and `check` are `#[track_caller]`: a failed check panics at the test's line, not
+//! inside memprobe.
 //!
 //! The marker, `fn __memprobe_marker() {}`, names the test: `type_name_of_val` of it is
 //! `crate::module::t::__memprobe_marker`, with any enclosing functions between module and `t`, so
@@ -176,9 +180,9 @@ fn async_call(
     future: TokenStream,
 ) -> TokenStream {
     if config.iters.is_some() {
-        quote_spanned! {span=> ::memprobe::__private::run_async_iters::<#output, _, _>(&__MEMPROBE_TEST, || #future).await }
+        quote_spanned! {span=> ::memprobe::__private::run_async_iters::<#output, _, _>(&__MEMPROBE_TEST, || #future).await.check() }
     } else {
-        quote_spanned! {span=> ::memprobe::__private::run_async::<#output, _>(&__MEMPROBE_TEST, #future).await }
+        quote_spanned! {span=> ::memprobe::__private::run_async::<#output, _>(&__MEMPROBE_TEST, #future).await.check() }
     }
 }
 

@@ -37,11 +37,18 @@
 //! [`Mode::from_env`]: `MEMPROBE_UPDATE=1` writes (blesses) the current figures; under `CI=true`
 //! a missing baseline is an error naming the command that creates it; otherwise a missing
 //! baseline is created. Shrinking figures never fail; the verdict suggests re-blessing.
+//!
+//! # Messages of passing tests
+//!
+//! "created baseline … commit it" and "figures shrank: lock the improvement in with …" come from
+//! tests that pass, whose output libtest hides: under `#[memprobe]` they are also written to the
+//! terminal and appended to [`notes_file`] (`target/memprobe/baseline-notes.txt`).
 
 use crate::error::{Error, Result};
 use crate::files::{file_stem, write_atomically};
+pub use crate::output_dir::notes_file;
 use crate::report::{OutsideNote, Report};
-use crate::units::{Exact, Growth, parse_bytes};
+use crate::units::{Exact, parse_bytes};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -408,6 +415,8 @@ struct File {
 /// let p = Policy::new("10%")?.rss_noise("4 MiB")?;
 /// assert_eq!(p.growth_percent(), 10.0);
 /// assert!(Policy::new("10 KiB").is_err()); // growth over a baseline is relative
+/// let bare = Policy::new("5").unwrap_err().to_string();
+/// assert!(bare.contains("a bare number is ambiguous") && bare.contains("write `5%`"), "{bare}");
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -422,7 +431,7 @@ impl Policy {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] when `growth` is not a percentage.
+    /// [`Error::InvalidSize`] when `growth` is not a percentage.
     ///
     /// # Examples
     ///
@@ -431,18 +440,25 @@ impl Policy {
     /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn new(growth: &str) -> Result<Self> {
-        match growth.parse::<Growth>() {
-            Ok(Growth::Percent(p)) => Ok(Policy {
-                growth_percent: p,
-                rss_noise_bytes: None,
-                update_command: "MEMPROBE_UPDATE=1 cargo test".to_owned(),
-            }),
-            _ => Err(Error::InvalidInput {
-                kind: "growth over a baseline",
-                input: growth.to_owned(),
-                expected: "a percentage such as `10%`, `2.5%` or `0%`",
-            }),
-        }
+        let problem = match crate::units::grammar::baseline_growth(growth) {
+            Ok(Some(p)) => {
+                return Ok(Policy {
+                    growth_percent: p,
+                    rss_noise_bytes: None,
+                    update_command: "MEMPROBE_UPDATE=1 cargo test".to_owned(),
+                });
+            }
+            Ok(None) => {
+                "growth over a baseline is relative to each figure: write a percentage".to_owned()
+            }
+            Err(problem) => problem.to_string(),
+        };
+        Err(Error::InvalidSize {
+            kind: "growth over a baseline",
+            input: growth.to_owned(),
+            problem,
+            expected: "a percentage such as `10%`, `2.5%` or `0%`",
+        })
     }
 
     /// Also compares RSS growth, allowing `noise` (a size such as `"4 MiB"`) on top of the
@@ -450,7 +466,7 @@ impl Policy {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] when `noise` is not a size.
+    /// [`Error::InvalidSize`] when `noise` is not a size.
     ///
     /// # Examples
     ///

@@ -111,11 +111,13 @@ struct RawEntry {
     purge: Option<bool>,
 }
 
-/// A size as a string (`"64 KiB"`) or an integer of bytes.
+/// A size as a string (`"64 KiB"`) or an integer of bytes. TOML integers are signed: a negative
+/// one is read as such so the size grammar can say "negative" instead of serde's "did not match
+/// any variant".
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Size {
-    Bytes(u64),
+    Bytes(i64),
     Text(String),
 }
 
@@ -269,13 +271,13 @@ mod tests {
         let e = load(&path).unwrap_err();
         assert!(
             matches!(&e, Error::ConfigValue { path: p, entry: 2, name, key: "max_bytes", source }
-                if *p == path && name == "x" && matches!(**source, Error::InvalidInput { .. })),
+                if *p == path && name == "x" && matches!(**source, Error::InvalidSize { .. })),
             "{e:?}"
         );
         assert_eq!(
             e.to_string(),
             format!(
-                "memprobe: {}: [[test]] entry 2 (name = \"x\"): max_bytes: memprobe: invalid size \"12 KBB\": expected a byte count with an optional unit, e.g. `0`, `512`, `64 KiB`, `1.5MB`, `2 GiB` (B; KB, MB, GB, TB = 1000^n; KiB, MiB, GiB, TiB = 1024^n)",
+                "memprobe: {}: [[test]] entry 2 (name = \"x\"): max_bytes: memprobe: invalid size \"12 KBB\": unknown unit `KBB`; expected a byte count with an optional unit, e.g. `0`, `512`, `64 KiB`, `1.5MB`, `2 GiB` (B; KB, MB, GB, TB = 1000^n; KiB, MiB, GiB, TiB = 1024^n; see memprobe::units)",
                 path.display()
             )
         );
@@ -303,6 +305,46 @@ mod tests {
             )),
             "{e}"
         );
+    }
+
+    /// memprobe.toml reads sizes and thresholds by the one grammar of `memprobe::units`.
+    #[test]
+    fn sizes_and_thresholds_follow_the_units_grammar() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("memprobe.toml");
+        let error = |entry: &str| {
+            std::fs::write(&path, format!("[[test]]\nname = \"x\"\n{entry}\n")).unwrap();
+            load(&path).unwrap_err().to_string()
+        };
+        let e = error("max_bytes = -1");
+        assert!(
+            e.contains("max_bytes: memprobe: invalid size \"-1\": it is negative"),
+            "{e}"
+        );
+        let e = error("max_bytes = \"10%\"");
+        assert!(
+            e.contains("a percentage is only accepted by growth limits"),
+            "{e}"
+        );
+        let e = error("max_peak = \"99999999999 GiB\"");
+        assert!(e.contains("too large"), "{e}");
+        let e = error("max_rss_growth = \"5\"");
+        assert!(e.contains("write `5%` (relative) or `5B` (bytes)"), "{e}");
+        let e = error("max_rss_growth = 5");
+        assert!(e.contains("write `5%` (relative) or `5B` (bytes)"), "{e}");
+        let e = error("fail_if_growth = \"5\"");
+        assert!(
+            e.contains("fail_if_growth") && e.contains("write `5%`"),
+            "{e}"
+        );
+        std::fs::write(
+            &path,
+            "[[test]]\nname = \"x\"\nmax_rss_growth = \"5B\"\nmax_bytes = 0\n",
+        )
+        .unwrap();
+        let entries = load(&path).unwrap();
+        assert_eq!(entries[0].max_rss_growth, Some(Growth::Bytes(5)));
+        assert_eq!(entries[0].max_bytes, Some(0));
     }
 
     #[test]

@@ -12,14 +12,19 @@ pub(crate) const INSTALL_LINE: &str = "memprobe::global_allocator!(); (or #[glob
 ///
 /// ```
 /// let err = memprobe::units::parse_bytes("12 KBB").unwrap_err();
-/// assert!(err.to_string().starts_with("memprobe: invalid size \"12 KBB\""));
+/// assert!(err.to_string().starts_with("memprobe: invalid size \"12 KBB\": unknown unit `KBB`"));
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A probe was started but the counting allocator is not the global allocator.
+    ///
+    /// Each integration test file, bench and example is its own binary and needs the line
+    /// itself. Putting it in `src/lib.rs` instead (outside `#[cfg(test)]`) gives the test files
+    /// that also install it rustc's conflicting-allocator error: "the `#[global_allocator]` in
+    /// this crate conflicts with global allocator in: <your library>".
     #[error(
-        "memprobe: the counting allocator is not installed, so every allocation figure would read 0; add this line to your crate root: {INSTALL_LINE}"
+        "memprobe: the counting allocator is not installed, so every allocation figure would read 0; add this line to the file of the binary that measures (an integration test's own file in tests/, a bench, an example or src/main.rs; for unit tests, src/lib.rs under #[cfg(test)]): {INSTALL_LINE}"
     )]
     AllocatorNotInstalled,
 
@@ -30,6 +35,20 @@ pub enum Error {
         kind: &'static str,
         /// The string as the user gave it.
         input: String,
+        /// The accepted forms, with examples.
+        expected: &'static str,
+    },
+
+    /// A size or growth threshold is not in the grammar of [`crate::units`].
+    #[error("memprobe: invalid {kind} {input:?}: {problem}; expected {expected}")]
+    InvalidSize {
+        /// What was being parsed: "size", "size or percentage" (a growth threshold), ...
+        kind: &'static str,
+        /// The string as the user gave it.
+        input: String,
+        /// Which rule it breaks: negative, too large, a percentage for a size, an ambiguous or
+        /// unknown unit, a bare number for a growth threshold, a fraction of a byte.
+        problem: String,
         /// The accepted forms, with examples.
         expected: &'static str,
     },
@@ -78,7 +97,7 @@ pub enum Error {
 
     /// jemalloc statistics were asked for but jemalloc is not the global allocator.
     #[error(
-        "memprobe: jemalloc statistics are unavailable: {reason}; install jemalloc as the global allocator with memprobe::global_allocator!(tikv_jemallocator::Jemalloc) or leave jemalloc figures out"
+        "memprobe: jemalloc statistics are unavailable: {reason}; install jemalloc as the global allocator with memprobe::global_allocator!(memprobe::jemalloc::Jemalloc) (needs memprobe's default `jemalloc` feature), or leave jemalloc figures out"
     )]
     JemallocUnavailable {
         /// Why: not the global allocator, feature off, or a mallctl failure.

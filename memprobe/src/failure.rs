@@ -14,6 +14,9 @@ pub(crate) fn limits_failure(limits: &Limits, violations: &[Violation], report: 
     for v in violations {
         text.push_str(&format!("\n  {v}"));
     }
+    if let Some(hint) = outside_broke_it(limits, violations, report) {
+        text.push_str(&format!("\n  {hint}"));
+    }
     let no_allocs =
         limits.max_allocs == Some(0) && violations.iter().any(|v| v.figure == Figure::Allocations);
     if no_allocs {
@@ -28,6 +31,27 @@ pub(crate) fn limits_failure(limits: &Limits, violations: &[Violation], report: 
         }
     }
     text
+}
+
+/// When `max_allocs` failed only because of allocation events from threads outside the probe (a
+/// process-scope run under parallel `cargo test`): says so, with the figure without them, and
+/// the two ways to exact figures.
+fn outside_broke_it(limits: &Limits, violations: &[Violation], report: &Report) -> Option<String> {
+    let outside = report.outside_alloc_count.filter(|&n| n > 0)?;
+    let limit = limits.max_allocs?;
+    violations
+        .iter()
+        .any(|v| v.figure == Figure::Allocations)
+        .then_some(())?;
+    let iterations = report.iterations.max(1);
+    let own = report.allocs.allocations().saturating_sub(outside);
+    let own_per_iteration = own as f64 / iterations as f64;
+    (own_per_iteration <= limit as f64).then(|| {
+        format!(
+            "max_allocs broke only because of the {outside} allocation events from threads outside the probe (other tests running in parallel, the harness): without them, {} per iteration is within the limit; measure with scope = \"thread\" (the default), or run the process-scope tests under cargo nextest (one test per process) or with --test-threads=1",
+            crate::units::Exact(own_per_iteration, "")
+        )
+    })
 }
 
 /// `note: ...` when threads outside the probe allocated during a process-scope run.

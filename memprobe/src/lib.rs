@@ -1,14 +1,23 @@
-#![doc = include_str!("../../README.md")]
+// The crate docs are lib.md, not the README: rustdoc's hidden `# ` lines keep their examples
+// compiling, and would show verbatim on a repository page. The README's own snippets are
+// complete programs, compiled as doctests through `ReadmeSnippets` below.
+#![doc = include_str!("lib.md")]
 #![deny(missing_docs)]
-// The README (the crate docs) shows `#[test]` functions as users write them: compiled as doctests
-// so they stay correct, not run.
+// The docs show `#[test]` functions as users write them: compiled as doctests so they stay
+// correct, not run.
 #![allow(clippy::test_attr_in_doctest)]
+
+/// The README's Rust snippets, compiled (and run) as doctests so that what a reader copies builds.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeSnippets;
 
 #[doc(hidden)]
 pub mod __private;
 pub mod alloc;
 mod backtrace_trim;
 pub mod baseline;
+mod baseline_notes;
 mod config;
 #[cfg(feature = "criterion")]
 pub mod criterion;

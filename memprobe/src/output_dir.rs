@@ -67,6 +67,23 @@ fn workspace_root(manifest: &Path) -> PathBuf {
         .to_path_buf()
 }
 
+/// The file baseline messages are appended to: `baseline-notes.txt` in the report directory
+/// (`$MEMPROBE_HOME`, else `$CARGO_TARGET_DIR/memprobe`, else `target/memprobe`).
+///
+/// Delete it whenever you like; it only collects what passing tests had to say about their
+/// baselines (created, rewritten, or shrunk and worth re-blessing).
+///
+/// # Examples
+///
+/// ```
+/// let file = memprobe::baseline::notes_file();
+/// assert!(file.ends_with("baseline-notes.txt"));
+/// assert!(file.starts_with(memprobe::__private::report_dir()));
+/// ```
+pub fn notes_file() -> PathBuf {
+    report_dir().join("baseline-notes.txt")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

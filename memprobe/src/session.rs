@@ -41,39 +41,50 @@ pub(crate) fn baseline_mode() -> Mode {
     MODE.with(Cell::get).unwrap_or_else(Mode::from_env)
 }
 
+/// Sets one size limit from its string.
+type SetLimit = fn(&Limits, &str) -> crate::Result<Limits>;
+
 /// The settings of `test`: its crate's memprobe.toml entries, then the attribute on top. Panics
-/// with the file's error when memprobe.toml is invalid.
+/// (at the measured function) with the file's error when memprobe.toml is invalid.
+#[track_caller]
 fn resolve(test: &Test, path: &str) -> Settings {
-    let mut s =
-        Settings::from_file(test.manifest_dir().as_deref(), path).unwrap_or_else(|e| panic!("{e}"));
-    let parsed = |what: &str, r: crate::Result<Limits>| {
-        r.unwrap_or_else(|e| {
-            panic!(
-                "memprobe: `{path}`: {what}: {e} (the attribute accepted it; please report this)"
-            )
-        })
+    let mut s = match Settings::from_file(test.manifest_dir().as_deref(), path) {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
     };
     let limits = &mut s.limits;
     if let Some(n) = test.max_allocs {
         *limits = limits.max_allocs(n);
     }
-    if let Some(v) = test.max_bytes {
-        *limits = parsed("max_bytes", limits.max_bytes(v));
-    }
-    if let Some(v) = test.max_peak {
-        *limits = parsed("max_peak", limits.max_peak(v));
-    }
-    if let Some(v) = test.max_net {
-        *limits = parsed("max_net", limits.max_net(v));
-    }
-    if let Some(v) = test.max_rss_growth {
-        *limits = parsed("max_rss_growth", limits.max_rss_growth(v));
+    let sizes: [(&str, Option<&str>, SetLimit); 4] = [
+        ("max_bytes", test.max_bytes, |l, v| l.max_bytes(v)),
+        ("max_peak", test.max_peak, |l, v| l.max_peak(v)),
+        ("max_net", test.max_net, |l, v| l.max_net(v)),
+        ("max_rss_growth", test.max_rss_growth, |l, v| {
+            l.max_rss_growth(v)
+        }),
+    ];
+    for (what, value, set) in sizes {
+        let Some(value) = value else { continue };
+        match set(limits, value) {
+            Ok(l) => *limits = l,
+            // The attribute checks these with the same grammar; only a hand-built `Test` gets here.
+            Err(e) => panic!("memprobe: `{path}`: {what}: {e}"),
+        }
     }
     if let Some(g) = test.fail_if_growth {
         s.fail_if_growth = Some(g.to_owned());
     }
     s.purge |= test.purge;
     s
+}
+
+/// A run whose settings are resolved and whose allocator is known to be installed: what can
+/// fail before the body runs has failed, at the measured function.
+pub(crate) struct Prepared {
+    test: &'static Test,
+    path: String,
+    settings: Settings,
 }
 
 /// One measured run, from settings to verdict.
@@ -85,22 +96,66 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    /// Resolves the settings and starts the probe, its attribution entered on this thread until
-    /// it finishes. Panics with the fix when the counting allocator is missing or memprobe.toml
+    /// Resolves the settings and checks that the counting allocator is installed. Panics at the
+    /// caller with the fix when it is not (naming the file to add the line to) or memprobe.toml
     /// is invalid.
-    pub(crate) fn start(test: &'static Test) -> Session {
-        Session::begin(test, false)
-    }
-
-    /// [`Session::start`] without entering the attribution: for async bodies, whose polls enter
-    /// it themselves ([`crate::Attribution::scope`]), so no guard lives across an `.await`.
-    pub(crate) fn start_detached(test: &'static Test) -> Session {
-        Session::begin(test, true)
-    }
-
-    fn begin(test: &'static Test, detached: bool) -> Session {
+    #[track_caller]
+    pub(crate) fn prepare(test: &'static Test) -> Prepared {
+        if !crate::alloc::is_installed() {
+            panic!("{}", not_installed(std::panic::Location::caller().file()));
+        }
         let path = test.path();
         let settings = resolve(test, &path);
+        Prepared {
+            test,
+            path,
+            settings,
+        }
+    }
+}
+
+/// The missing-allocator message for a measured function in `file`: the line goes in that file
+/// when it is an integration test, bench or example (each is its own binary), not in the
+/// library, where it would conflict with a test file's own.
+pub(crate) fn not_installed(file: &str) -> String {
+    let binary_root = ["tests/", "benches/", "examples/"]
+        .iter()
+        .any(|dir| file.starts_with(dir) || file.contains(&format!("/{dir}")));
+    let fix = if binary_root {
+        format!(
+            "add `memprobe::global_allocator!();` at the top of {file}: each file in tests/, benches/ and examples/ is its own binary and needs the line itself (not in src/lib.rs, where it conflicts with a test file's own: \"the `#[global_allocator]` in this crate conflicts with global allocator in: ...\")"
+        )
+    } else {
+        format!(
+            "add `#[cfg(test)] memprobe::global_allocator!();` to the crate root of {file} (src/lib.rs or src/main.rs; `#[cfg(test)]` keeps it out of the library that integration tests link, where it would conflict with their own)"
+        )
+    };
+    format!(
+        "memprobe: the counting allocator is not installed, so every allocation figure would read 0; {fix}"
+    )
+}
+
+impl Prepared {
+    /// Starts the probe, its attribution entered on this thread until it finishes.
+    #[track_caller]
+    pub(crate) fn start(self) -> Session {
+        self.begin(false)
+    }
+
+    /// [`Prepared::start`] without entering the attribution: for async bodies, whose polls enter
+    /// it themselves ([`crate::Attribution::scope`]), so no guard lives across an `.await`.
+    #[track_caller]
+    pub(crate) fn start_detached(self) -> Session {
+        self.begin(true)
+    }
+
+    #[track_caller]
+    fn begin(self, detached: bool) -> Session {
+        let Prepared {
+            test,
+            path,
+            settings,
+        } = self;
         let trace = settings.limits.max_allocs == Some(0);
         if trace {
             keep_panic_hooks_out_of_probes();
@@ -113,8 +168,11 @@ impl Session {
             options.start_detached()
         } else {
             options.start()
-        }
-        .unwrap_or_else(|e| panic!("{e}"));
+        };
+        let probe = match probe {
+            Ok(probe) => probe,
+            Err(e) => panic!("{e}"),
+        };
         Session {
             test,
             path,
@@ -122,8 +180,12 @@ impl Session {
             probe,
         }
     }
+}
 
-    /// Finishes the probe, writes the report and checks it; panics listing every failure.
+impl Session {
+    /// Finishes the probe, writes the report and checks it; panics at the caller listing every
+    /// failure.
+    #[track_caller]
     pub(crate) fn finish<R: Outcome>(self, iterations: u64, out: &R) {
         let Session {
             test,
@@ -132,13 +194,15 @@ impl Session {
             probe,
         } = self;
         let warmup = if test.iters.is_some() { test.warmup } else { 0 };
-        let report = probe
-            .finish_iterations(iterations, warmup)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let report_file = test
-            .report
-            .writes_json()
-            .then(|| write_report(test, &report));
+        let report = match probe.finish_iterations(iterations, warmup) {
+            Ok(report) => report,
+            Err(e) => panic!("{e}"),
+        };
+        let report_file = if test.report.writes_json() {
+            Some(write_report(test, &report))
+        } else {
+            None
+        };
         if test.report.prints_table(test.is_test) {
             println!("{report}");
             if let Some(file) = &report_file {
@@ -161,7 +225,7 @@ impl Session {
         if let Some(growth) = &settings.fail_if_growth {
             match check_baseline(test, &path, &settings, growth, &report) {
                 Ok(verdict) if verdict.failed() => failures.push(verdict.to_string()),
-                Ok(verdict) => println!("{verdict}"),
+                Ok(verdict) => crate::baseline_notes::deliver(&verdict),
                 Err(e) => failures.push(e.to_string()),
             }
         }
@@ -223,6 +287,7 @@ fn check_baseline(
 
 /// Writes the report as JSON; panics (failing the test) when it cannot, since CI would otherwise
 /// silently lose it.
+#[track_caller]
 fn write_report(test: &Test, report: &Report) -> PathBuf {
     let file = report_path(test.package, &test.full_path());
     let result = file

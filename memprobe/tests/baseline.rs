@@ -392,6 +392,53 @@ mod attribute {
         );
     }
 
+    /// "created … commit it" and "figures shrank: lock … in" come from passing tests, whose output
+    /// libtest hides: they are appended to the notes file the README points to.
+    #[test]
+    fn passing_tests_leave_their_baseline_messages_in_the_notes_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let test = test_in(dir.path());
+        let file = dir
+            .path()
+            .join(".memprobe/baselines/job_tests/jobs.create_job.toml");
+        let notes_file = memprobe::baseline::notes_file();
+        // Beside the reports: target/memprobe/baseline-notes.txt unless MEMPROBE_HOME moves it.
+        assert_eq!(
+            notes_file,
+            memprobe::__private::report_dir().join("baseline-notes.txt")
+        );
+        // Other tests append too, in parallel: look for this test's own (unique) file path.
+        let notes_about_this = || {
+            std::fs::read_to_string(&notes_file)
+                .unwrap_or_default()
+                .split("\nmemprobe: ")
+                .filter(|block| block.contains(&file.display().to_string()))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+
+        run_job(test, Mode::Local, 1000).unwrap();
+        let notes = notes_about_this();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("created baseline `jobs::create_job`"),
+            "{notes:?}"
+        );
+        assert!(notes[0].contains("; commit it"), "{notes:?}");
+
+        // Unchanged figures ask nothing of the user: no note.
+        run_job(test, Mode::Local, 1000).unwrap();
+        assert_eq!(notes_about_this().len(), 1);
+
+        run_job(test, Mode::Local, 500).unwrap();
+        let notes = notes_about_this();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[1].contains("figures shrank: lock the improvement in with: MEMPROBE_UPDATE=1 cargo test -p jobs -- jobs::create_job"),
+            "{notes:?}"
+        );
+    }
+
     /// An `Err` from the body is never blessed.
     #[test]
     fn failing_bodies_are_not_blessed() {

@@ -1,6 +1,8 @@
 //! The watched command's lifecycle: start it in its own process group with `MEMPROBE_PUBLISH`
 //! set, forward stop signals to that group, reap it, terminate it at the end (SIGTERM, then
 //! SIGKILL after 5 s), and tell how it exited. It knows nothing of sampling: the run asks it.
+//! The command also dies with the daemon itself: killed, it takes the command with it
+//! ([`parent_death`]).
 
 use crate::signals::{self, Signals};
 use anyhow::{Context, Result};
@@ -12,6 +14,8 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
+
+mod parent_death;
 
 /// How the command exited, as the summary shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -56,7 +60,8 @@ pub(super) fn start_command(argv: &[std::ffi::OsString]) -> Result<Started> {
         })
         .context("creating the directory for the published record")?;
     let publish_path = publish_dir.path().join("record");
-    let child = std::process::Command::new(program)
+    let mut command = std::process::Command::new(program);
+    let child = parent_death::die_with_this_thread(&mut command)
         .args(&argv[1..])
         .env(publish::ENV_VAR, &publish_path)
         // Its own process group: signals the daemon forwards reach the command and its children
