@@ -250,6 +250,29 @@ impl ProcessMemory {
         self.reader.start_time_ticks()
     }
 
+    /// The memory lines of `/proc/<pid>/status` (Linux only), read whole from one generation of
+    /// the file: within one reading `vm_rss_bytes` is exactly `rss_anon_bytes + rss_file_bytes +
+    /// rss_shmem_bytes`, as the kernel computes them together, even while other threads read the
+    /// same [`ProcessMemory`].
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::ProcessNotFound`] once the process has been reaped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let status = memprobe::ProcessMemory::current()?.status()?;
+    /// let parts = status.rss_anon_bytes.unwrap() + status.rss_file_bytes.unwrap()
+    ///     + status.rss_shmem_bytes.unwrap();
+    /// assert_eq!(status.vm_rss_bytes, Some(parts));
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    #[cfg(target_os = "linux")]
+    pub fn status(&self) -> crate::Result<procfs::Status> {
+        self.reader.status()
+    }
+
     /// State, parent and start time, from the kept-open `/proc/<pid>/stat` (Linux only).
     ///
     /// # Errors

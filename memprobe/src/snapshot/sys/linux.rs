@@ -19,7 +19,7 @@ use std::io::Write;
 use std::ops::ControlFlow;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use crate::Error;
 use crate::snapshot::MemorySnapshot;
@@ -43,6 +43,8 @@ pub(crate) struct Reader {
     page_size: u64,
     statm: File,
     status: File,
+    /// Held across the several `pread`s of one `status` reading (see [`Reader::status`]).
+    status_lock: Mutex<()>,
     stat: File,
 }
 
@@ -76,6 +78,7 @@ impl Reader {
             page_size: page_size(),
             statm,
             status,
+            status_lock: Mutex::new(()),
             stat,
         };
         // Some files open fine but refuse reads (hidepid, ptrace checks): fail now, not later.
@@ -118,6 +121,18 @@ impl Reader {
     pub(crate) fn status(&self) -> crate::Result<Status> {
         let mut buf = [0u8; STATUS_BUF];
         let mut status = Status::default();
+        // One open `status` is one kernel seq_file: its text is formatted at a read from offset 0
+        // and later reads at the following offsets copy the rest of that same text. A reading
+        // of more than one `pread` (a long `Groups:` line) interleaved with another thread's
+        // read from offset 0 would continue in a newer text at a byte offset that no longer
+        // falls on the same line, splicing two generations (VmRSS of one, RssAnon of another).
+        // So readings of one reader take turns. Not on the allocator path: readers are called by
+        // probes and samplers, never by the allocator hooks; the lock allocates nothing and,
+        // uncontended (one sampling thread), costs one atomic exchange beside a µs `pread`.
+        let _turn = self
+            .status_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         procfs::read_lines(
             |out, offset| self.status.read_at(out, offset),
             &mut buf,
