@@ -1,7 +1,8 @@
 //! What the daemon reads of `/proc` beyond memprobe's snapshot module (which owns `statm`,
-//! `status` and `stat`, their parsers and the memory figures' sources): children from
-//! `/proc/<pid>/task/*/children`, PSS/USS from `smaps_rollup`, whether the system has swap, and
-//! the daemon's own CPU time and RSS. Parsers are pure functions of `&[u8]`, unit-tested on
+//! `status` and `stat`, the `children` lists, their parsers and the memory figures' sources, and
+//! opens every file of a process from its held `/proc/<pid>` directory): PSS/USS from
+//! `smaps_rollup` (opened through the target's reader, so it is the verified process's), whether
+//! the system has swap, and the daemon's own CPU time and RSS. Parsers are pure functions of `&[u8]`, unit-tested on
 //! captured files; numbers and `kB` values go through memprobe's `parse_u64` and `parse_kib`.
 //!
 //! # Freshness of each figure
@@ -16,22 +17,13 @@
 //! | RSS | `statm` resident | every tick |
 //! | RssAnon, RssFile, RssShmem, VmSwap, VmHWM, virtual size | `status` lines | the last `status` read, `status_t_ns` in each sample: ≤ 100 ms old with swap, ≤ 1 s without |
 
-use memprobe::snapshot::procfs::{parse_kib, parse_u64};
+use memprobe::snapshot::procfs::parse_kib;
 use memprobe::{Error, Result};
 use std::fs::File;
 use std::io::ErrorKind;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// Opens `/proc/<pid>/<name>` for reading.
-fn open_proc(pid: u32, name: &str) -> Result<(File, PathBuf)> {
-    let path = PathBuf::from(format!("/proc/{pid}/{name}"));
-    match File::open(&path) {
-        Ok(f) => Ok((f, path)),
-        Err(e) => Err(Error::from_io("opening", path, e, Some(pid))),
-    }
-}
 
 /// Reads a kept-open file from offset 0 into `buf`, until end of file or a full buffer; the bytes
 /// read.
@@ -86,40 +78,6 @@ fn swap_configured() -> bool {
             .and_then(kib_value)
             .is_none_or(|total| total > 0)
     })
-}
-
-/// Appends the PIDs listed in a `children` file (`"12 34 "`) to `out`.
-pub(crate) fn parse_children(buf: &[u8], out: &mut Vec<u32>) {
-    out.extend(
-        buf.split(|b| b.is_ascii_whitespace())
-            .filter(|f| !f.is_empty())
-            .filter_map(parse_u64)
-            .filter_map(|p| u32::try_from(p).ok()),
-    );
-}
-
-/// Direct children of `pid`, from `/proc/<pid>/task/*/children` (every thread's list: a child's
-/// parent is the thread that forked it). No scan of `/proc`. A process that is gone has none.
-pub(crate) fn children_of(pid: u32, out: &mut Vec<u32>) {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return;
-    };
-    let mut buf = [0u8; 4096];
-    for task in tasks.flatten() {
-        let path = task.path().join("children");
-        if let Ok(file) = File::open(&path) {
-            // A very long list does not fit the buffer: read it whole then.
-            match pread(&file, &mut buf, &path, pid) {
-                Ok(n) if n < buf.len() => parse_children(&buf[..n], out),
-                Ok(_) => {
-                    if let Ok(all) = std::fs::read(&path) {
-                        parse_children(&all, out);
-                    }
-                }
-                Err(_) => {}
-            }
-        }
-    }
 }
 
 /// Proportional and unique set sizes from `smaps_rollup`.
@@ -178,10 +136,11 @@ impl PssReader {
     /// # Errors
     ///
     /// `PermissionDenied` naming the file (it needs ptrace access to the process).
-    pub(crate) fn open(pid: u32) -> Result<PssReader> {
-        let (file, path) = open_proc(pid, "smaps_rollup")?;
+    pub(crate) fn open(process: &memprobe::ProcessMemory) -> Result<PssReader> {
+        let file = process.open_file("smaps_rollup")?;
+        let path = PathBuf::from(format!("/proc/{}/smaps_rollup", process.pid()));
         let mut me = PssReader {
-            pid,
+            pid: process.pid(),
             file,
             path,
             buf: vec![0; 4096],
@@ -265,14 +224,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn children_lists() {
-        let mut v = vec![];
-        parse_children(b"12 34 ", &mut v);
-        parse_children(b"", &mut v);
-        assert_eq!(v, [12, 34]);
-    }
-
-    #[test]
     fn smaps_rollup_real_format() {
         let text = b"55d1c0a00000-7ffd6d5f1000 ---p 00000000 00:00 0                          [rollup]\n\
 Rss:                3968 kB\nPss:                1024 kB\nPss_Dirty:           400 kB\nPss_Anon:            380 kB\n\
@@ -299,7 +250,7 @@ Private_Clean:       624 kB\nPrivate_Dirty:       400 kB\nReferenced:         39
                 .start_time_ticks
         );
         assert!(
-            PssReader::open(std::process::id())
+            PssReader::open(&memprobe::ProcessMemory::current().unwrap())
                 .unwrap()
                 .read()
                 .unwrap()
