@@ -208,7 +208,7 @@ impl Parts<'_> {
             },
             system: SystemInfo {
                 kernel: procfs::kernel_release(),
-                page_size: memprobe::snapshot::page_size(),
+                page_size: c.proc_root.page_size(),
                 cgroup_version: s.cgroup.as_ref().map(|g| g.version),
             },
             run: RunInfo {

@@ -102,7 +102,9 @@ impl Tree {
             let Ok(stat) = mem.stat() else {
                 continue;
             };
-            if stat.ppid != parent {
+            // A zombie stays in its parent's list until reaped: it has exited, so it is not
+            // followed (else it would be a new row at every tick).
+            if stat.ppid != parent || matches!(stat.state, b'Z' | b'X') {
                 continue;
             }
             let mem = Sampler::new(mem, interval, procfs::status_every());
@@ -133,7 +135,9 @@ impl Tree {
         // Sample: the root, then each tracked process; gone or zombie ones leave the tree.
         self.procs.clear();
         let anon_swap = |m: &MemorySnapshot| {
-            m.rss_anon_bytes.unwrap_or(m.rss_bytes) + m.swap_bytes.unwrap_or(0)
+            m.rss_anon_bytes
+                .unwrap_or(m.rss_bytes)
+                .saturating_add(m.swap_bytes.unwrap_or(0))
         };
         let mut totals = TreeTotals {
             processes: 1,
@@ -162,8 +166,10 @@ impl Tree {
                     t.last.rss_anon_bytes = m.rss_anon_bytes.unwrap_or(0);
                     t.last.swap_bytes = m.swap_bytes.unwrap_or(0);
                     totals.processes += 1;
-                    totals.rss_bytes += m.rss_bytes;
-                    totals.anon_swap_bytes += anon_swap(&m);
+                    // Saturating: a figure near u64::MAX (a hostile or broken /proc) pins the
+                    // sum at the maximum instead of wrapping or panicking.
+                    totals.rss_bytes = totals.rss_bytes.saturating_add(m.rss_bytes);
+                    totals.anon_swap_bytes = totals.anon_swap_bytes.saturating_add(anon_swap(&m));
                     procs.push(t.last);
                     true
                 }

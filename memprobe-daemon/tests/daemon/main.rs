@@ -7,6 +7,7 @@ mod support;
 mod cgroup;
 mod cli;
 mod extras;
+mod fakeproc;
 mod growth;
 mod sampling;
 mod signals;
