@@ -8,6 +8,7 @@ mod cgroup;
 mod cli;
 mod extras;
 mod fakeproc;
+mod faults;
 mod growth;
 mod sampling;
 mod signals;
