@@ -10,6 +10,7 @@ mod extras;
 mod fakeproc;
 mod faults;
 mod growth;
+mod loads;
 mod sampling;
 mod signals;
 mod tree;
