@@ -89,6 +89,10 @@ pub(crate) struct Pss {
     pub(crate) uss_bytes: u64,
     /// Anonymous part of PSS (`Pss_Anon`, Linux ≥ 5.x), when shown.
     pub(crate) pss_anon_bytes: Option<u64>,
+    /// With `--tree`, PSS summed over the tree (the target and every process followed): a page
+    /// shared by N processes counts 1/N in each, so once in the sum, where summed RSS counts it
+    /// N times.
+    pub(crate) tree_pss_bytes: Option<u64>,
 }
 
 /// Parses `/proc/<pid>/smaps_rollup`.
@@ -112,16 +116,20 @@ pub(crate) fn parse_smaps_rollup(buf: &[u8]) -> Option<Pss> {
         pss_bytes: pss?,
         uss_bytes: private,
         pss_anon_bytes: pss_anon,
+        tree_pss_bytes: None,
     })
 }
 
-/// A kept-open `smaps_rollup` with the auto-skip rule: a walk is skipped while the previous one
+/// A reader of `smaps_rollup` with the auto-skip rule: a walk is skipped while the previous one
 /// took more than [`PSS_MAX_SHARE`] of the PSS interval.
+///
+/// The file is opened afresh for each walk, from the process's held `/proc/<pid>` directory
+/// ([`memprobe::ProcessMemory::open_file`]): `smaps_rollup` is bound to the address space the
+/// process had when it was opened, so a kept one goes blank once the process calls `exec` (a
+/// wrapper such as a pyenv shim, `env` or `nice` replacing itself), while `statm` and `status`
+/// follow the process. An `openat` is nothing beside the walk itself.
 #[derive(Debug)]
 pub(crate) struct PssReader {
-    pid: u32,
-    file: File,
-    path: PathBuf,
     buf: Vec<u8>,
     /// How long the last walk took.
     pub(crate) last_walk: Duration,
@@ -131,22 +139,18 @@ pub(crate) struct PssReader {
 pub(crate) const PSS_MAX_SHARE: f64 = 0.10;
 
 impl PssReader {
-    /// Opens `smaps_rollup`, so a permission problem shows before the run starts.
+    /// Reads `smaps_rollup` of `process` once, so a permission problem shows before the run
+    /// starts.
     ///
     /// # Errors
     ///
     /// `PermissionDenied` naming the file (it needs ptrace access to the process).
     pub(crate) fn open(process: &memprobe::ProcessMemory) -> Result<PssReader> {
-        let file = process.open_file("smaps_rollup")?;
-        let path = PathBuf::from(format!("/proc/{}/smaps_rollup", process.pid()));
         let mut me = PssReader {
-            pid: process.pid(),
-            file,
-            path,
             buf: vec![0; 4096],
             last_walk: Duration::ZERO,
         };
-        me.read()?;
+        me.read(process)?;
         Ok(me)
     }
 
@@ -155,18 +159,21 @@ impl PssReader {
         self.last_walk.as_secs_f64() <= interval.as_secs_f64() * PSS_MAX_SHARE
     }
 
-    /// Walks the process's mappings once.
+    /// Walks the mappings of `process` once.
     ///
     /// # Errors
     ///
     /// When the process has gone or the file cannot be parsed.
-    pub(crate) fn read(&mut self) -> Result<Pss> {
+    pub(crate) fn read(&mut self, process: &memprobe::ProcessMemory) -> Result<Pss> {
         let start = std::time::Instant::now();
-        let n = pread(&self.file, &mut self.buf, &self.path, self.pid)?;
+        let pid = process.pid();
+        let path = || PathBuf::from(format!("/proc/{pid}/smaps_rollup"));
+        let file = process.open_file("smaps_rollup")?;
+        let n = pread(&file, &mut self.buf, &path(), pid)?;
         self.last_walk = start.elapsed();
-        parse_smaps_rollup(&self.buf[..n]).ok_or(Error::Parse {
+        parse_smaps_rollup(&self.buf[..n]).ok_or_else(|| Error::Parse {
             what: "Pss",
-            path: self.path.clone(),
+            path: path(),
         })
     }
 }
@@ -235,7 +242,8 @@ Private_Clean:       624 kB\nPrivate_Dirty:       400 kB\nReferenced:         39
             Pss {
                 pss_bytes: 1024 * 1024,
                 uss_bytes: 1024 * 1024,
-                pss_anon_bytes: Some(380 * 1024)
+                pss_anon_bytes: Some(380 * 1024),
+                tree_pss_bytes: None,
             }
         );
     }
@@ -252,7 +260,7 @@ Private_Clean:       624 kB\nPrivate_Dirty:       400 kB\nReferenced:         39
         assert!(
             PssReader::open(&memprobe::ProcessMemory::current().unwrap())
                 .unwrap()
-                .read()
+                .read(&memprobe::ProcessMemory::current().unwrap())
                 .unwrap()
                 .pss_bytes
                 > 0

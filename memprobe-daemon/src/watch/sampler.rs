@@ -163,7 +163,7 @@ impl Sampler {
             pid,
             start_ticks,
             reader,
-            tree: Tree::default(),
+            tree: Tree::new(config.pss_interval.is_some()),
             cgroup,
             cgroup_last: None,
             cgroup_stat: CgroupStat::default(),
@@ -304,8 +304,11 @@ impl Sampler {
             return None;
         }
         self.pss_due = now + every;
-        match reader.read() {
-            Ok(p) => {
+        match reader.read(self.reader.memory()) {
+            Ok(mut p) => {
+                if self.tree_on {
+                    p.tree_pss_bytes = Some(p.pss_bytes.saturating_add(self.tree.pss_sum()));
+                }
                 self.pss_walks += 1;
                 self.pss_last = Some(p);
                 Some(p)

@@ -13,7 +13,7 @@
 //! share a series.
 
 use crate::output::{ProcSample, TreeTotals};
-use crate::procfs;
+use crate::procfs::{self, PssReader};
 use memprobe::snapshot::{ProcRoot, Sampler};
 use memprobe::{MemorySnapshot, ProcessMemory};
 use serde::Serialize;
@@ -37,6 +37,8 @@ pub(super) struct SeenProc {
 /// A descendant being read.
 struct Tracked {
     mem: Sampler,
+    /// Its PSS reader, with `--pss-interval`.
+    pss: Option<PssReader>,
     start_time_ticks: u64,
     /// Its row in [`Tree::seen`] (beyond [`LIST_MAX`] it has none).
     seen: usize,
@@ -46,6 +48,8 @@ struct Tracked {
 /// The tree's readers, its last sample and the table of processes seen.
 #[derive(Default)]
 pub(super) struct Tree {
+    /// Whether PSS is walked (`--pss-interval`).
+    pss: bool,
     tracked: Vec<Tracked>,
     /// Every process met (the first [`LIST_MAX`]).
     pub(super) seen: Vec<SeenProc>,
@@ -63,6 +67,25 @@ pub(super) struct Tree {
 }
 
 impl Tree {
+    /// An empty tree; `pss` when each process's PSS is to be walked too.
+    pub(super) fn new(pss: bool) -> Tree {
+        Tree {
+            pss,
+            ..Tree::default()
+        }
+    }
+
+    /// Walks the PSS of every process followed; their sum (one that cannot be read counts 0).
+    pub(super) fn pss_sum(&mut self) -> u64 {
+        self.tracked
+            .iter_mut()
+            .filter_map(|t| {
+                let reader = t.pss.as_mut()?;
+                reader.read(t.mem.memory()).ok()
+            })
+            .fold(0, |sum, p| sum.saturating_add(p.pss_bytes))
+    }
+
     /// Samples the tree under the process `target` whose own figures are `root`, at `t_ns`
     /// after `start`, ticks `interval` apart; with `identity.0`, checks each tracked process's
     /// start time (under the root `identity.1`), noting in `notes` one that changed.
@@ -107,6 +130,11 @@ impl Tree {
             if stat.ppid != parent || matches!(stat.state, b'Z' | b'X') {
                 continue;
             }
+            let pss = if self.pss {
+                PssReader::open(&mem).ok()
+            } else {
+                None
+            };
             let mem = Sampler::new(mem, interval, procfs::status_every());
             self.seen_count += 1;
             let seen = self.seen.len();
@@ -123,6 +151,7 @@ impl Tree {
             }
             self.tracked.push(Tracked {
                 mem,
+                pss,
                 start_time_ticks: stat.start_time_ticks,
                 seen,
                 last: ProcSample {

@@ -62,6 +62,8 @@ fn sigint_is_forwarded_and_summary_written() {
 
 #[test]
 fn sigkill_of_the_daemon_loses_at_most_one_sample() {
+    // Its tick count is timed: not beside the load tests.
+    let _heavy = heavy();
     let Outputs {
         dir: _d,
         out,
