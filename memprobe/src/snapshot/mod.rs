@@ -30,8 +30,12 @@
 //! On Linux the `/proc/<pid>` files are opened once and each reading is a `pread` into a stack
 //! buffer parsed by the pure functions of [`procfs`]: no allocation, about 1 µs for
 //! [`ProcessMemory::rss_bytes`] and a few µs for [`ProcessMemory::snapshot`] (see
-//! `benches/snapshot.rs`). The open files follow the process, not its number: after it is reaped
-//! every reading fails with [`crate::Error::ProcessNotFound`], even if the PID is reused. A zombie
+//! `benches/snapshot.rs`). The files are opened from the process's `/proc/<pid>` directory, held
+//! open (`openat`), so they all belong to one process and follow it, not its number: after it is
+//! reaped every reading, and every peak reset, fails with [`crate::Error::ProcessNotFound`], even
+//! if the PID is reused. One reader may be shared by threads: its `status` readings take turns
+//! (see [`ProcessMemory::status`]). [`ProcRoot`] points the readers at a `/proc` elsewhere (tests
+//! replay a committed fake tree). A zombie
 //! (exited, not yet reaped) reads as zero RSS with the `Vm*` figures `None`, as does a kernel
 //! thread. Each figure has one Linux source, the table above: in particular `rss_anon_bytes` is
 //! the kernel's `RssAnon:` line of `status`, never derived from `statm` (resident − shared).
