@@ -153,6 +153,11 @@ pub struct WatchArgs {
     #[arg(long)]
     pub phase_reset: bool,
 
+    /// Read `/proc` from this directory instead (tests: a committed fake tree). Hidden from
+    /// `--help`: it is not a user feature.
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub proc_root: Option<PathBuf>,
+
     /// The command to start and watch, after `--`; run directly, without a shell.
     #[arg(last = true, value_name = "CMD ARGS")]
     pub command: Vec<OsString>,

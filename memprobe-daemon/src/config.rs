@@ -4,6 +4,7 @@
 
 use crate::cli::{JudgeArgs, VerdictArgs, WatchArgs};
 use anyhow::{Result, bail};
+use memprobe::snapshot::ProcRoot;
 use memprobe::trend::{SeriesChoice, SeriesKind, TrendConfig, Verdict, Warmup};
 use memprobe::units::{Growth, parse_duration};
 use serde::Serialize;
@@ -187,6 +188,8 @@ pub(crate) struct Config {
     pub(crate) pss_interval: Option<Duration>,
     /// Reset VmHWM at warm-up end and at each published phase.
     pub(crate) phase_reset: bool,
+    /// Where `/proc` is read (hidden `--proc-root`; `/proc` itself otherwise).
+    pub(crate) proc_root: ProcRoot,
 }
 
 impl Config {
@@ -249,6 +252,16 @@ impl Config {
             cgroup,
             pss_interval,
             phase_reset: args.phase_reset,
+            proc_root: match args.proc_root {
+                None => ProcRoot::system(),
+                Some(dir) => ProcRoot::at(&dir).map_err(|e| {
+                    anyhow::anyhow!(
+                        "--proc-root {}: {}",
+                        dir.display(),
+                        e.to_string().trim_start_matches("memprobe: ")
+                    )
+                })?,
+            },
         })
     }
 }
