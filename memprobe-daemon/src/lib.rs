@@ -11,7 +11,8 @@
 //! stat) and `cgroup`; `verdict` (`store` the bounded copy, `series` adaptation and judging by
 //! `memprobe::trend`, `command` the `verdict` subcommand); `output` (JSONL and CSV writers, the
 //! summary file, the schema version, and `read`, the JSONL reader beside the writer); `signals`
-//! (sleeping to deadlines, stop signals). Only [`cli`] and [`run`] are public: the rest is
+//! (sleeping to deadlines, stop signals); `compare` (the `compare BASE NEW` subcommand: `load`
+//! reports or summaries, `diff` them, `render` the result). Only [`cli`] and [`run`] are public: the rest is
 //! `pub(crate)`, so rustc reports dead code.
 // `deny`, not `forbid`: one module may opt out, `watch::child::parent_death` (the `pre_exec`
 // that makes a started command die with the daemon); everything else stays safe code.
@@ -20,6 +21,7 @@
 
 pub(crate) mod cgroup;
 pub mod cli;
+pub(crate) mod compare;
 pub(crate) mod config;
 pub(crate) mod output;
 pub(crate) mod procfs;
@@ -38,5 +40,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<u8> {
         cli::Command::Verdict(args) => {
             verdict::command::command(&config::VerdictConfig::from_args(args)?)
         }
+        cli::Command::Compare(args) => compare::command(&config::CompareConfig::from_args(args)?),
     }
 }
