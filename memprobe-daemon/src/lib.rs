@@ -29,6 +29,48 @@ pub(crate) mod signals;
 pub(crate) mod verdict;
 pub(crate) mod watch;
 
+/// The whole program over `args` (the program name first): parses them as `bin_name`, runs,
+/// and maps the result to the documented exit codes (0 pass, 1 growth or fragmentation, 2 usage
+/// or runtime error, 3 inconclusive), printing an error in one line. `memprobe-daemon` and the
+/// cargo front `cargo memprobe` are both this function.
+///
+/// # Examples
+///
+/// ```
+/// let code = memprobe_daemon::main_with_args("memprobe-daemon", ["memprobe-daemon", "--version"]);
+/// assert_eq!(code, std::process::ExitCode::SUCCESS);
+/// ```
+pub fn main_with_args<I, T>(bin_name: &str, args: I) -> std::process::ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    use std::process::ExitCode;
+    let parsed = cli::Cli::command()
+        .bin_name(bin_name)
+        .try_get_matches_from(args)
+        .and_then(|matches| cli::Cli::from_arg_matches(&matches));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print to stdout and exit 0; usage errors exit 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let message = format!("{e:#}");
+            // Library errors already say `memprobe: ...`; one prefix is enough.
+            let message = message.strip_prefix("memprobe: ").unwrap_or(&message);
+            eprintln!("{bin_name}: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 /// Runs a parsed command line; the exit code (0 pass, 1 growth or fragmentation, 3 inconclusive).
 ///
 /// # Errors

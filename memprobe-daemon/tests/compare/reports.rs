@@ -206,3 +206,36 @@ fn version_1_reports_still_read() {
         .code(0)
         .stdout(predicate::str::contains("0 of 1 tests changed"));
 }
+
+#[test]
+fn cargo_memprobe_is_the_same_command() {
+    let runs = runs(8);
+    let direct = compare()
+        .arg(&runs.base)
+        .arg(&runs.new)
+        .args(["--json", "--fail-if-growth", "10%"])
+        .output()
+        .unwrap();
+    // As cargo runs it: `cargo-memprobe memprobe compare ...`.
+    let via_cargo = Command::cargo_bin("cargo-memprobe")
+        .unwrap()
+        .env_remove("GITHUB_ACTIONS")
+        .args(["memprobe", "compare"])
+        .arg(&runs.base)
+        .arg(&runs.new)
+        .args(["--json", "--fail-if-growth", "10%"])
+        .output()
+        .unwrap();
+    assert_eq!(direct.status.code(), Some(1));
+    assert_eq!(via_cargo.status.code(), Some(1));
+    assert_eq!(direct.stdout, via_cargo.stdout);
+    // Errors name the front they came through.
+    Command::cargo_bin("cargo-memprobe")
+        .unwrap()
+        .args(["memprobe", "compare", "/nonexistent", "/nonexistent"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "cargo memprobe: BASE /nonexistent:",
+        ));
+}

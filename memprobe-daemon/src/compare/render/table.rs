@@ -123,3 +123,50 @@ fn write_cells(
     );
     writeln!(out, "{style}{}{style:#}", line.trim_end())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::diff::{Settings, compare};
+    use crate::compare::load::{Entry, Kind, Metric, Side, Value};
+    use std::path::PathBuf;
+
+    fn side(bytes: i64) -> Side {
+        let entry = Entry {
+            name: "t".into(),
+            source: None,
+            iterations: 1,
+            figures: [(Metric::AllocBytes, Value::Int(bytes))].into(),
+        };
+        Side {
+            path: PathBuf::from("x"),
+            kind: Kind::Reports,
+            versions: vec![2],
+            entries: [("t".to_owned(), entry)].into(),
+        }
+    }
+
+    #[test]
+    fn colours_only_when_asked() {
+        let settings = Settings {
+            fail_if_growth: vec!["10%".parse().unwrap()],
+            include_rss: false,
+            rss_noise: "1MiB".parse().unwrap(),
+        };
+        let c = compare(side(100), side(200), settings);
+        let plain = Table { color: false }.render_to_string(&c);
+        assert!(!plain.contains('\x1b'), "{plain}");
+        assert!(
+            plain.contains("  bytes        100 B  200 B  +100 B (+100.0%)  FAIL: grew past 10%"),
+            "{plain}"
+        );
+        let coloured = Table { color: true }.render_to_string(&c);
+        let red = AnsiColor::Red.on_default().bold();
+        assert!(
+            coloured.contains(&format!(
+                "{red}  bytes        100 B  200 B  +100 B (+100.0%)  FAIL: grew past 10%{red:#}"
+            )),
+            "{coloured:?}"
+        );
+    }
+}
