@@ -16,6 +16,7 @@ mod bad_input;
 mod github;
 mod reports;
 mod summaries;
+mod workflow;
 
 /// The workload's size, from the environment of the run that generates reports.
 fn workload_size() -> usize {
