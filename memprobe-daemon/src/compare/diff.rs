@@ -129,22 +129,16 @@ pub(crate) struct Comparison {
 pub(crate) fn compare(base: Side, new: Side, settings: Settings) -> Comparison {
     let mut base_entries = base.entries;
     let mut new_entries = new.entries;
-    // A summary is one soak: two runs of the same service are paired whatever their commands.
-    if base.kind == Kind::Summary && base_entries.len() == 1 && new_entries.len() == 1 {
-        let (b, n) = (
-            base_entries.values().next().map(|e| e.name.clone()),
-            new_entries.values_mut().next(),
-        );
-        if let (Some(name), Some(entry)) = (b, n) {
-            if entry.name != name {
-                entry.name = format!("{name} → {}", entry.name);
-                let e = entry.clone();
-                new_entries.clear();
-                new_entries.insert(name.clone(), e);
-                if let Some(b) = base_entries.get_mut(&name) {
-                    b.name = new_entries[&name].name.clone();
-                }
+    // One file against one file (a report, a summary): the same test or soak, whatever the
+    // files, test or command are called.
+    if base_entries.len() == 1 && new_entries.len() == 1 && !(base.is_dir && new.is_dir) {
+        if let (Some((key, b)), Some((_, mut n))) =
+            (base_entries.first_key_value(), new_entries.pop_first())
+        {
+            if n.name != b.name {
+                n.name = format!("{} → {}", b.name, n.name);
             }
+            new_entries.insert(key.clone(), n);
         }
     }
     let mut rows = Vec::new();
@@ -296,6 +290,7 @@ mod tests {
             path: PathBuf::from("x"),
             kind: Kind::Reports,
             versions: vec![2],
+            is_dir: true,
             entries: entries
                 .into_iter()
                 .map(|e| (e.name.clone(), e))

@@ -6,7 +6,7 @@
 use anyhow::{Result, anyhow, bail};
 use memprobe::Report;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// One figure compared between the sides, with its unit and whether it is exact.
@@ -137,7 +137,11 @@ pub(crate) struct Side {
     pub(crate) kind: Kind,
     /// Schema versions of the files read (report `version` or summary `schema_version`).
     pub(crate) versions: Vec<u32>,
-    /// Entries by name.
+    /// Whether the path is a directory (else one file, one entry).
+    pub(crate) is_dir: bool,
+    /// Entries by key: in a directory, the report file's path inside it without `.json`
+    /// (`<package>/<crate>.<module>.<test>`), unique even where two test crates of a workspace
+    /// have same-named tests; for a single file, its stem.
     pub(crate) entries: BTreeMap<String, Entry>,
 }
 
@@ -183,9 +187,11 @@ fn load(role: &str, path: &Path) -> Result<Side> {
                 )
             })?,
             versions: Vec::new(),
+            is_dir: false,
             entries: BTreeMap::new(),
         };
-        side.add(role, path, &file)?;
+        let key = path.file_stem().unwrap_or_default().to_string_lossy();
+        side.add(role, path, key.into_owned(), &file)?;
         Ok(side)
     }
 }
@@ -195,9 +201,10 @@ fn load_dir(role: &str, dir: &Path) -> Result<Side> {
         path: dir.to_owned(),
         kind: Kind::Reports,
         versions: Vec::new(),
+        is_dir: true,
         entries: BTreeMap::new(),
     };
-    // Sorted, so which of two same-named reports wins (and every message) is reproducible.
+    // Sorted, so every message and the order of equal rows are reproducible.
     for item in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let item = item.map_err(|e| anyhow!("{role} {}: {e}", dir.display()))?;
         let path = item.path();
@@ -206,13 +213,44 @@ fn load_dir(role: &str, dir: &Path) -> Result<Side> {
         }
         let file = read_json(role, path)?;
         match file.kind() {
-            Some(Kind::Reports) => side.add(role, path, &file)?,
+            Some(Kind::Reports) => {
+                let rel = path.strip_prefix(dir).unwrap_or(path).with_extension("");
+                // `/`-separated whatever the platform, for stable keys and messages.
+                let rel: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
+                side.add(role, path, rel.join("/"), &file)?;
+            }
             Some(Kind::Summary) => bail!(
                 "{role} {}: a watch summary inside a directory of test reports: give the summary file itself as {role}, or move it out of the directory",
                 path.display()
             ),
             // Other tools' JSON beside the reports is not ours to judge.
             None => {}
+        }
+    }
+    // Keys: the report file's name (`<crate>.<module>.<test>`), so a side given as the report
+    // directory and one given as a package directory below it still pair; the path inside the
+    // directory only where two packages have a test crate of the same name.
+    let stem = |rel: &str| rel.rsplit('/').next().unwrap_or(rel).to_owned();
+    let mut stems = HashMap::<String, usize>::new();
+    for rel in side.entries.keys() {
+        *stems.entry(stem(rel)).or_default() += 1;
+    }
+    side.entries = std::mem::take(&mut side.entries)
+        .into_iter()
+        .map(|(rel, entry)| {
+            let short = stem(&rel);
+            (if stems[&short] > 1 { rel } else { short }, entry)
+        })
+        .collect();
+    // Report names are test paths without the crate (what `cargo test` prints): two test crates
+    // may share one. Those show their key instead, which tells them apart.
+    let mut names = HashMap::<String, usize>::new();
+    for entry in side.entries.values() {
+        *names.entry(entry.name.clone()).or_default() += 1;
+    }
+    for (key, entry) in &mut side.entries {
+        if names[&entry.name] > 1 {
+            entry.name = key.clone();
         }
     }
     if side.entries.is_empty() {
@@ -266,7 +304,7 @@ fn read_json(role: &str, path: &Path) -> Result<JsonFile> {
 }
 
 impl Side {
-    fn add(&mut self, role: &str, path: &Path, file: &JsonFile) -> Result<()> {
+    fn add(&mut self, role: &str, path: &Path, key: String, file: &JsonFile) -> Result<()> {
         let entry = match self.kind {
             Kind::Reports => {
                 let version = version_of(&file.value, "version");
@@ -310,13 +348,7 @@ impl Side {
                 from_summary(&summary)
             }
         };
-        if let Some(previous) = self.entries.insert(entry.name.clone(), entry) {
-            bail!(
-                "{role} {}: two reports for {}: keep one report directory per run (set MEMPROBE_HOME per run)",
-                path.display(),
-                previous.name
-            );
-        }
+        self.entries.insert(key, entry);
         Ok(())
     }
 }

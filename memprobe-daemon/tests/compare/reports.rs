@@ -70,6 +70,15 @@ fn json_carries_the_exact_figures_of_both_reports() {
     assert_eq!(json["added"][0]["name"], "workload_added");
     assert_eq!(json["removed"][0]["name"], "workload_retired");
     assert_eq!(json["failed"], false);
+    // A side given as the report directory pairs with one given as a package directory in it.
+    let out = compare()
+        .arg(runs.base.parent().unwrap())
+        .arg(&runs.new)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let mixed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(mixed["rows"], json["rows"]);
 }
 
 #[test]
@@ -238,4 +247,47 @@ fn cargo_memprobe_is_the_same_command() {
         .stderr(predicate::str::starts_with(
             "cargo memprobe: BASE /nonexistent:",
         ));
+}
+
+#[test]
+fn same_named_tests_of_two_test_crates_stay_apart() {
+    let runs = runs(8);
+    // A second package whose test crate has tests of the same names (report names leave out the
+    // crate): compare the homes, which hold both packages.
+    for dir in [&runs.base, &runs.new] {
+        let twin = dir.with_file_name("twin-package");
+        std::fs::create_dir(&twin).unwrap();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), twin.join(entry.file_name())).unwrap();
+        }
+    }
+    let out = compare()
+        .arg(runs.base.parent().unwrap())
+        .arg(runs.new.parent().unwrap())
+        .args(["--json", "--fail-if-growth", "10%"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "memprobe-daemon/compare.workload_buffers",
+            "twin-package/compare.workload_buffers",
+            "memprobe-daemon/compare.workload_steady",
+            "twin-package/compare.workload_steady"
+        ]
+    );
 }

@@ -142,6 +142,7 @@ mod tests {
             path: PathBuf::from("x"),
             kind: Kind::Reports,
             versions: vec![2],
+            is_dir: false,
             entries: [("t".to_owned(), entry)].into(),
         }
     }
