@@ -256,6 +256,8 @@ fn figure(
     }
 }
 
+/// [`Growth::allowance`] over a magnitude that may be a fraction (a per-iteration mean): the
+/// library's takes whole bytes.
 fn allowance(threshold: Growth, magnitude: f64) -> f64 {
     match threshold {
         Growth::Percent(p) => magnitude * p / 100.0,

@@ -5,7 +5,8 @@
 //! Three rooms: [`load`] reads a side into plain figures, [`diff`] compares them (exact figures
 //! exactly, RSS only on request and with a noise allowance), [`render`] presents the result, one
 //! file per format. This file only wires them to the checked configuration and to CI: GitHub
-//! annotations on stdout and the markdown appended to `$GITHUB_STEP_SUMMARY`.
+//! annotations after the output (on stderr with `--json`, so stdout stays JSON) and the markdown
+//! appended to `$GITHUB_STEP_SUMMARY`.
 
 pub(crate) mod diff;
 pub(crate) mod load;
@@ -16,10 +17,10 @@ use anyhow::{Context, Result};
 use render::Render;
 use std::io::Write;
 
-/// Exit code: no figure grew past the thresholds (or none were given).
-pub(crate) const EXIT_PASS: u8 = 0;
-/// Exit code: a figure grew past `--fail-if-growth`.
-pub(crate) const EXIT_GROWTH: u8 = 1;
+/// Exit code: no figure grew past the thresholds (or none were given); the daemon's pass.
+pub(crate) const EXIT_PASS: u8 = memprobe::trend::Verdict::EXIT_PASS;
+/// Exit code: a figure grew past `--fail-if-growth`; the daemon's growth.
+pub(crate) const EXIT_GROWTH: u8 = memprobe::trend::Verdict::EXIT_GROWTH;
 
 /// Runs `compare`: loads, compares, prints; the exit code.
 ///
@@ -35,8 +36,16 @@ pub(crate) fn command(config: &CompareConfig) -> Result<u8> {
         CompareFormat::Markdown => render::Markdown.render_to_string(&comparison),
         CompareFormat::Json => render::Json.render_to_string(&comparison),
     };
-    if config.github {
-        text += &render::Github.render_to_string(&comparison);
+    let annotations = if config.github {
+        render::Github.render_to_string(&comparison)
+    } else {
+        String::new()
+    };
+    if config.format == CompareFormat::Json {
+        // Keep stdout valid JSON: the runner reads workflow commands on stderr as well.
+        eprint!("{annotations}");
+    } else {
+        text += &annotations;
     }
     if let Some(file) = &config.step_summary {
         let markdown = render::Markdown.render_to_string(&comparison);

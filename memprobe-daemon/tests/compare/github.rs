@@ -43,15 +43,23 @@ fn annotations_point_at_the_test_and_the_step_summary_is_appended() {
 fn github_flag_without_the_runner_and_nothing_when_passing() {
     let runs = runs(8);
     let step_summary = runs.dir.path().join("step-summary.md");
-    // --github outside Actions: annotations, and the step summary when the variable is set.
-    compare()
+    // --github outside Actions: annotations, and the step summary when the variable is set;
+    // with --json the annotations go to stderr, so stdout stays JSON.
+    let out = compare()
         .arg(&runs.base)
         .arg(&runs.new)
         .args(["--fail-if-growth", "10%", "--github", "--json"])
         .env("GITHUB_STEP_SUMMARY", &step_summary)
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("\n::error file="));
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON alone");
+    assert_eq!(json["failed"], true);
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .starts_with("::error file=")
+    );
     assert!(step_summary.exists());
     // Without --github and outside Actions: no annotation, no step summary.
     let untouched = runs.dir.path().join("untouched.md");
