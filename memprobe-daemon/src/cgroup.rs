@@ -100,8 +100,22 @@ impl Cgroup {
     /// # Errors
     ///
     /// When the process has no memory cgroup or its directory is not mounted here.
-    pub(crate) fn of_process(pid: u32) -> Result<Cgroup> {
-        let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+    pub(crate) fn of_process(process: &memprobe::ProcessMemory) -> Result<Cgroup> {
+        let pid = process.pid();
+        // Opened through the process's reader: the cgroup of the process verified, not of a
+        // later one given its PID.
+        let cgroup = process
+            .open_file("cgroup")
+            .and_then(|f| {
+                std::io::read_to_string(f).map_err(|e| {
+                    memprobe::Error::from_io(
+                        "reading",
+                        format!("/proc/{pid}/cgroup").into(),
+                        e,
+                        Some(pid),
+                    )
+                })
+            })
             .with_context(|| format!("reading /proc/{pid}/cgroup"))?;
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
             .context("reading /proc/self/mountinfo")?;
@@ -326,7 +340,7 @@ slab 1114112\nworkingset_refault_anon 0\nworkingset_refault_file 0\npgfault 2451
     /// This machine runs cgroup v1: our own cgroup is found and its usage is real.
     #[test]
     fn v1_for_real_when_present() {
-        let Ok(cg) = Cgroup::of_process(std::process::id()) else {
+        let Ok(cg) = Cgroup::of_process(&memprobe::ProcessMemory::current().unwrap()) else {
             return;
         };
         let s = cg.sample().unwrap();

@@ -11,7 +11,8 @@
 //! stat) and `cgroup`; `verdict` (`store` the bounded copy, `series` adaptation and judging by
 //! `memprobe::trend`, `command` the `verdict` subcommand); `output` (JSONL and CSV writers, the
 //! summary file, the schema version, and `read`, the JSONL reader beside the writer); `signals`
-//! (sleeping to deadlines, stop signals). Only [`cli`] and [`run`] are public: the rest is
+//! (sleeping to deadlines, stop signals); `compare` (the `compare BASE NEW` subcommand: `load`
+//! reports or summaries, `diff` them, `render` the result). Only [`cli`] and [`run`] are public: the rest is
 //! `pub(crate)`, so rustc reports dead code.
 // `deny`, not `forbid`: one module may opt out, `watch::child::parent_death` (the `pre_exec`
 // that makes a started command die with the daemon); everything else stays safe code.
@@ -20,12 +21,55 @@
 
 pub(crate) mod cgroup;
 pub mod cli;
+pub(crate) mod compare;
 pub(crate) mod config;
 pub(crate) mod output;
 pub(crate) mod procfs;
 pub(crate) mod signals;
 pub(crate) mod verdict;
 pub(crate) mod watch;
+
+/// The whole program over `args` (the program name first): parses them as `bin_name`, runs,
+/// and maps the result to the documented exit codes (0 pass, 1 growth or fragmentation, 2 usage
+/// or runtime error, 3 inconclusive), printing an error in one line. `memprobe-daemon` and the
+/// cargo front `cargo memprobe` are both this function.
+///
+/// # Examples
+///
+/// ```
+/// let code = memprobe_daemon::main_with_args("memprobe-daemon", ["memprobe-daemon", "--version"]);
+/// assert_eq!(code, std::process::ExitCode::SUCCESS);
+/// ```
+pub fn main_with_args<I, T>(bin_name: &str, args: I) -> std::process::ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    use std::process::ExitCode;
+    let parsed = cli::Cli::command()
+        .bin_name(bin_name)
+        .try_get_matches_from(args)
+        .and_then(|matches| cli::Cli::from_arg_matches(&matches));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print to stdout and exit 0; usage errors exit 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let message = format!("{e:#}");
+            // Library errors already say `memprobe: ...`; one prefix is enough.
+            let message = message.strip_prefix("memprobe: ").unwrap_or(&message);
+            eprintln!("{bin_name}: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
 
 /// Runs a parsed command line; the exit code (0 pass, 1 growth or fragmentation, 3 inconclusive).
 ///
@@ -38,5 +82,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<u8> {
         cli::Command::Verdict(args) => {
             verdict::command::command(&config::VerdictConfig::from_args(args)?)
         }
+        cli::Command::Compare(args) => compare::command(&config::CompareConfig::from_args(args)?),
     }
 }

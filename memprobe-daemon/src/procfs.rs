@@ -1,7 +1,8 @@
 //! What the daemon reads of `/proc` beyond memprobe's snapshot module (which owns `statm`,
-//! `status` and `stat`, their parsers and the memory figures' sources): children from
-//! `/proc/<pid>/task/*/children`, PSS/USS from `smaps_rollup`, whether the system has swap, and
-//! the daemon's own CPU time and RSS. Parsers are pure functions of `&[u8]`, unit-tested on
+//! `status` and `stat`, the `children` lists, their parsers and the memory figures' sources, and
+//! opens every file of a process from its held `/proc/<pid>` directory): PSS/USS from
+//! `smaps_rollup` (opened through the target's reader, so it is the verified process's), whether
+//! the system has swap, and the daemon's own CPU time and RSS. Parsers are pure functions of `&[u8]`, unit-tested on
 //! captured files; numbers and `kB` values go through memprobe's `parse_u64` and `parse_kib`.
 //!
 //! # Freshness of each figure
@@ -16,22 +17,13 @@
 //! | RSS | `statm` resident | every tick |
 //! | RssAnon, RssFile, RssShmem, VmSwap, VmHWM, virtual size | `status` lines | the last `status` read, `status_t_ns` in each sample: ≤ 100 ms old with swap, ≤ 1 s without |
 
-use memprobe::snapshot::procfs::{parse_kib, parse_u64};
+use memprobe::snapshot::procfs::parse_kib;
 use memprobe::{Error, Result};
 use std::fs::File;
 use std::io::ErrorKind;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// Opens `/proc/<pid>/<name>` for reading.
-fn open_proc(pid: u32, name: &str) -> Result<(File, PathBuf)> {
-    let path = PathBuf::from(format!("/proc/{pid}/{name}"));
-    match File::open(&path) {
-        Ok(f) => Ok((f, path)),
-        Err(e) => Err(Error::from_io("opening", path, e, Some(pid))),
-    }
-}
 
 /// Reads a kept-open file from offset 0 into `buf`, until end of file or a full buffer; the bytes
 /// read.
@@ -88,40 +80,6 @@ fn swap_configured() -> bool {
     })
 }
 
-/// Appends the PIDs listed in a `children` file (`"12 34 "`) to `out`.
-pub(crate) fn parse_children(buf: &[u8], out: &mut Vec<u32>) {
-    out.extend(
-        buf.split(|b| b.is_ascii_whitespace())
-            .filter(|f| !f.is_empty())
-            .filter_map(parse_u64)
-            .filter_map(|p| u32::try_from(p).ok()),
-    );
-}
-
-/// Direct children of `pid`, from `/proc/<pid>/task/*/children` (every thread's list: a child's
-/// parent is the thread that forked it). No scan of `/proc`. A process that is gone has none.
-pub(crate) fn children_of(pid: u32, out: &mut Vec<u32>) {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return;
-    };
-    let mut buf = [0u8; 4096];
-    for task in tasks.flatten() {
-        let path = task.path().join("children");
-        if let Ok(file) = File::open(&path) {
-            // A very long list does not fit the buffer: read it whole then.
-            match pread(&file, &mut buf, &path, pid) {
-                Ok(n) if n < buf.len() => parse_children(&buf[..n], out),
-                Ok(_) => {
-                    if let Ok(all) = std::fs::read(&path) {
-                        parse_children(&all, out);
-                    }
-                }
-                Err(_) => {}
-            }
-        }
-    }
-}
-
 /// Proportional and unique set sizes from `smaps_rollup`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct Pss {
@@ -131,6 +89,10 @@ pub(crate) struct Pss {
     pub(crate) uss_bytes: u64,
     /// Anonymous part of PSS (`Pss_Anon`, Linux ≥ 5.x), when shown.
     pub(crate) pss_anon_bytes: Option<u64>,
+    /// With `--tree`, PSS summed over the tree (the target and every process followed): a page
+    /// shared by N processes counts 1/N in each, so once in the sum, where summed RSS counts it
+    /// N times.
+    pub(crate) tree_pss_bytes: Option<u64>,
 }
 
 /// Parses `/proc/<pid>/smaps_rollup`.
@@ -154,16 +116,20 @@ pub(crate) fn parse_smaps_rollup(buf: &[u8]) -> Option<Pss> {
         pss_bytes: pss?,
         uss_bytes: private,
         pss_anon_bytes: pss_anon,
+        tree_pss_bytes: None,
     })
 }
 
-/// A kept-open `smaps_rollup` with the auto-skip rule: a walk is skipped while the previous one
+/// A reader of `smaps_rollup` with the auto-skip rule: a walk is skipped while the previous one
 /// took more than [`PSS_MAX_SHARE`] of the PSS interval.
+///
+/// The file is opened afresh for each walk, from the process's held `/proc/<pid>` directory
+/// ([`memprobe::ProcessMemory::open_file`]): `smaps_rollup` is bound to the address space the
+/// process had when it was opened, so a kept one goes blank once the process calls `exec` (a
+/// wrapper such as a pyenv shim, `env` or `nice` replacing itself), while `statm` and `status`
+/// follow the process. An `openat` is nothing beside the walk itself.
 #[derive(Debug)]
 pub(crate) struct PssReader {
-    pid: u32,
-    file: File,
-    path: PathBuf,
     buf: Vec<u8>,
     /// How long the last walk took.
     pub(crate) last_walk: Duration,
@@ -173,21 +139,18 @@ pub(crate) struct PssReader {
 pub(crate) const PSS_MAX_SHARE: f64 = 0.10;
 
 impl PssReader {
-    /// Opens `smaps_rollup`, so a permission problem shows before the run starts.
+    /// Reads `smaps_rollup` of `process` once, so a permission problem shows before the run
+    /// starts.
     ///
     /// # Errors
     ///
     /// `PermissionDenied` naming the file (it needs ptrace access to the process).
-    pub(crate) fn open(pid: u32) -> Result<PssReader> {
-        let (file, path) = open_proc(pid, "smaps_rollup")?;
+    pub(crate) fn open(process: &memprobe::ProcessMemory) -> Result<PssReader> {
         let mut me = PssReader {
-            pid,
-            file,
-            path,
             buf: vec![0; 4096],
             last_walk: Duration::ZERO,
         };
-        me.read()?;
+        me.read(process)?;
         Ok(me)
     }
 
@@ -196,18 +159,21 @@ impl PssReader {
         self.last_walk.as_secs_f64() <= interval.as_secs_f64() * PSS_MAX_SHARE
     }
 
-    /// Walks the process's mappings once.
+    /// Walks the mappings of `process` once.
     ///
     /// # Errors
     ///
     /// When the process has gone or the file cannot be parsed.
-    pub(crate) fn read(&mut self) -> Result<Pss> {
+    pub(crate) fn read(&mut self, process: &memprobe::ProcessMemory) -> Result<Pss> {
         let start = std::time::Instant::now();
-        let n = pread(&self.file, &mut self.buf, &self.path, self.pid)?;
+        let pid = process.pid();
+        let path = || PathBuf::from(format!("/proc/{pid}/smaps_rollup"));
+        let file = process.open_file("smaps_rollup")?;
+        let n = pread(&file, &mut self.buf, &path(), pid)?;
         self.last_walk = start.elapsed();
-        parse_smaps_rollup(&self.buf[..n]).ok_or(Error::Parse {
+        parse_smaps_rollup(&self.buf[..n]).ok_or_else(|| Error::Parse {
             what: "Pss",
-            path: self.path.clone(),
+            path: path(),
         })
     }
 }
@@ -265,14 +231,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn children_lists() {
-        let mut v = vec![];
-        parse_children(b"12 34 ", &mut v);
-        parse_children(b"", &mut v);
-        assert_eq!(v, [12, 34]);
-    }
-
-    #[test]
     fn smaps_rollup_real_format() {
         let text = b"55d1c0a00000-7ffd6d5f1000 ---p 00000000 00:00 0                          [rollup]\n\
 Rss:                3968 kB\nPss:                1024 kB\nPss_Dirty:           400 kB\nPss_Anon:            380 kB\n\
@@ -284,7 +242,8 @@ Private_Clean:       624 kB\nPrivate_Dirty:       400 kB\nReferenced:         39
             Pss {
                 pss_bytes: 1024 * 1024,
                 uss_bytes: 1024 * 1024,
-                pss_anon_bytes: Some(380 * 1024)
+                pss_anon_bytes: Some(380 * 1024),
+                tree_pss_bytes: None,
             }
         );
     }
@@ -299,9 +258,9 @@ Private_Clean:       624 kB\nPrivate_Dirty:       400 kB\nReferenced:         39
                 .start_time_ticks
         );
         assert!(
-            PssReader::open(std::process::id())
+            PssReader::open(&memprobe::ProcessMemory::current().unwrap())
                 .unwrap()
-                .read()
+                .read(&memprobe::ProcessMemory::current().unwrap())
                 .unwrap()
                 .pss_bytes
                 > 0

@@ -85,7 +85,10 @@ pub(crate) fn expand(config: &Config, mut function: ItemFn) -> TokenStream {
         .attrs
         .iter()
         .any(|a| a.path().segments.last().is_some_and(|s| s.ident == "test"));
-    let spec = spec(config, is_test);
+    // `line!()` spanned on the function's name: the report (and a CI annotation) points there.
+    let name_span = function.sig.ident.span();
+    let location = quote_spanned!(name_span=> .at(::core::file!(), ::core::line!()));
+    let spec = spec(config, is_test, location);
     let output = match &function.sig.output {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) => ty.to_token_stream(),
@@ -206,8 +209,8 @@ fn tokio_body(function: &ItemFn, is_test: bool) -> Option<(usize, &Expr)> {
 
 /// The `::memprobe::__private::Test` descriptor: its constructor, then one `const` setter per
 /// option that differs from the default.
-fn spec(config: &Config, is_test: bool) -> TokenStream {
-    let mut setters = Vec::new();
+fn spec(config: &Config, is_test: bool, location: TokenStream) -> TokenStream {
+    let mut setters = vec![location];
     if is_test {
         setters.push(quote!(.test()));
     }

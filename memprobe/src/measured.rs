@@ -23,8 +23,10 @@ pub const MARKER: &str = "__memprobe_marker";
 ///     .scope(Scope::Process)
 ///     .max_allocs(0)
 ///     .max_bytes("64 KiB")
-///     .report(ReportMode::Off);
+///     .report(ReportMode::Off)
+///     .at("tests/parser.rs", 12);
 /// assert_eq!(TEST.full_path(), "app::parser::small");
+/// assert_eq!(TEST.source(), Some(("tests/parser.rs", 12)));
 /// assert_eq!(TEST.path(), "parser::small");
 /// ```
 #[derive(Debug)]
@@ -71,6 +73,8 @@ pub struct Test {
     pub(crate) max_allocs_per_item: Option<u64>,
     /// `max_bytes_per_item`, as written.
     pub(crate) max_bytes_per_item: Option<&'static str>,
+    /// `file!()` and `line!()` of the annotated function's name, for reports and CI annotations.
+    pub(crate) source: Option<(&'static str, u32)>,
 }
 
 impl Test {
@@ -98,7 +102,14 @@ impl Test {
             sizes: &[],
             max_allocs_per_item: None,
             max_bytes_per_item: None,
+            source: None,
         }
+    }
+
+    /// Where the function is written: `file!()` and `line!()` of its name.
+    pub const fn at(mut self, file: &'static str, line: u32) -> Test {
+        self.source = Some((file, line));
+        self
     }
 
     /// `CARGO_PKG_NAME` and `CARGO_MANIFEST_DIR` of the crate the function is in.
@@ -230,6 +241,11 @@ impl Test {
             Some((_, rest)) => rest.to_owned(),
             None => full,
         }
+    }
+
+    /// `file!()` and `line!()` of the function, when generated code gave them ([`Test::at`]).
+    pub fn source(&self) -> Option<(&'static str, u32)> {
+        self.source
     }
 
     /// The test crate: the first segment of the full path.

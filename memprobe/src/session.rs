@@ -195,7 +195,10 @@ impl Session {
         } = self;
         let warmup = if test.iters.is_some() { test.warmup } else { 0 };
         let report = match probe.finish_iterations(iterations, warmup) {
-            Ok(report) => report,
+            Ok(report) => match test.source() {
+                Some((file, line)) => report.at_source(file, line),
+                None => report,
+            },
             Err(e) => panic!("{e}"),
         };
         let report_file = if test.report.writes_json() {

@@ -204,6 +204,15 @@ mod limits {
             (1000, 1_200_000)
         );
         assert_eq!(r.per_iteration().alloc_bytes, 1200.0);
+        // Where the function is written, for CI annotations: the line of its name, not of the
+        // attribute above it.
+        let line = include_str!("attribute.rs")
+            .lines()
+            .position(|l| l.contains("fn iterations_are_per_iteration()"))
+            .unwrap() as u32
+            + 1;
+        assert_eq!(r.source_file.as_deref(), Some(file!()));
+        assert_eq!(r.source_line, Some(line));
     }
 
     #[memprobe(iters = 10, max_allocs = 0, report = false)]

@@ -607,6 +607,75 @@ mod linux {
         assert_eq!(err.to_string(), message);
     }
 
+    /// Spawns `sleep 30` at PID `pid` (free again) by setting the kernel's last given PID just
+    /// below it (root only); `None` when other processes keep taking it first.
+    pub(crate) fn sleep_at_pid(pid: u32) -> Option<std::process::Child> {
+        for _ in 0..200 {
+            std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string()).ok()?;
+            let mut child = std::process::Command::new("sleep")
+                .arg("30")
+                .spawn()
+                .unwrap();
+            if child.id() == pid {
+                return Some(child);
+            }
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        None
+    }
+
+    /// A reader of a process that has been reaped, whose PID now names another process: every
+    /// operation, the peak reset (a write to `clear_refs`) included, is refused as
+    /// `ProcessNotFound` and never reaches the newcomer.
+    #[test]
+    fn reused_pid_is_never_read_or_reset() {
+        let _serial = crate::serial();
+        if std::fs::write(
+            "/proc/sys/kernel/ns_last_pid",
+            std::fs::read("/proc/sys/kernel/ns_last_pid").unwrap(),
+        )
+        .is_err()
+        {
+            eprintln!("skipped: choosing a PID (ns_last_pid) needs root");
+            return;
+        }
+        let mut first = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = first.id();
+        let reader = ProcessMemory::for_pid(pid).unwrap();
+        let first_start = reader.start_time_ticks().unwrap();
+        first.kill().unwrap();
+        first.wait().unwrap();
+        // Start times are in clock ticks: let one pass so the newcomer's differs.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let Some(mut second) = sleep_at_pid(pid) else {
+            eprintln!("skipped: PID {pid} was taken by another process first");
+            return;
+        };
+        let second_start = memprobe::snapshot::read_stat(pid).unwrap().start_time_ticks;
+        assert_ne!(first_start, second_start, "a new process at PID {pid}");
+        let reset = reader.reset_peak();
+        let read = reader.rss_bytes();
+        let stat = reader.start_time_ticks();
+        second.kill().unwrap();
+        second.wait().unwrap();
+        assert!(
+            matches!(reset, Err(Error::ProcessNotFound { pid: p }) if p == pid),
+            "the peak reset reached the process now at PID {pid}: {reset:?}"
+        );
+        assert!(
+            matches!(read, Err(Error::ProcessNotFound { .. })),
+            "{read:?}"
+        );
+        assert!(
+            matches!(stat, Err(Error::ProcessNotFound { .. })),
+            "{stat:?}"
+        );
+    }
+
     #[test]
     fn missing_pid_is_process_not_found() {
         let _serial = crate::serial();

@@ -143,11 +143,15 @@ pub(crate) fn format_jsonl(s: &Sample<'_>, out: &mut Vec<u8>) -> std::io::Result
     if let Some(p) = s.pss {
         write!(
             out,
-            ",\"pss\":{{\"pss_bytes\":{},\"uss_bytes\":{},\"pss_anon_bytes\":{}}}",
+            ",\"pss\":{{\"pss_bytes\":{},\"uss_bytes\":{},\"pss_anon_bytes\":{}",
             p.pss_bytes,
             p.uss_bytes,
             Opt(p.pss_anon_bytes)
         )?;
+        if let Some(tree) = p.tree_pss_bytes {
+            write!(out, ",\"tree_pss_bytes\":{tree}")?;
+        }
+        out.push(b'}');
     }
     if let Some(p) = s.published {
         out.extend_from_slice(b",\"published\":");
@@ -333,6 +337,7 @@ mod tests {
                 pss_bytes: 1,
                 uss_bytes: 2,
                 pss_anon_bytes: None,
+                tree_pss_bytes: Some(7),
             }),
             published: Some(&published),
         };
@@ -345,6 +350,7 @@ mod tests {
         assert_eq!(v["procs"][0]["pid"], 2);
         assert_eq!(v["tree"]["rss_bytes"], 4106);
         assert_eq!(v["cgroup"]["usage_bytes"], 9);
+        assert_eq!(v["pss"]["tree_pss_bytes"], 7);
         assert_eq!(v["published"]["phase"], "st\"eady");
 
         let mut row = vec![];

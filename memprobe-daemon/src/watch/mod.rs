@@ -316,6 +316,13 @@ impl Run<'_> {
                 ));
             }
         }
+        if let Some(sig) = self.progress.stop_signal {
+            self.recorder.notes.push(format!(
+                "stopped by {} before the run was over: the summary is incomplete, it covers the first {:.1} s",
+                signals::name(sig),
+                self.recorder.last_t_ns as f64 / 1e9
+            ));
+        }
         let judged = self.recorder.judged.judge(&self.config.judge);
         let now = Instant::now();
         let (verdict, code) = match &judged {

@@ -93,13 +93,14 @@ impl Recorder {
             None => self.judged.record_proc(
                 t_ns,
                 mem.rss_bytes,
-                mem.rss_anon_bytes.map(|a| a + mem.swap_bytes.unwrap_or(0)),
+                mem.rss_anon_bytes
+                    .map(|a| a.saturating_add(mem.swap_bytes.unwrap_or(0))),
             ),
         }
         let p = &mut self.peaks;
         p.rss_bytes = p.rss_bytes.max(mem.rss_bytes);
         if let Some(anon) = mem.rss_anon_bytes {
-            let v = anon + mem.swap_bytes.unwrap_or(0);
+            let v = anon.saturating_add(mem.swap_bytes.unwrap_or(0));
             p.anon_swap_bytes = Some(p.anon_swap_bytes.unwrap_or(0).max(v));
         }
         if let Some(h) = mem.peak_rss_bytes {

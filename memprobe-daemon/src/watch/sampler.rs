@@ -13,7 +13,7 @@ use anyhow::Result;
 use memprobe::MemorySnapshot;
 use memprobe::ProcessMemory;
 use memprobe::publish::{self, PublishedStats};
-use memprobe::snapshot::{self, read_stat};
+use memprobe::snapshot::{self, ProcRoot, read_stat_in};
 use memprobe::trend::Warmup;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -78,6 +78,11 @@ pub(super) struct Sampler {
     warmup: Warmup,
     duration: Option<Duration>,
     tree_on: bool,
+    /// Where `/proc` is.
+    proc_root: ProcRoot,
+    /// Whether identities are checked at every tick, not every second: under a fake root, whose
+    /// files are rewritten in place rather than bound to a process as `/proc`'s are.
+    identity_every_tick: bool,
     /// The watched PID.
     pub(super) pid: u32,
     /// Its start time, which with the PID names it.
@@ -129,18 +134,21 @@ impl Sampler {
         pid: u32,
         publish_path: Option<PathBuf>,
     ) -> Result<Sampler> {
-        let mem = ProcessMemory::for_pid(pid)?;
+        // The reader first, then the start time from its own `stat`: the identity recorded is
+        // that of the process whose directory the reader holds, and every other file (cgroup,
+        // smaps_rollup, clear_refs) is opened from that directory too.
+        let mem = ProcessMemory::for_pid_in(&config.proc_root, pid)?;
         let start_ticks = mem.start_time_ticks()?;
-        let reader = snapshot::Sampler::new(mem, config.interval, procfs::status_every());
         let cgroup = match &config.cgroup {
             None => None,
-            Some(CgroupChoice::Auto) => Some(Cgroup::of_process(pid)?),
+            Some(CgroupChoice::Auto) => Some(Cgroup::of_process(&mem)?),
             Some(CgroupChoice::Path(p)) => Some(Cgroup::open(p)?),
         };
         let pss = config
             .pss_interval
-            .map(|_| PssReader::open(pid))
+            .map(|_| PssReader::open(&mem))
             .transpose()?;
+        let reader = snapshot::Sampler::new(mem, config.interval, procfs::status_every());
         let start = Instant::now();
         Ok(Sampler {
             start,
@@ -150,10 +158,12 @@ impl Sampler {
             warmup: config.judge.trend.warmup,
             duration: config.duration,
             tree_on: config.tree,
+            identity_every_tick: config.proc_root != ProcRoot::system(),
+            proc_root: config.proc_root.clone(),
             pid,
             start_ticks,
             reader,
-            tree: Tree::default(),
+            tree: Tree::new(config.pss_interval.is_some()),
             cgroup,
             cgroup_last: None,
             cgroup_stat: CgroupStat::default(),
@@ -202,13 +212,29 @@ impl Sampler {
             Err(memprobe::Error::ProcessNotFound { .. }) => return Ok(Reading::Gone),
             Err(e) => return Err(e.into()),
         };
-        // A zombie reads as all zeros: the process has exited but is not reaped yet.
-        if mem.rss_bytes == 0 && read_stat(self.pid).is_ok_and(|s| matches!(s.state, b'Z' | b'X')) {
+        // A zombie reads as all zeros: the process has exited but is not reaped yet. Its state
+        // from the reader's own `stat`: the process read, whoever has its PID now.
+        if mem.rss_bytes == 0
+            && self
+                .reader
+                .memory()
+                .stat()
+                .is_ok_and(|s| matches!(s.state, b'Z' | b'X'))
+        {
             return Ok(Reading::Gone);
         }
-        if now >= self.identity_due {
+        // The reader's files are bound to the process, so once it is reaped they fail (above)
+        // and a newcomer at its PID is never read. The PID's `stat` by number is checked as
+        // well, every second, so a run on a fake root (files rewritten in place) or a
+        // process replaced between two reads is named in a note.
+        let check_identity = self.identity_every_tick || now >= self.identity_due;
+        if check_identity {
             self.identity_due = now + IDENTITY_EVERY;
-            if read_stat(self.pid).map(|s| s.start_time_ticks).ok() != Some(self.start_ticks) {
+            if read_stat_in(&self.proc_root, self.pid)
+                .map(|s| s.start_time_ticks)
+                .ok()
+                != Some(self.start_ticks)
+            {
                 self.notes.push(format!(
                     "PID {} now names another process (start time changed): the series ends here",
                     self.pid
@@ -217,10 +243,15 @@ impl Sampler {
             }
         }
         let tree = if self.tree_on {
-            Some(
-                self.tree
-                    .sample(self.pid, &mem, self.start, t_ns, self.interval),
-            )
+            Some(self.tree.sample(
+                self.reader.memory(),
+                &mem,
+                self.start,
+                t_ns,
+                self.interval,
+                (check_identity, &self.proc_root),
+                &mut self.notes,
+            ))
         } else {
             None
         };
@@ -273,8 +304,11 @@ impl Sampler {
             return None;
         }
         self.pss_due = now + every;
-        match reader.read() {
-            Ok(p) => {
+        match reader.read(self.reader.memory()) {
+            Ok(mut p) => {
+                if self.tree_on {
+                    p.tree_pss_bytes = Some(p.pss_bytes.saturating_add(self.tree.pss_sum()));
+                }
                 self.pss_walks += 1;
                 self.pss_last = Some(p);
                 Some(p)

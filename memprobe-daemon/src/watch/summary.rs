@@ -26,6 +26,10 @@ pub(super) struct Summary<'a> {
     pub(super) schema_version: u32,
     pub(super) tool: &'static str,
     pub(super) state: &'static str,
+    /// Whether the run went to its end (`--duration` elapsed, or the target exited on its own):
+    /// `false` while running and when a stop signal cut it short (SIGINT/SIGTERM/SIGHUP), so a
+    /// reader knows the figures cover only part of the run.
+    pub(super) complete: bool,
     pub(super) command: Option<Vec<String>>,
     pub(super) target: TargetInfo,
     pub(super) config: ConfigInfo<'a>,
@@ -180,6 +184,7 @@ impl Parts<'_> {
             schema_version: SCHEMA_VERSION,
             tool: concat!("memprobe-daemon ", env!("CARGO_PKG_VERSION")),
             state,
+            complete: state == "finished" && p.stop_signal.is_none(),
             command: match &c.target {
                 Target::Command(argv) => Some(argv.iter().map(|a| a.to_string_lossy().into_owned()).collect()),
                 Target::Pid(_) => None,
@@ -208,7 +213,7 @@ impl Parts<'_> {
             },
             system: SystemInfo {
                 kernel: procfs::kernel_release(),
-                page_size: memprobe::snapshot::page_size(),
+                page_size: c.proc_root.page_size(),
                 cgroup_version: s.cgroup.as_ref().map(|g| g.version),
             },
             run: RunInfo {

@@ -26,6 +26,8 @@ fn forwarded(signal: Signal, name: &str) {
     assert_eq!(s["target"]["exit"]["code"], 42);
     assert_eq!(s["run"]["stop_signal"], name);
     assert_eq!(s["run"]["ended"], "target_exited");
+    // Cut short by a signal: the summary says it is incomplete.
+    assert_eq!(s["complete"], false, "{s}");
     assert!(s["run"]["samples"].as_u64().unwrap() >= 20);
 }
 
@@ -60,6 +62,8 @@ fn sigint_is_forwarded_and_summary_written() {
 
 #[test]
 fn sigkill_of_the_daemon_loses_at_most_one_sample() {
+    // Its tick count is timed: not beside the load tests.
+    let _heavy = heavy();
     let Outputs {
         dir: _d,
         out,
@@ -107,7 +111,86 @@ fn sigkill_of_the_daemon_loses_at_most_one_sample() {
     // The periodic summary survives as valid JSON.
     let s = read_json(&summary);
     assert_eq!(s["state"], "running");
+    assert_eq!(s["complete"], false);
     // The command runs in its own process group and survives the daemon: end it.
     let pid = complete[0]["pid"].as_i64().unwrap() as i32;
     let _ = kill(Pid::from_raw(-pid), Signal::SIGKILL);
+}
+
+/// `--pid` mode: SIGTERM/SIGINT end the run at once (the process is never signalled) and leave
+/// a finished summary marked incomplete, with a note; exit 0 (the verdict is not enforced).
+fn pid_mode_stopped_by(signal: Signal, name: &str) {
+    let o = outputs();
+    let mut target = std::process::Command::new(target())
+        .args(["flat", "--duration", "20s"])
+        .spawn()
+        .unwrap();
+    let mut daemon = std::process::Command::new(daemon_path())
+        .args(["watch", "--quiet", "--interval", "10ms", "--pid"])
+        .arg(target.id().to_string())
+        .arg("--out")
+        .arg(&o.out)
+        .arg("--summary")
+        .arg(&o.summary)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    kill(Pid::from_raw(daemon.id() as i32), signal).unwrap();
+    let status = daemon.wait().unwrap();
+    let alive = target.try_wait().unwrap().is_none();
+    target.kill().unwrap();
+    target.wait().unwrap();
+    assert!(alive, "the watched process was never signalled");
+    assert_eq!(status.code(), Some(0));
+    let s = read_json(&o.summary);
+    assert_eq!(s["state"], "finished");
+    assert_eq!(s["complete"], false, "{s}");
+    assert_eq!(s["run"]["ended"], "signal");
+    assert_eq!(s["run"]["stop_signal"], name);
+    let note = format!("stopped by {name} before the run was over: the summary is incomplete");
+    assert!(
+        s["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with(&note)),
+        "{s}"
+    );
+    // Every line on disk is whole, and the summary counts them all.
+    let lines = lines(&o.out);
+    assert_eq!(lines.len() as u64, s["run"]["samples"].as_u64().unwrap());
+    assert!(lines.len() >= 20, "{} samples", lines.len());
+}
+
+#[test]
+fn pid_mode_sigterm_leaves_an_incomplete_summary() {
+    pid_mode_stopped_by(Signal::SIGTERM, "SIGTERM");
+}
+
+#[test]
+fn pid_mode_sigint_leaves_an_incomplete_summary() {
+    pid_mode_stopped_by(Signal::SIGINT, "SIGINT");
+}
+
+/// A run that goes to its end is marked complete.
+#[test]
+fn a_run_to_its_end_is_complete() {
+    let o = outputs();
+    daemon()
+        .args([
+            "watch",
+            "--quiet",
+            "--interval",
+            "10ms",
+            "--duration",
+            "300ms",
+            "--summary",
+        ])
+        .arg(&o.summary)
+        .args(["--", &target(), "flat"])
+        .assert()
+        .success();
+    let s = read_json(&o.summary);
+    assert_eq!(s["complete"], true, "{s}");
+    assert_eq!(s["run"]["ended"], "duration");
 }

@@ -69,3 +69,12 @@ pub fn outputs() -> Outputs {
         csv,
     }
 }
+
+/// Serializes the tests that load the machine (hundreds of daemons, hundreds of MiB touched) with
+/// those that time the daemon's ticks, so the timing tests do not measure the load tests.
+pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

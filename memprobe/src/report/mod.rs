@@ -216,6 +216,14 @@ pub struct Report {
     pub first_alloc_backtrace: Option<String>,
     /// What each figure includes, in words.
     pub includes: Vec<String>,
+    /// `file!()` of the function `#[memprobe]` annotates (as the compiler gives it, relative to
+    /// the workspace for a local crate); `None` for a probe without the attribute and in reports
+    /// of schema version 1, which did not record it.
+    #[serde(default)]
+    pub source_file: Option<String>,
+    /// `line!()` of that function's attribute; `None` as for [`Report::source_file`].
+    #[serde(default)]
+    pub source_line: Option<u32>,
 }
 
 impl Report {
@@ -260,7 +268,17 @@ impl Report {
             jemalloc,
             first_alloc_backtrace,
             includes,
+            source_file: None,
+            source_line: None,
         }
+    }
+
+    /// The report with the source location of the annotated function (what `#[memprobe]`
+    /// records, for CI annotations at the test).
+    pub(crate) fn at_source(mut self, file: &str, line: u32) -> Report {
+        self.source_file = Some(file.to_owned());
+        self.source_line = Some(line);
+        self
     }
 
     /// Totals divided by the measured iterations.

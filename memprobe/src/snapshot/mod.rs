@@ -30,8 +30,12 @@
 //! On Linux the `/proc/<pid>` files are opened once and each reading is a `pread` into a stack
 //! buffer parsed by the pure functions of [`procfs`]: no allocation, about 1 µs for
 //! [`ProcessMemory::rss_bytes`] and a few µs for [`ProcessMemory::snapshot`] (see
-//! `benches/snapshot.rs`). The open files follow the process, not its number: after it is reaped
-//! every reading fails with [`crate::Error::ProcessNotFound`], even if the PID is reused. A zombie
+//! `benches/snapshot.rs`). The files are opened from the process's `/proc/<pid>` directory, held
+//! open (`openat`), so they all belong to one process and follow it, not its number: after it is
+//! reaped every reading, and every peak reset, fails with [`crate::Error::ProcessNotFound`], even
+//! if the PID is reused. One reader may be shared by threads: its `status` readings take turns
+//! (see [`ProcessMemory::status`]). [`ProcRoot`] points the readers at a `/proc` elsewhere (tests
+//! replay a committed fake tree). A zombie
 //! (exited, not yet reaped) reads as zero RSS with the `Vm*` figures `None`, as does a kernel
 //! thread. Each figure has one Linux source, the table above: in particular `rss_anon_bytes` is
 //! the kernel's `RssAnon:` line of `status`, never derived from `statm` (resident − shared).
@@ -144,6 +148,72 @@ impl ProcessMemory {
         })
     }
 
+    /// The process `pid` under `root` (Linux only): [`ProcessMemory::for_pid`] for a `/proc`
+    /// elsewhere, such as a test's fake tree.
+    ///
+    /// # Errors
+    ///
+    /// As [`ProcessMemory::for_pid`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memprobe::{ProcessMemory, snapshot::ProcRoot};
+    /// let me = ProcessMemory::for_pid_in(&ProcRoot::system(), std::process::id())?;
+    /// assert!(me.rss_bytes()? > 0);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    #[cfg(target_os = "linux")]
+    pub fn for_pid_in(root: &ProcRoot, pid: u32) -> crate::Result<Self> {
+        Ok(ProcessMemory {
+            pid,
+            reader: sys::Reader::open_in(root, pid)?,
+        })
+    }
+
+    /// Opens another file of this very process's `/proc/<pid>` directory for reading, such as
+    /// `smaps_rollup` or `cgroup` (Linux only). It is opened from the directory the reader holds
+    /// (`openat`), so it belongs to the process read, never to a later one given the same PID.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::ProcessNotFound`] once the process has gone;
+    /// [`crate::Error::PermissionDenied`] naming the file when the caller may not read it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let me = memprobe::ProcessMemory::current()?;
+    /// let cmdline = std::io::read_to_string(me.open_file("cmdline")?).unwrap();
+    /// assert!(!cmdline.is_empty());
+    /// assert!(me.open_file("no-such-file").is_err());
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    #[cfg(target_os = "linux")]
+    pub fn open_file(&self, name: &str) -> crate::Result<std::fs::File> {
+        self.reader.dir().open_file(name, false)
+    }
+
+    /// Appends the process's direct children to `out`, from its `task/*/children` lists read
+    /// through the directory the reader holds (Linux only). A process that has gone has none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut child = std::process::Command::new("sleep").arg("5").spawn()?;
+    /// let me = memprobe::ProcessMemory::current()?;
+    /// let mut kids = Vec::new();
+    /// me.children(&mut kids);
+    /// assert!(kids.contains(&child.id()));
+    /// child.kill()?;
+    /// child.wait()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(target_os = "linux")]
+    pub fn children(&self, out: &mut Vec<u32>) {
+        self.reader.dir().children(out);
+    }
+
     /// The PID read.
     ///
     /// # Examples
@@ -250,6 +320,29 @@ impl ProcessMemory {
         self.reader.start_time_ticks()
     }
 
+    /// The memory lines of `/proc/<pid>/status` (Linux only), read whole from one generation of
+    /// the file: within one reading `vm_rss_bytes` is exactly `rss_anon_bytes + rss_file_bytes +
+    /// rss_shmem_bytes`, as the kernel computes them together, even while other threads read the
+    /// same [`ProcessMemory`].
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::ProcessNotFound`] once the process has been reaped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let status = memprobe::ProcessMemory::current()?.status()?;
+    /// let parts = status.rss_anon_bytes.unwrap() + status.rss_file_bytes.unwrap()
+    ///     + status.rss_shmem_bytes.unwrap();
+    /// assert_eq!(status.vm_rss_bytes, Some(parts));
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    #[cfg(target_os = "linux")]
+    pub fn status(&self) -> crate::Result<procfs::Status> {
+        self.reader.status()
+    }
+
     /// State, parent and start time, from the kept-open `/proc/<pid>/stat` (Linux only).
     ///
     /// # Errors
@@ -294,7 +387,124 @@ impl ProcessMemory {
 /// ```
 #[cfg(target_os = "linux")]
 pub fn read_stat(pid: u32) -> crate::Result<procfs::Stat> {
-    sys::read_stat(pid)
+    sys::read_stat_in(&ProcRoot::system(), pid)
+}
+
+/// [`read_stat`] under another root than `/proc` (Linux only).
+///
+/// # Errors
+///
+/// As [`read_stat`].
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::snapshot::{ProcRoot, read_stat_in};
+/// let stat = read_stat_in(&ProcRoot::system(), std::process::id())?;
+/// assert_eq!(stat.ppid, std::os::unix::process::parent_id());
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+#[cfg(target_os = "linux")]
+pub fn read_stat_in(root: &ProcRoot, pid: u32) -> crate::Result<procfs::Stat> {
+    sys::read_stat_in(root, pid)
+}
+
+/// Where the readers find `/proc` (Linux only): the system's `/proc`, or a directory laid out
+/// like it, which is how the tests replay a committed fake `/proc` (hostile command names,
+/// integer extremes, missing fields, a PID replaced between sampling rounds).
+///
+/// A fake root may hold a `page_size` file (decimal bytes) standing for the page size of the
+/// machine it copies (`statm` counts pages); without one, and for `/proc`, the page size is this
+/// system's.
+///
+/// # Examples
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("page_size"), "65536\n")?;
+/// let fake = memprobe::snapshot::ProcRoot::at(dir.path())?;
+/// assert_eq!(fake.page_size(), 65536);
+/// assert_eq!(fake.path(), dir.path());
+/// let system = memprobe::snapshot::ProcRoot::system();
+/// assert_eq!(system.page_size(), memprobe::snapshot::page_size());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(target_os = "linux")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcRoot {
+    path: std::path::PathBuf,
+    page_size: u64,
+}
+
+#[cfg(target_os = "linux")]
+impl ProcRoot {
+    /// The system's `/proc`.
+    ///
+    /// # Examples
+    ///
+    /// See [`ProcRoot`].
+    pub fn system() -> Self {
+        ProcRoot {
+            path: "/proc".into(),
+            page_size: sys::page_size(),
+        }
+    }
+
+    /// The directory `path`, laid out like `/proc`.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::Io`] naming the path when it is not a directory, or its `page_size` file
+    /// cannot be read; [`crate::Error::Parse`] when that file does not hold a power of two.
+    ///
+    /// # Examples
+    ///
+    /// See [`ProcRoot`].
+    pub fn at(path: impl Into<std::path::PathBuf>) -> crate::Result<Self> {
+        let path = path.into();
+        if let Err(e) = std::fs::read_dir(&path) {
+            return Err(crate::Error::from_io("listing", path, e, None));
+        }
+        let page_file = path.join("page_size");
+        let page_size = match std::fs::read(&page_file) {
+            Ok(text) => procfs::parse_u64(text.trim_ascii())
+                .filter(|p| p.is_power_of_two())
+                .ok_or(crate::Error::Parse {
+                    what: "a page size in bytes (a power of two)",
+                    path: page_file,
+                })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => sys::page_size(),
+            Err(e) => return Err(crate::Error::from_io("reading", page_file, e, None)),
+        };
+        Ok(ProcRoot { path, page_size })
+    }
+
+    /// The directory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(memprobe::snapshot::ProcRoot::system().path(), std::path::Path::new("/proc"));
+    /// ```
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// Bytes per page of the machine the root describes.
+    ///
+    /// # Examples
+    ///
+    /// See [`ProcRoot`].
+    pub fn page_size(&self) -> u64 {
+        self.page_size
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Default for ProcRoot {
+    fn default() -> Self {
+        Self::system()
+    }
 }
 
 /// Bytes per memory page, asked of the system once (Linux only).

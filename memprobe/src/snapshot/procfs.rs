@@ -168,6 +168,27 @@ pub fn parse_status(buf: &[u8]) -> Status {
     status
 }
 
+/// Appends the PIDs listed in a `/proc/<pid>/task/<tid>/children` file (`"12 34 "`) to `out`;
+/// anything that is not a PID is skipped.
+///
+/// # Examples
+///
+/// ```
+/// let mut kids = vec![];
+/// memprobe::snapshot::procfs::parse_children(b"12 34 ", &mut kids);
+/// memprobe::snapshot::procfs::parse_children(b"", &mut kids);
+/// memprobe::snapshot::procfs::parse_children(b"56 x 99999999999 7\n", &mut kids);
+/// assert_eq!(kids, [12, 34, 56, 7]);
+/// ```
+pub fn parse_children(buf: &[u8], out: &mut Vec<u32>) {
+    out.extend(
+        buf.split(|b| b.is_ascii_whitespace())
+            .filter(|f| !f.is_empty())
+            .filter_map(parse_u64)
+            .filter_map(|p| u32::try_from(p).ok()),
+    );
+}
+
 /// The identity fields of `/proc/<pid>/stat`: state, parent and start time.
 ///
 /// # Examples
