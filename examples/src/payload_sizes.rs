@@ -19,6 +19,10 @@
 //! - `from_slice`: `serde_json::from_slice` back into the order: a `String` per item, and the
 //!   item `Vec` doubling as it is filled (serde_json gives no length hint).
 //!
+//! The last tables fit `to_vec` and `from_slice` over payloads of 1 KB, 10 KB, 100 KB and 1 MB
+//! (`memprobe::scaling`; `--no-fit` skips them): bytes per byte of JSON, exactly, beside the RSS
+//! delta.
+//!
 //! `peak` is the highest live-byte level above the start over the whole row (every operation
 //! frees what it built, so it is the peak of one operation).
 
@@ -29,12 +33,12 @@ mod common;
 use memprobe::Report;
 use memprobe::probe::Iterations;
 use memprobe::units::Bytes;
-use serde::{Deserialize, Serialize};
+use memprobe_examples::payloads::{self, Order, order_of_size};
 use std::hint::black_box;
 use std::io::Write;
 use std::process::ExitCode;
 
-const USAGE: &str = "[--max-size SIZE (64 B to 1 MiB, e.g. 4KiB; default 1MiB)]";
+const USAGE: &str = "[--max-size SIZE (64 B to 1 MiB, e.g. 4KiB; default 1MiB)] [--no-fit]";
 
 const SIZES: [u64; 8] = [
     64,
@@ -50,47 +54,6 @@ const SIZES: [u64; 8] = [
 /// Bytes of JSON each row processes in total: small payloads get many iterations, 1 MiB gets 8.
 const BYTES_PER_ROW: u64 = 8 << 20;
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Order {
-    request_id: u64,
-    kind: String,
-    items: Vec<Item>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct Item {
-    id: u32,
-    sku: String,
-    quantity: u16,
-    price_cents: u64,
-}
-
-/// The largest order whose JSON is at most `target` bytes (never fewer than zero items).
-fn order_of_size(target: u64) -> Order {
-    let mut order = Order {
-        request_id: 4_711,
-        kind: "purchase".to_owned(),
-        items: Vec::new(),
-    };
-    let base = json_len(&order);
-    // Ids of eight digits, one-digit quantities and four-digit prices: every item serializes to
-    // the same length, plus a comma between items.
-    let item = |k: u32| Item {
-        id: 10_000_000 + k,
-        sku: format!("SKU-{k:08}"),
-        quantity: (k % 9 + 1) as u16,
-        price_cents: 1_299 + u64::from(k % 100),
-    };
-    let per_item = json_len(&item(0)) + 1;
-    let count = (target.saturating_sub(base) + 1) / per_item;
-    order.items = (0..count as u32).map(item).collect();
-    order
-}
-
-fn json_len<T: Serialize>(value: &T) -> u64 {
-    serde_json::to_vec(value).map_or(0, |v| v.len() as u64)
-}
-
 fn main() -> ExitCode {
     common::exit("payload-sizes", run())
 }
@@ -105,6 +68,7 @@ fn run() -> common::Result<u8> {
         None => 1 << 20,
         Some(raw) => memprobe::units::parse_bytes(&raw)?,
     };
+    let fits = !args.switch("--no-fit");
     args.finish()?;
     let mut out = std::io::stdout().lock();
 
@@ -157,6 +121,11 @@ fn run() -> common::Result<u8> {
             per(&presized, |r| r.allocs.alloc_count),
             Bytes(per(&presized, |r| r.allocs.alloc_bytes).round() as u64),
         )?;
+    }
+    if fits {
+        // Teams send 1 KB, 10 KB, 100 KB and 1 MB and read RSS: the fits give the cost per byte.
+        writeln!(out, "\n{}", payloads::serialize_fit()?)?;
+        writeln!(out, "{}", payloads::parse_fit()?)?;
     }
     Ok(0)
 }

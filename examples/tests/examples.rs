@@ -44,6 +44,13 @@ mod job_cost {
         assert!(out.contains("allocations"), "{out}");
         assert!(out.contains("200 iterations after 100 warm-up"), "{out}");
         assert!(out.contains("1000 queued jobs hold +"), "{out}");
+        // The fit over 10, 50, 100 and 200 jobs, with the RSS delta beside the exact counts.
+        assert!(
+            out.contains("memprobe scaling: jobs (per job; sizes 10, 50, 100, 200;"),
+            "{out}"
+        );
+        assert!(out.contains("each job costs "), "{out}");
+        assert!(out.contains("rss delta [noisy]"), "{out}");
     }
 
     #[test]
@@ -90,6 +97,10 @@ mod client_cost {
             "{out}"
         );
         assert!(out.contains("Arc<Config>: within"), "{out}");
+        assert!(
+            out.contains("memprobe scaling: clients (per client; sizes 1, 10, 50, 100;"),
+            "{out}"
+        );
     }
 }
 
@@ -115,7 +126,7 @@ mod payload_sizes {
 
     #[test]
     fn presizing_removes_the_reallocations_to_vec_makes() {
-        let output = run(BIN, &["--max-size", "4KiB"]);
+        let output = run(BIN, &["--max-size", "4KiB", "--no-fit"]);
         assert_exit(&output, 0);
         let out = stdout(&output);
         assert!(!out.contains("16.0 KiB"), "stops at --max-size:\n{out}");
@@ -133,6 +144,21 @@ mod payload_sizes {
         assert_eq!((allocs, reallocs), (0.0, 0.0), "{out}");
         let (allocs, _, _) = row_at_4k(&out, "from_slice");
         assert!(allocs > 50.0, "a String per item:\n{out}");
+    }
+
+    #[test]
+    fn fits_to_vec_and_from_slice_per_json_byte_unless_told_not_to() {
+        let output = run(BIN, &["--max-size", "64B"]);
+        assert_exit(&output, 0);
+        let out = stdout(&output);
+        for op in ["to_vec", "from_slice"] {
+            assert!(
+                out.contains(&format!("memprobe scaling: payloads::{op} (per JSON byte; sizes 1000, 10000, 100000, 1000000;")),
+                "{out}"
+            );
+        }
+        let quick = stdout(&run(BIN, &["--max-size", "64B", "--no-fit"]));
+        assert!(!quick.contains("memprobe scaling"), "{quick}");
     }
 
     #[test]
@@ -221,5 +247,121 @@ mod soak {
                 "{err}"
             );
         }
+    }
+}
+
+mod actors {
+    use super::*;
+
+    const BIN: &str = env!("CARGO_BIN_EXE_actors");
+
+    #[test]
+    fn idle_actors_and_queued_messages_have_a_per_item_cost_and_the_mailbox_drains() {
+        let output = run(BIN, &["--drain-messages", "2000"]);
+        assert_exit(&output, 0);
+        let out = stdout(&output);
+        assert!(
+            out.contains(
+                "memprobe scaling: actors::idle (per idle actor; sizes 1000, 10000, 50000, 100000;"
+            ),
+            "{out}"
+        );
+        assert!(out.contains("each idle actor costs "), "{out}");
+        for kind in ["bounded", "unbounded"] {
+            assert!(
+                out.contains(&format!(
+                    "memprobe scaling: actors::{kind}_mailbox (per queued message;"
+                )),
+                "{out}"
+            );
+        }
+        assert!(
+            out.contains("unbounded mailbox, 2000 messages queued then drained"),
+            "{out}"
+        );
+        assert!(
+            out.contains("back at its baseline after draining: yes"),
+            "{out}"
+        );
+    }
+}
+
+mod hot_path {
+    use super::*;
+
+    const BIN: &str = env!("CARGO_BIN_EXE_hot-path");
+
+    #[test]
+    fn the_parser_and_the_reused_encoder_allocate_nothing_and_encode_once() {
+        let output = run(BIN, &["--iters", "500"]);
+        assert_exit(&output, 0);
+        let out = stdout(&output);
+        for (label, allocs) in [
+            ("parse", 0),
+            ("encode_into (reused buffer)", 0),
+            ("encode (new Vec)", 1),
+        ] {
+            let line = out
+                .lines()
+                .find(|l| l.starts_with(label))
+                .unwrap_or_else(|| panic!("no {label} line:\n{out}"));
+            assert!(
+                line.contains(&format!(" {allocs} allocations and ")),
+                "{line}"
+            );
+            assert!(
+                line.ends_with(&format!("max_allocs = {allocs} holds")),
+                "{line}"
+            );
+        }
+        assert!(
+            out.contains("memprobe scaling: hot_path::parse (per call;"),
+            "{out}"
+        );
+    }
+}
+
+mod tour {
+    use super::*;
+
+    const BIN: &str = env!("CARGO_BIN_EXE_tour");
+
+    #[test]
+    fn prints_the_per_item_table_and_both_soak_verdicts() {
+        let output = run(BIN, &["--soak-seconds", "1"]);
+        assert_exit(&output, 0);
+        let out = stdout(&output);
+        assert!(out.contains("\nper-item cost (exact counts;"), "{out}");
+        for scenario in memprobe_examples::SCENARIOS {
+            assert!(
+                out.lines()
+                    .filter(|l| l.trim_start().starts_with(&format!("{} ", scenario.label)))
+                    .count()
+                    == 2,
+                "{} once as a sentence and once in the table:\n{out}",
+                scenario.label
+            );
+        }
+        assert!(
+            out.contains("leak (sessions never evicted): growth (exit 1)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("plateau (bounded cache): pass (exit 0)"),
+            "{out}"
+        );
+        assert!(out.contains("3 more rounds leave 0 B more"), "{out}");
+    }
+
+    #[test]
+    fn a_bad_soak_length_is_a_usage_error() {
+        let output = run(BIN, &["--soak-seconds", "0"]);
+        assert_exit(&output, 2);
+        assert!(
+            stderr(&output)
+                .starts_with("tour: --soak-seconds 0: expected a positive number\nusage: tour "),
+            "{}",
+            stderr(&output)
+        );
     }
 }

@@ -39,6 +39,9 @@ pub(crate) const OPTIONS: &[&str] = &[
     "baseline",
     "purge",
     "report",
+    "sizes",
+    "max_allocs_per_item",
+    "max_bytes_per_item",
 ];
 
 /// Accepted size forms, word for word with `SIZE_FORMS` in `memprobe/src/units.rs`.
@@ -82,6 +85,11 @@ pub(crate) struct Config {
     pub(crate) baseline: Option<String>,
     pub(crate) purge: bool,
     pub(crate) report: ReportMode,
+    /// `sizes = [...]`: distinct, at least two.
+    pub(crate) sizes: Option<Vec<u64>>,
+    pub(crate) max_allocs_per_item: Option<u64>,
+    /// A size string, validated, emitted as written.
+    pub(crate) max_bytes_per_item: Option<String>,
 }
 
 /// One option as written, with the span of its name (for "given twice" and cross-option errors).
@@ -106,6 +114,9 @@ pub(crate) struct Options {
     baseline: Option<Set<String>>,
     purge: Option<Set<bool>>,
     report: Option<Set<ReportMode>>,
+    sizes: Option<Set<Vec<u64>>>,
+    max_allocs_per_item: Option<Set<u64>>,
+    max_bytes_per_item: Option<Set<String>>,
     /// Names seen so far, valid or not: a repeat is an error even when the first was invalid.
     seen: Vec<String>,
     errors: Errors,
@@ -152,6 +163,11 @@ impl Parse for Options {
 }
 
 impl Options {
+    /// Whether option `name` was written, valid or not.
+    pub(crate) fn mentions(&self, name: &str) -> bool {
+        self.seen.iter().any(|seen| seen == name)
+    }
+
     fn set(&mut self, meta: &Meta) -> syn::Result<()> {
         let path = meta.path();
         let Some(ident) = path.get_ident() else {
@@ -265,6 +281,22 @@ impl Options {
                 let mode = report_value(meta)?;
                 put(&mut self.report, &name, mode, span)
             }
+            "sizes" => {
+                let sizes = sizes_value(meta)?;
+                put(&mut self.sizes, &name, sizes, span)
+            }
+            "max_allocs_per_item" => {
+                let n = integer_value(
+                    meta,
+                    &name,
+                    "an allocation count per item, e.g. `max_allocs_per_item = 3`",
+                )?;
+                put(&mut self.max_allocs_per_item, &name, n, span)
+            }
+            "max_bytes_per_item" => {
+                let size = size_value(meta, &name)?;
+                put(&mut self.max_bytes_per_item, &name, size, span)
+            }
             other => Err(unknown(span, other)),
         }
     }
@@ -284,6 +316,49 @@ impl Options {
                 "`baseline` names what `fail_if_growth` compares against; add e.g. `fail_if_growth = \"10%\"`, or drop `baseline`",
             ));
         }
+        for (set, name) in [
+            (
+                self.max_allocs_per_item.as_ref().map(|s| s.name_span),
+                "max_allocs_per_item",
+            ),
+            (
+                self.max_bytes_per_item.as_ref().map(|s| s.name_span),
+                "max_bytes_per_item",
+            ),
+        ] {
+            if let (Some(span), None) = (set, &self.sizes) {
+                errors.push(syn::Error::new(
+                    span,
+                    format!(
+                        "`{name}` limits the cost per item of a scaling fit; add the sizes to fit over, e.g. `sizes = [10, 50, 100, 200]`, and give the function one argument `n: u64`"
+                    ),
+                ));
+            }
+        }
+        if self.sizes.is_some() {
+            let per_run = [
+                ("iters", self.iters.as_ref().map(|s| s.name_span)),
+                ("max_allocs", self.max_allocs.as_ref().map(|s| s.name_span)),
+                ("max_bytes", self.max_bytes.as_ref().map(|s| s.name_span)),
+                ("max_peak", self.max_peak.as_ref().map(|s| s.name_span)),
+                ("max_net", self.max_net.as_ref().map(|s| s.name_span)),
+                (
+                    "max_rss_growth",
+                    self.max_rss_growth.as_ref().map(|s| s.name_span),
+                ),
+                ("purge", self.purge.as_ref().map(|s| s.name_span)),
+            ];
+            for (name, span) in per_run {
+                if let Some(span) = span {
+                    errors.push(syn::Error::new(
+                        span,
+                        format!(
+                            "`{name}` applies to one run, and `sizes` runs the function once per size and repetition as a scaling fit; limit the cost per item with `max_allocs_per_item` or `max_bytes_per_item`, or drop `sizes`"
+                        ),
+                    ));
+                }
+            }
+        }
         errors.into_result().map_err(|e| Errors(Some(e)))?;
         Ok(Config {
             scope: self.scope.map_or(Scope::Thread, |s| s.value),
@@ -298,6 +373,9 @@ impl Options {
             baseline: self.baseline.map(|s| s.value),
             purge: self.purge.is_some_and(|s| s.value),
             report: self.report.map_or(ReportMode::Default, |s| s.value),
+            sizes: self.sizes.map(|s| s.value),
+            max_allocs_per_item: self.max_allocs_per_item.map(|s| s.value),
+            max_bytes_per_item: self.max_bytes_per_item.map(|s| s.value),
         })
     }
 }
@@ -468,6 +546,55 @@ fn growth_value(meta: &Meta, name: &str) -> syn::Result<String> {
             format!("`{name}` takes {expected}"),
         )),
     }
+}
+
+/// `sizes = [10, 50, 100]`: integer literals, at least two, each once.
+fn sizes_value(meta: &Meta) -> syn::Result<Vec<u64>> {
+    const EXPECTED: &str = "`sizes = [10, 50, 100, 200]`: at least two distinct item counts (three or more to tell whether the cost is linear)";
+    let Meta::NameValue(nv) = meta else {
+        return Err(syn::Error::new_spanned(
+            meta,
+            format!("`sizes` is written {EXPECTED}"),
+        ));
+    };
+    let Expr::Array(array) = strip_groups(&nv.value) else {
+        return Err(syn::Error::new_spanned(
+            &nv.value,
+            format!("`sizes` takes an array: {EXPECTED}"),
+        ));
+    };
+    let mut sizes = Vec::with_capacity(array.elems.len());
+    for elem in &array.elems {
+        let n = match strip_groups(elem) {
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(i), ..
+            }) => i
+                .base10_parse::<u64>()
+                .map_err(|e| syn::Error::new(i.span(), format!("`sizes`: {e}")))?,
+            other => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    format!("`sizes` takes integer literals: {EXPECTED}"),
+                ));
+            }
+        };
+        if sizes.contains(&n) {
+            return Err(syn::Error::new_spanned(
+                elem,
+                format!(
+                    "size {n} is given twice: give each size once (the fit repeats each run itself)"
+                ),
+            ));
+        }
+        sizes.push(n);
+    }
+    if sizes.len() < 2 {
+        return Err(syn::Error::new_spanned(
+            array,
+            format!("a per-item cost needs at least two sizes: {EXPECTED}"),
+        ));
+    }
+    Ok(sizes)
 }
 
 /// An integer literal given as a size or threshold, checked by the grammar as its digits (syn

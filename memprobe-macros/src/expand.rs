@@ -32,13 +32,28 @@ use crate::attr::{Config, ReportMode, Scope};
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{AttrStyle, Expr, ItemFn, Pat, ReturnType, Stmt};
+use syn::{AttrStyle, Expr, FnArg, ItemFn, Pat, ReturnType, Stmt};
 
 /// Checks that `function` can be measured; every problem is spanned on its culprit.
-pub(crate) fn check_signature(function: &ItemFn) -> crate::attr::Errors {
+pub(crate) fn check_signature(function: &ItemFn, sized: bool) -> crate::attr::Errors {
     let mut errors = crate::attr::Errors::default();
     let sig = &function.sig;
-    if !sig.inputs.is_empty() {
+    if sized {
+        if sig.inputs.len() != 1 || !matches!(sig.inputs.first(), Some(FnArg::Typed(_))) {
+            let message = "with `sizes`, the function takes the number of items as its one argument, e.g. `fn per_job(n: u64)`, and #[memprobe] calls it once per size";
+            errors.push(if sig.inputs.is_empty() {
+                syn::Error::new_spanned(&sig.ident, message)
+            } else {
+                syn::Error::new_spanned(&sig.inputs, message)
+            });
+        }
+        if let Some(asyncness) = &sig.asyncness {
+            errors.push(syn::Error::new_spanned(
+                asyncness,
+                "`sizes` measures a synchronous function: build a runtime per run inside it, or measure an async function without `sizes`",
+            ));
+        }
+    } else if !sig.inputs.is_empty() {
         errors.push(syn::Error::new_spanned(
             &sig.inputs,
             "#[memprobe] measures a test or bench function, which takes no arguments: build the inputs inside the function (or measure a closure with memprobe::measure)",
@@ -84,6 +99,9 @@ pub(crate) fn expand(config: &Config, mut function: ItemFn) -> TokenStream {
         ReturnType::Type(_, ty) => ty.span(),
     };
     let block = &function.block;
+    if config.sizes.is_some() {
+        return expand_sized(function, &spec, &output, span);
+    }
     let body = if function.sig.asyncness.is_some() {
         async_call(config, span, &output, quote!(async move #block))
     } else if let Some((index, future)) = tokio_body(&function, is_test) {
@@ -112,6 +130,47 @@ pub(crate) fn expand(config: &Config, mut function: ItemFn) -> TokenStream {
             fn __memprobe_marker() {}
             static __MEMPROBE_TEST: ::memprobe::__private::Test = #spec;
             #body
+        }
+    }
+}
+
+/// `sizes = [...]`: the function, its argument and return type moved into a closure called once
+/// per size; the test itself takes nothing and returns `()`.
+///
+/// ```text
+///   fn t(n: u64) -> R { body }  ─▶  fn t() { fn marker; static T; run_scaling::<R, _>(&T, |n: u64| -> R { body }) }
+/// ```
+fn expand_sized(
+    function: ItemFn,
+    spec: &TokenStream,
+    output: &TokenStream,
+    span: Span,
+) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        mut sig,
+        block,
+    } = function;
+    let input = sig.inputs.pop().map(syn::punctuated::Pair::into_value);
+    sig.output = ReturnType::Default;
+    let param = match input {
+        Some(FnArg::Typed(typed)) => {
+            let (pat, ty) = (&typed.pat, &typed.ty);
+            quote!(#pat: #ty)
+        }
+        _ => quote!(_: u64),
+    };
+    let call = quote_spanned! {span=>
+        ::memprobe::__private::run_scaling::<#output, _>(&__MEMPROBE_TEST, |#param| -> #output #block)
+    };
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            // Its type name is this function's full path, enclosing functions included.
+            fn __memprobe_marker() {}
+            static __MEMPROBE_TEST: ::memprobe::__private::Test = #spec;
+            #call
         }
     }
 }
@@ -192,6 +251,15 @@ fn spec(config: &Config, is_test: bool, location: TokenStream) -> TokenStream {
     };
     if let Some(report) = report {
         setters.push(quote!(.report(::memprobe::__private::ReportMode::#report)));
+    }
+    if let Some(sizes) = &config.sizes {
+        setters.push(quote!(.sizes(&[#(#sizes),*])));
+    }
+    if let Some(n) = config.max_allocs_per_item {
+        setters.push(quote!(.max_allocs_per_item(#n)));
+    }
+    if let Some(s) = &config.max_bytes_per_item {
+        setters.push(quote!(.max_bytes_per_item(#s)));
     }
     quote! {
         ::memprobe::__private::Test::new(|| ::core::any::type_name_of_val(&__memprobe_marker))

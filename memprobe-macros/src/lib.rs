@@ -65,6 +65,27 @@ use proc_macro::TokenStream;
 /// | `baseline` | string | the baseline's name (default: the test's path; needs `fail_if_growth`) |
 /// | `purge` | flag, or `= true/false` | purge jemalloc's dirty pages before each RSS snapshot |
 /// | `report` | `true` (default), `false`, `"json"`, `"table"` | what the run leaves: a JSON report (plus the printed table when the function is not a test), nothing, the file only, or the table only |
+/// | `sizes` | array of integers, e.g. `[10, 50, 100, 200]` | a scaling fit (`memprobe::scaling`): the function takes the number of items (`fn per_job(n: u64) -> ...`) and runs once per size and repetition; what it returns is kept until its run is measured |
+/// | `max_allocs_per_item` | integer | with `sizes`: most allocation events per item (the fitted slope) |
+/// | `max_bytes_per_item` | size | with `sizes`: most bytes allocated per item (the fitted slope) |
+///
+/// With `sizes`, `fail_if_growth` compares the per-item costs with a committed per-item baseline
+/// (`<test path>.per_item.toml`), and the options that bound one run (`iters`, `max_allocs`,
+/// `max_bytes`, `max_peak`, `max_net`, `max_rss_growth`, `purge`) do not apply; `memprobe.toml`
+/// entries are not read for it. A failure lists every per-item limit over and the fit's table.
+///
+/// ```
+/// memprobe::global_allocator!();
+///
+/// #[memprobe::memprobe(sizes = [10, 50, 100], max_bytes_per_item = "64 B", max_allocs_per_item = 1, report = "table")]
+/// fn boxes(n: u64) -> Vec<Box<[u8; 32]>> {
+///     (0..n).map(|_| Box::new([0u8; 32])).collect() // 32 bytes + 8 in the Vec, 1 allocation each
+/// }
+///
+/// fn main() {
+///     boxes(); // prints the fit; panics if a per-item limit is exceeded
+/// }
+/// ```
 ///
 /// A size is a string in memprobe's grammar (`"0"`, `"512"`, `"64 KiB"`, `"1.5MB"`; `KB`/`MB`/…
 /// are 1000ⁿ, `KiB`/`MiB`/… 1024ⁿ) or a plain integer of bytes. Sizes and percentages are
@@ -153,8 +174,10 @@ fn expand(
         }
     };
     // Argument errors first, then signature errors: the order they appear in the source.
+    // With `sizes` written (even invalid), the function takes the number of items.
+    let sized = options.as_ref().is_some_and(|o| o.mentions("sizes"));
     let config = options.and_then(|o| o.build().map_err(|e| errors.extend(e)).ok());
-    errors.extend(expand::check_signature(&function));
+    errors.extend(expand::check_signature(&function, sized));
     match config {
         Some(config) if errors.is_empty() => expand::expand(&config, function),
         // Keep the function as written so IDEs and the rest of the crate still work.

@@ -3,7 +3,7 @@
 //! attribute emits and these entry points always match.
 //!
 //! This module only routes: the descriptor generated code builds ([`Test`], in `measured.rs`),
-//! the four entry points it calls, and re-exports. What a run does lives in modules named for it:
+//! the entry points it calls, and re-exports. What a run does lives in modules named for it:
 //!
 //! ```text
 //!   run ─▶ session: settings (config: memprobe.toml globs, read once per crate; then the attribute)
@@ -65,6 +65,12 @@ pub fn run_iters<R: Outcome, F: FnMut() -> R>(test: &'static Test, mut body: F) 
     }
     session.finish(done, &out);
     out
+}
+
+/// Runs `body` at each of `test`'s `sizes` as a scaling fit ([`crate::scaling`]), then checks its
+/// per-item limits and per-item baseline; panics listing every failure.
+pub fn run_scaling<R, F: FnMut(u64) -> R>(test: &'static Test, body: F) {
+    crate::scaling::attribute::run(test, body);
 }
 
 /// A measured async body that has run: [`Finished::check`] checks it and returns its value.

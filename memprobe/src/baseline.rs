@@ -493,6 +493,19 @@ impl Policy {
         self
     }
 
+    /// The command messages give for writing baselines.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let p = memprobe::baseline::Policy::new("0%")?.update_command("MEMPROBE_UPDATE=1 cargo test -p jobs");
+    /// assert_eq!(p.update_command_line(), "MEMPROBE_UPDATE=1 cargo test -p jobs");
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn update_command_line(&self) -> &str {
+        &self.update_command
+    }
+
     /// The allowed growth, in percent.
     ///
     /// # Examples

@@ -117,6 +117,16 @@ pub enum Error {
     #[error("memprobe: {0}")]
     Misuse(&'static str),
 
+    /// A scaling fit was asked for sizes it cannot fit (fewer than two, a size twice, no
+    /// repetitions).
+    #[error("memprobe: scaling fit over sizes {sizes:?}: {problem}")]
+    Scaling {
+        /// The sizes as given.
+        sizes: Vec<u64>,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+
     /// A baseline file is missing, unreadable or corrupt.
     #[error("memprobe: baseline {}: {problem}", path.display())]
     Baseline {

@@ -32,6 +32,7 @@ pub mod probe;
 #[cfg(feature = "publish")]
 pub mod publish;
 pub mod report;
+pub mod scaling;
 mod scope;
 mod session;
 pub mod snapshot;
@@ -46,6 +47,7 @@ pub use probe::{Probe, measure, measure_iters};
 #[cfg(feature = "publish")]
 pub use publish::{mark_iteration, phase};
 pub use report::Report;
+pub use scaling::{Fit, PerItemLimits, Scaling};
 pub use scope::Scope;
 pub use snapshot::{MemorySnapshot, ProcessMemory};
 

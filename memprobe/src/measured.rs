@@ -67,6 +67,12 @@ pub struct Test {
     pub(crate) purge: bool,
     /// `report`.
     pub(crate) report: ReportMode,
+    /// `sizes`: run once per size as a scaling fit (empty without `sizes`).
+    pub(crate) sizes: &'static [u64],
+    /// `max_allocs_per_item`.
+    pub(crate) max_allocs_per_item: Option<u64>,
+    /// `max_bytes_per_item`, as written.
+    pub(crate) max_bytes_per_item: Option<&'static str>,
     /// `file!()` and `line!()` of the annotated function's name, for reports and CI annotations.
     pub(crate) source: Option<(&'static str, u32)>,
 }
@@ -93,6 +99,9 @@ impl Test {
             baseline: None,
             purge: false,
             report: ReportMode::Default,
+            sizes: &[],
+            max_allocs_per_item: None,
+            max_bytes_per_item: None,
             source: None,
         }
     }
@@ -189,6 +198,24 @@ impl Test {
     /// `report = ...`.
     pub const fn report(mut self, mode: ReportMode) -> Test {
         self.report = mode;
+        self
+    }
+
+    /// `sizes = [...]`: a scaling fit over these sizes.
+    pub const fn sizes(mut self, sizes: &'static [u64]) -> Test {
+        self.sizes = sizes;
+        self
+    }
+
+    /// `max_allocs_per_item = n`.
+    pub const fn max_allocs_per_item(mut self, n: u64) -> Test {
+        self.max_allocs_per_item = Some(n);
+        self
+    }
+
+    /// `max_bytes_per_item = "..."`.
+    pub const fn max_bytes_per_item(mut self, size: &'static str) -> Test {
+        self.max_bytes_per_item = Some(size);
         self
     }
 

@@ -36,6 +36,11 @@ pub fn with_baseline_mode<T>(mode: Mode, f: impl FnOnce() -> T) -> T {
     f()
 }
 
+/// The baseline mode on this thread: [`with_baseline_mode`]'s, else [`Mode::from_env`].
+pub(crate) fn baseline_mode() -> Mode {
+    MODE.with(Cell::get).unwrap_or_else(Mode::from_env)
+}
+
 /// Sets one size limit from its string.
 type SetLimit = fn(&Limits, &str) -> crate::Result<Limits>;
 
@@ -280,8 +285,7 @@ fn check_baseline(
     if let Some(noise) = settings.rss_noise {
         policy = policy.rss_noise(&noise.to_string())?;
     }
-    let mode = MODE.with(Cell::get).unwrap_or_else(Mode::from_env);
-    baselines.check(name, report, &policy, mode)
+    baselines.check(name, report, &policy, baseline_mode())
 }
 
 /// Writes the report as JSON; panics (failing the test) when it cannot, since CI would otherwise
