@@ -530,3 +530,93 @@ mod bad_input {
         assert!(e.starts_with("memprobe-daemon: --fail-if-growth"), "{e}");
     }
 }
+
+/// Mach-O, written here by `object`'s writer (there is no Apple toolchain on Linux): its classes
+/// come from segments and section kinds, and symbol sizes from address gaps, as the output says.
+mod macho {
+    use super::*;
+    use object::write::{self, StandardSection, SymbolSection};
+    use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
+
+    /// A Mach-O object: two functions (12 and 20 bytes), 64 bytes of `.data`, a 16-byte string
+    /// and two zero-fill symbols (`table` bytes and 8).
+    fn object_file(table: u64) -> Vec<u8> {
+        let mut obj = write::Object::new(
+            BinaryFormat::MachO,
+            Architecture::Aarch64,
+            Endianness::Little,
+        );
+        let mut symbol = |obj: &mut write::Object, name: &str, kind| {
+            obj.add_symbol(write::Symbol {
+                name: name.as_bytes().to_vec(),
+                value: 0,
+                size: 0,
+                kind,
+                scope: SymbolScope::Linkage,
+                weak: false,
+                section: SymbolSection::Undefined,
+                flags: SymbolFlags::None,
+            })
+        };
+        let text = obj.section_id(StandardSection::Text);
+        let data = obj.section_id(StandardSection::Data);
+        let rodata = obj.section_id(StandardSection::ReadOnlyData);
+        let bss = obj.section_id(StandardSection::UninitializedData);
+        let main = symbol(&mut obj, "main", SymbolKind::Text);
+        obj.add_symbol_data(main, text, &[0x1f; 12], 4);
+        let probe = symbol(
+            &mut obj,
+            "_ZN4prog5probe17h0123456789abcdefE",
+            SymbolKind::Text,
+        );
+        obj.add_symbol_data(probe, text, &[0x1f; 20], 4);
+        let values = symbol(&mut obj, "init_values", SymbolKind::Data);
+        obj.add_symbol_data(values, data, &[7; 64], 8);
+        let message = symbol(&mut obj, "message", SymbolKind::Data);
+        obj.add_symbol_data(message, rodata, b"footprint test!\0", 8);
+        let big = symbol(&mut obj, "big_table", SymbolKind::Data);
+        obj.add_symbol_bss(big, bss, table, 8);
+        let small = symbol(&mut obj, "small", SymbolKind::Data);
+        obj.add_symbol_bss(small, bss, 8, 8);
+        obj.write().unwrap()
+    }
+
+    #[test]
+    fn sections_classes_and_symbol_sizes_from_address_gaps() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.o"), dir.path().join("b.o"));
+        std::fs::write(&a, object_file(4096)).unwrap();
+        std::fs::write(&b, object_file(8192)).unwrap();
+        let v = json(&[&a], &[], 0);
+        let f = &v["binary"];
+        assert_eq!(f["format"], "Mach-O");
+        assert_eq!(f["symbol_sizes"], "address_gaps");
+        let t = &f["totals"];
+        let totals: Vec<u64> = ["text", "rodata", "data", "bss", "flash", "ram"]
+            .iter()
+            .map(|n| u(&t[format!("{n}_bytes")]))
+            .collect();
+        assert_eq!(totals, [32, 16, 64, 4104, 32 + 16 + 64, 64 + 4104]);
+        let sections = sizes(&f["sections"]);
+        assert_eq!(sections["__TEXT,__text"], 32);
+        assert_eq!(sections["__DATA,__bss"], 4104);
+        let symbols = sizes(&f["symbols"]);
+        let expected: BTreeMap<String, u64> = [
+            ("big_table", 4096),
+            ("init_values", 64),
+            ("prog::probe", 20),
+            ("message", 16),
+            ("main", 12),
+            ("small", 8),
+        ]
+        .into_iter()
+        .map(|(n, s)| (n.to_owned(), s))
+        .collect();
+        assert_eq!(symbols, expected);
+
+        let d = json(&[&a, &b], &["--fail-if-growth", "50%"], 1);
+        assert_eq!(d["symbols"][0]["name"], "big_table");
+        assert_eq!(d["symbols"][0]["delta_bytes"], 4096);
+        assert_eq!(d["symbols"].as_array().unwrap().len(), 1);
+    }
+}
