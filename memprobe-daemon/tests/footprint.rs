@@ -546,7 +546,7 @@ mod macho {
             Architecture::Aarch64,
             Endianness::Little,
         );
-        let mut symbol = |obj: &mut write::Object, name: &str, kind| {
+        let symbol = |obj: &mut write::Object, name: &str, kind| {
             obj.add_symbol(write::Symbol {
                 name: name.as_bytes().to_vec(),
                 value: 0,
