@@ -538,8 +538,8 @@ mod macho {
     use object::write::{self, StandardSection, SymbolSection};
     use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
 
-    /// A Mach-O object: two functions (12 and 20 bytes), 64 bytes of `.data`, a 16-byte string
-    /// and two zero-fill symbols (`table` bytes and 8).
+    /// A Mach-O object: two functions (12 and 20 bytes), 64 bytes of data, a 16-byte string, two
+    /// zero-fill symbols (`table` bytes and 8) and a local `counter` in data (4) and zero-fill (12).
     fn object_file(table: u64) -> Vec<u8> {
         let mut obj = write::Object::new(
             BinaryFormat::MachO,
@@ -578,6 +578,24 @@ mod macho {
         obj.add_symbol_bss(big, bss, table, 8);
         let small = symbol(&mut obj, "small", SymbolKind::Data);
         obj.add_symbol_bss(small, bss, 8, 8);
+        // Two file-local statics of one name: listed once, summed, in the class of the larger.
+        for (section, size) in [(data, 4), (bss, 12)] {
+            let counter = obj.add_symbol(write::Symbol {
+                name: b"counter".to_vec(),
+                value: 0,
+                size: 0,
+                kind: SymbolKind::Data,
+                scope: SymbolScope::Compilation,
+                weak: false,
+                section: SymbolSection::Undefined,
+                flags: SymbolFlags::None,
+            });
+            if section == bss {
+                obj.add_symbol_bss(counter, section, size, 4);
+            } else {
+                obj.add_symbol_data(counter, section, &[1; 4], 4);
+            }
+        }
         obj.write().unwrap()
     }
 
@@ -596,10 +614,11 @@ mod macho {
             .iter()
             .map(|n| u(&t[format!("{n}_bytes")]))
             .collect();
-        assert_eq!(totals, [32, 16, 64, 4104, 32 + 16 + 64, 64 + 4104]);
+        assert_eq!(totals, [32, 16, 68, 4116, 32 + 16 + 68, 68 + 4116]);
         let sections = sizes(&f["sections"]);
         assert_eq!(sections["__TEXT,__text"], 32);
-        assert_eq!(sections["__DATA,__bss"], 4104);
+        assert_eq!(sections["__DATA,__data"], 68);
+        assert_eq!(sections["__DATA,__bss"], 4116);
         let symbols = sizes(&f["symbols"]);
         let expected: BTreeMap<String, u64> = [
             ("big_table", 4096),
@@ -608,11 +627,22 @@ mod macho {
             ("message", 16),
             ("main", 12),
             ("small", 8),
+            ("counter", 16),
         ]
         .into_iter()
         .map(|(n, s)| (n.to_owned(), s))
         .collect();
         assert_eq!(symbols, expected);
+        let counter = f["symbols"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "counter")
+            .unwrap();
+        assert_eq!(
+            (&counter["class"], &counter["count"]),
+            (&"bss".into(), &2.into())
+        );
 
         let d = json(&[&a, &b], &["--fail-if-growth", "50%"], 1);
         assert_eq!(d["symbols"][0]["name"], "big_table");

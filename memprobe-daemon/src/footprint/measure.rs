@@ -228,7 +228,8 @@ pub(crate) fn measure(
             let (_, _, address, _, end) = raw[i];
             let next = raw[i + 1..]
                 .iter()
-                .find(|s| s.4 == end && s.2 > address)
+                .take_while(|s| s.4 == end)
+                .find(|s| s.2 > address)
                 .map_or(end, |s| s.2);
             raw[i].3 = next.saturating_sub(address);
         }
@@ -236,7 +237,8 @@ pub(crate) fn measure(
     } else {
         SymbolSizes::Exact
     };
-    let mut by_name: BTreeMap<String, Symbol> = BTreeMap::new();
+    // name -> (the symbols of that name, the size of the largest, which gives the class).
+    let mut by_name: BTreeMap<String, (Symbol, u64)> = BTreeMap::new();
     for (name, class, _, size, _) in raw {
         if size == 0 {
             continue;
@@ -246,19 +248,23 @@ pub(crate) fn measure(
         } else {
             name
         });
-        let entry = by_name.entry(name.clone()).or_insert(Symbol {
-            name,
-            class,
-            size_bytes: 0,
-            count: 0,
-        });
-        if size > entry.size_bytes / u64::from(entry.count.max(1)) {
+        let (entry, largest) = by_name.entry(name.clone()).or_insert((
+            Symbol {
+                name,
+                class,
+                size_bytes: 0,
+                count: 0,
+            },
+            0,
+        ));
+        if size > *largest {
+            *largest = size;
             entry.class = class;
         }
         entry.size_bytes += size;
         entry.count += 1;
     }
-    let mut symbols: Vec<Symbol> = by_name.into_values().collect();
+    let mut symbols: Vec<Symbol> = by_name.into_values().map(|(s, _)| s).collect();
     symbols.sort_by(|a, b| {
         b.size_bytes
             .cmp(&a.size_bytes)
