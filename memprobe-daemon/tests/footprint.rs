@@ -207,6 +207,29 @@ mod one_binary {
             for (name, size) in &sections {
                 assert_eq!(Some(size), binutils.get(name), "{name}");
             }
+            // Berkeley `size` counts every read-only loaded section as text: our text + rodata.
+            let out = std::process::Command::new("size")
+                .arg("-B")
+                .arg(&b.small)
+                .output()
+                .unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            let row: Vec<u64> = text
+                .lines()
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .take(3)
+                .map(|w| w.parse().unwrap())
+                .collect();
+            assert_eq!(
+                row,
+                [
+                    u(&t["text_bytes"]) + u(&t["rodata_bytes"]),
+                    u(&t["data_bytes"]),
+                    u(&t["bss_bytes"])
+                ]
+            );
             assert_eq!(binutils_symbol_size(&b.small, "BIG_TABLE"), Some(SMALL.0));
             assert_eq!(
                 binutils_symbol_size(&b.small, "INIT_VALUES"),

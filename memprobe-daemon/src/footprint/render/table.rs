@@ -12,7 +12,8 @@ impl Render for Table {
             Report::One(f) => {
                 writeln!(out, "{} ({}, {})", f.path, f.format, f.architecture)?;
                 for (name, bytes) in f.totals.figures() {
-                    writeln!(out, "  {name:<8} {bytes:>12}  {}", total_note(name))?;
+                    let line = format!("  {name:<8} {bytes:>12}  {}", total_note(name));
+                    writeln!(out, "{}", line.trim_end())?;
                 }
                 writeln!(out, "sections")?;
                 for s in &f.sections {
