@@ -48,6 +48,10 @@ pub enum Command {
     /// Compare memory figures of two runs: test reports (a directory or one file) or watch summaries.
     #[command(after_help = COMPARE_AFTER_HELP)]
     Compare(CompareArgs),
+    /// Static footprint of an ELF or Mach-O binary (sections, flash/RAM, largest symbols), or
+    /// of two compared.
+    #[command(after_help = FOOTPRINT_AFTER_HELP)]
+    Footprint(FootprintArgs),
 }
 
 /// How a run is judged: the flags `watch` and `verdict` share.
@@ -222,4 +226,50 @@ pub struct CompareArgs {
     /// itself when GITHUB_ACTIONS=true).
     #[arg(long)]
     pub github: bool,
+}
+
+const FOOTPRINT_AFTER_HELP: &str = "\
+Examples:
+  memprobe-daemon footprint target/thumbv7em-none-eabihf/release/firmware
+  memprobe-daemon footprint main/firmware pr/firmware --fail-if-growth 1%,512B --markdown
+  memprobe-daemon footprint old.elf new.elf --json --symbols 50
+
+Only loaded sections count. Each is text (executable), bss (no bytes in the file: .bss, .tbss),
+data (writable or thread-local, with bytes) or rodata (any other loaded section); then
+flash = text + rodata + data (the load image) and RAM = data + bss (static RAM). Symbol sizes are
+the symbol table's (ELF); Mach-O records none, so there they are gaps between addresses.
+
+Exit codes:
+  0  no total grew past --fail-if-growth (or none given, or one binary)
+  1  a total (text, rodata, data, bss, flash or ram) grew past every --fail-if-growth threshold
+  2  usage or runtime error (missing file, not an ELF or Mach-O file, truncated file)";
+
+/// Flags of `footprint`, unvalidated.
+#[derive(Debug, Args)]
+pub struct FootprintArgs {
+    /// The binary to measure; with BINARY2, the reference.
+    #[arg(value_name = "BINARY")]
+    pub base: PathBuf,
+
+    /// A second binary to compare with BINARY.
+    #[arg(value_name = "BINARY2")]
+    pub new: Option<PathBuf>,
+
+    /// With two binaries, fail (exit 1) when a total grows more than this: `10%` (of BINARY's
+    /// figure) or a size (`512B`, `4KiB`). Repeat it or give a comma list (`1%,512B`) to fail
+    /// only when growth exceeds every one.
+    #[arg(long, value_name = "PERCENT|SIZE", value_delimiter = ',')]
+    pub fail_if_growth: Vec<String>,
+
+    /// How many symbols to list (the largest, or the largest changes).
+    #[arg(long, value_name = "N", default_value = "20")]
+    pub symbols: usize,
+
+    /// Print markdown (to paste into a pull request) instead of the table.
+    #[arg(long, conflicts_with = "json")]
+    pub markdown: bool,
+
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }

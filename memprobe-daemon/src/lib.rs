@@ -12,7 +12,8 @@
 //! `memprobe::trend`, `command` the `verdict` subcommand); `output` (JSONL and CSV writers, the
 //! summary file, the schema version, and `read`, the JSONL reader beside the writer); `signals`
 //! (sleeping to deadlines, stop signals); `compare` (the `compare BASE NEW` subcommand: `load`
-//! reports or summaries, `diff` them, `render` the result). Only [`cli`] and [`run`] are public: the rest is
+//! reports or summaries, `diff` them, `render` the result); `footprint` (the `footprint BINARY
+//! [BINARY2]` subcommand: `load` and `measure` an ELF or Mach-O file, `diff` two, `render`). Only [`cli`] and [`run`] are public: the rest is
 //! `pub(crate)`, so rustc reports dead code.
 // `deny`, not `forbid`: one module may opt out, `watch::child::parent_death` (the `pre_exec`
 // that makes a started command die with the daemon); everything else stays safe code.
@@ -23,6 +24,7 @@ pub(crate) mod cgroup;
 pub mod cli;
 pub(crate) mod compare;
 pub(crate) mod config;
+pub(crate) mod footprint;
 pub(crate) mod output;
 pub(crate) mod procfs;
 pub(crate) mod signals;
@@ -83,5 +85,8 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<u8> {
             verdict::command::command(&config::VerdictConfig::from_args(args)?)
         }
         cli::Command::Compare(args) => compare::command(&config::CompareConfig::from_args(args)?),
+        cli::Command::Footprint(args) => {
+            footprint::command(&config::FootprintConfig::from_args(args)?)
+        }
     }
 }
