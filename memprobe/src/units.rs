@@ -256,6 +256,79 @@ impl fmt::Display for SignedBytes {
     }
 }
 
+const BINARY_UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+
+/// The binary unit (index into `B, KiB, MiB, …`) that shows `magnitude` below 1024.
+fn binary_unit(magnitude: f64) -> usize {
+    let mut k = 0;
+    let mut v = magnitude.abs();
+    while v >= 1024.0 && k < BINARY_UNITS.len() - 1 {
+        v /= 1024.0;
+        k += 1;
+    }
+    k
+}
+
+/// `v` in unit `k` with one decimal (none for whole bytes or ten bytes and more), never `-0`.
+fn in_unit(v: f64, k: usize) -> String {
+    let s = v / 1024f64.powi(k as i32);
+    let text = if k == 0 && (s.abs() >= 10.0 || s.fract() == 0.0) {
+        format!("{s:.0}")
+    } else {
+        format!("{s:.1}")
+    };
+    match text.as_str() {
+        "-0" | "-0.0" => text[1..].to_owned(),
+        _ => text,
+    }
+}
+
+/// A measured or estimated byte figure that may be negative or fractional (a slope, a projected
+/// growth), in binary units with one decimal: `7.7 MiB`, `-12 B`, `0.5 B`.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::units::ByteFigure;
+/// assert_eq!(ByteFigure(7.7 * 1048576.0).to_string(), "7.7 MiB");
+/// assert_eq!(ByteFigure(-12.0).to_string(), "-12 B");
+/// assert_eq!(ByteFigure(0.5).to_string(), "0.5 B");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ByteFigure(pub f64);
+
+impl fmt::Display for ByteFigure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let k = binary_unit(self.0);
+        write!(f, "{} {}", in_unit(self.0, k), BINARY_UNITS[k])
+    }
+}
+
+/// Two byte figures in the unit of the larger, as an interval: `120.0 to 140.0 KiB`.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::units::ByteRange;
+/// assert_eq!(ByteRange(120.0 * 1024.0, 140.0 * 1024.0).to_string(), "120.0 to 140.0 KiB");
+/// assert_eq!(ByteRange(-40.0, 60.0).to_string(), "-40 to 60 B");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ByteRange(pub f64, pub f64);
+
+impl fmt::Display for ByteRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let k = binary_unit(self.0.abs().max(self.1.abs()));
+        write!(
+            f,
+            "{} to {} {}",
+            in_unit(self.0, k),
+            in_unit(self.1, k),
+            BINARY_UNITS[k]
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

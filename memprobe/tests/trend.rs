@@ -193,7 +193,19 @@ mod synthetic {
         assert_all(ramp, &TrendConfig::new(), VerdictKind::Pass);
         let v = analyze(&TrendConfig::new(), &[ramp(3)]).unwrap();
         assert!(v.evidence.plateau_start.is_some(), "{v:#?}");
-        assert!(v.summary.contains("plateaus at"), "{}", v.summary);
+        // The sentence tells the rise before the plateau, then the plateau (issue 18).
+        assert!(
+            v.summary.contains(" grew ")
+                && v.summary.contains(" after warm-up, then flat at ")
+                && v.summary.contains(": passes as a plateau"),
+            "{}",
+            v.summary
+        );
+        let plateau = v.evidence.plateau.unwrap();
+        assert!(
+            (plateau.rise_bytes - 0.2 * BASE).abs() < 0.12 * BASE,
+            "{plateau:?}"
+        );
     }
 
     #[test]

@@ -113,6 +113,8 @@ enum Expect {
     NoGrowth,
     /// Leaks above the threshold: always growth.
     Growth,
+    /// Leaks above the threshold in a run too short to show it clearly: never pass.
+    NotPass,
     /// A leak near the threshold: recorded, not asserted.
     Either,
 }
@@ -132,11 +134,7 @@ struct Shape {
     make: Box<dyn Fn(u64) -> Series>,
 }
 
-fn shape(
-    name: impl Into<String>,
-    expect: Expect,
-    make: impl Fn(u64) -> Series + 'static,
-) -> Shape {
+fn shape(name: impl Into<String>, expect: Expect, make: impl Fn(u64) -> Series + 'static) -> Shape {
     Shape {
         name: name.into(),
         expect,
@@ -220,7 +218,11 @@ fn shapes() -> Vec<Shape> {
                 BASE + noise * r.normal() + spike
             })
         }),
-        shape("AR(1) φ 0.9, σ 1%", Expect::Pass, ar1(0.9, 0.01 * BASE, |_| BASE)),
+        shape(
+            "AR(1) φ 0.9, σ 1%",
+            Expect::Pass,
+            ar1(0.9, 0.01 * BASE, |_| BASE),
+        ),
         shape(
             "AR(1) φ 0.99, σ 1%",
             Expect::NoGrowth,
@@ -231,23 +233,31 @@ fn shapes() -> Vec<Shape> {
                 BASE + 0.2 * BASE * (1.0 - (-t / 10.0).exp()) + noise * r.normal()
             })
         }),
-        shape("ramp +20% over half the run, then flat", Expect::Pass, move |seed| {
-            trace(seed, SAMPLES, DT, |t, r| {
-                BASE + 0.2 * BASE * (t / 100.0).min(1.0) + noise * r.normal()
-            })
-        }),
+        shape(
+            "ramp +20% over half the run, then flat",
+            Expect::Pass,
+            move |seed| {
+                trace(seed, SAMPLES, DT, |t, r| {
+                    BASE + 0.2 * BASE * (t / 100.0).min(1.0) + noise * r.normal()
+                })
+            },
+        ),
         shape("one step +10% at 25–65%", Expect::Pass, move |seed| {
             let at = (0.25 + 0.4 * SplitMix::new(seed ^ 0x57E9).uniform()) * 200.0;
             trace(seed, SAMPLES, DT, move |t, r| {
                 BASE + if t < at { 0.0 } else { 0.1 * BASE } + noise * r.normal()
             })
         }),
-        shape("one step +64 MiB at 40%, exact", Expect::Pass, move |seed| {
-            let at = (0.35 + 0.1 * SplitMix::new(seed ^ 0x57EA).uniform()) * 200.0;
-            trace(seed, SAMPLES, DT, move |t, _| {
-                BASE + if t < at { 0.0 } else { 64.0 * MIB }
-            })
-        }),
+        shape(
+            "one step +64 MiB at 40%, exact",
+            Expect::Pass,
+            move |seed| {
+                let at = (0.35 + 0.1 * SplitMix::new(seed ^ 0x57EA).uniform()) * 200.0;
+                trace(seed, SAMPLES, DT, move |t, _| {
+                    BASE + if t < at { 0.0 } else { 64.0 * MIB }
+                })
+            },
+        ),
         shape(
             "plateau after fill, periodic churn 30% every 5 s",
             Expect::Pass,
@@ -322,7 +332,11 @@ fn shapes() -> Vec<Shape> {
         let s = shape(
             format!("steady leak {label} threshold, noise 0.5%"),
             expect,
-            move |seed| trace(seed, SAMPLES, DT, move |t, r| BASE + rate * t + noise * r.normal()),
+            move |seed| {
+                trace(seed, SAMPLES, DT, move |t, r| {
+                    BASE + rate * t + noise * r.normal()
+                })
+            },
         );
         all.push(if ratio >= 2.0 { s.truth(rate, 0.05) } else { s });
     }
@@ -342,11 +356,15 @@ fn shapes() -> Vec<Shape> {
         })
         .truth(0.15 * BASE / 200.0, 0.25),
     );
-    all.push(shape("flat half, then leak 8% of the run", Expect::Growth, move |seed| {
-        trace(seed, SAMPLES, DT, |t, r| {
-            BASE * (1.0 + 0.16 * (t / 200.0 - 0.5).max(0.0)) + noise * r.normal()
-        })
-    }));
+    all.push(shape(
+        "flat half, then leak 8% of the run",
+        Expect::Growth,
+        move |seed| {
+            trace(seed, SAMPLES, DT, |t, r| {
+                BASE * (1.0 + 0.16 * (t / 200.0 - 0.5).max(0.0)) + noise * r.normal()
+            })
+        },
+    ));
     all.push(
         shape("staircase +1 MiB every 10 s", Expect::Growth, move |seed| {
             let phase = SplitMix::new(seed ^ 0x57A1).uniform() * 10.0;
@@ -375,8 +393,8 @@ fn shapes() -> Vec<Shape> {
     // Ratchets: the case (about 120 KiB/s on 30 MiB, 20 s at 10 Hz) and longer runs.
     let ratchet_threshold = 0.05 * 30.0 * MIB / 16.0;
     for (label, ratio, n, expect) in [
-        ("20 s, 1.25×", 1.25, 200, Expect::Either),
-        ("20 s, 2×", 2.0, 200, Expect::Growth),
+        ("20 s, 1.25×", 1.25, 200, Expect::NotPass),
+        ("20 s, 2×", 2.0, 200, Expect::NotPass),
         ("200 s, 2×", 2.0, SAMPLES, Expect::Growth),
         ("200 s, 0.5×", 0.5, SAMPLES, Expect::NoGrowth),
     ] {
@@ -415,7 +433,7 @@ fn run(shape: &Shape) -> Tally {
         let bad = match v.kind {
             VerdictKind::Pass => {
                 tally.pass += 1;
-                matches!(shape.expect, Expect::Growth)
+                matches!(shape.expect, Expect::Growth | Expect::NotPass)
             }
             VerdictKind::Growth => {
                 tally.growth += 1;
@@ -460,7 +478,12 @@ fn confusion() {
         let n = seeds();
         let (tol, cover) = match shape.truth {
             Some(truth) => (
-                format!("{}/{} (±{}%)", t.in_tolerance, t.fitted, truth.tolerance * 100.0),
+                format!(
+                    "{}/{} (±{}%)",
+                    t.in_tolerance,
+                    t.fitted,
+                    truth.tolerance * 100.0
+                ),
                 format!("{}/{}", t.covered, t.fitted),
             ),
             None => ("".into(), "".into()),
@@ -476,11 +499,12 @@ fn confusion() {
                 Expect::Pass => t.pass == n,
                 Expect::NoGrowth => t.growth == 0,
                 Expect::Growth => t.growth == n,
+                Expect::NotPass => t.pass == 0,
                 Expect::Either => true,
             }
-            && shape.truth.is_none_or(|_| {
-                t.fitted == n && t.in_tolerance == n && t.covered * 10 >= n * 9
-            });
+            && shape
+                .truth
+                .is_none_or(|_| t.fitted == n && t.in_tolerance == n && t.covered * 10 >= n * 9);
         if !ok {
             failures.push(format!(
                 "{}: {}",
@@ -496,4 +520,18 @@ fn confusion() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Prints every non-conforming seed's sentence for one shape:
+/// `SHAPE='ratchet 20 s, 2×' cargo test -p memprobe --test trend_suites -- --ignored --nocapture explain`.
+#[test]
+#[ignore = "a tuning aid: prints, asserts nothing"]
+fn explain() {
+    let wanted = std::env::var("SHAPE").unwrap_or_default();
+    for shape in shapes().into_iter().filter(|s| s.name.contains(&wanted)) {
+        for seed in 0..seeds() {
+            let v = analyze(&shape.config, &[(shape.make)(seed)]).unwrap();
+            println!("{} / {seed}: {}", shape.name, v.summary);
+        }
+    }
 }

@@ -75,20 +75,27 @@
 //! - With an empty [`TrendConfig::fail_if_growth`] any significant growth fails and a pass needs a
 //!   slope interval at or below zero, which noisy series rarely give: expect inconclusive.
 
-mod changepoint;
 mod config;
+mod fit;
+mod grid;
 mod judge;
+mod period;
 mod series;
 mod slope;
 mod soak;
 mod stats;
+mod steps;
 mod verdict;
+mod vocab;
 mod window;
 
-pub use config::{TrendConfig, Warmup};
+pub use config::TrendConfig;
 pub use judge::analyze;
 pub use series::{Sample, Series, SeriesChoice, SeriesKind};
 pub use slope::{Estimate, theil_sen};
 pub use soak::Soak;
-pub use verdict::{Axis, Evidence, InconclusiveReason, Verdict, VerdictKind};
+pub use verdict::{
+    Axis, Evidence, InconclusiveReason, Period, Plateau, Step, Verdict, VerdictKind,
+};
+pub use vocab::Warmup;
 pub use window::Windows;
