@@ -19,29 +19,36 @@ pub(crate) struct Bin {
     pub start: usize,
 }
 
-/// Groups `(xs, ys)` (sorted by x) into at most `max_bins` bins of (nearly) equal counts.
-pub(crate) fn bins(xs: &[f64], ys: &[f64], max_bins: usize) -> Vec<Bin> {
-    let n = xs.len();
+/// Groups `n` points `(x, y, min)` (sorted by x; `min` is the smallest reading behind `y`, `y`
+/// itself for a plain sample) into at most `max_bins` bins of (nearly) equal counts, in one pass.
+pub(crate) fn bins(
+    points: impl Iterator<Item = (f64, f64, f64)>,
+    n: usize,
+    max_bins: usize,
+) -> Vec<Bin> {
     let m = n.min(max_bins).max(1);
     let mut out = Vec::with_capacity(m);
-    for k in 0..m {
-        let (a, b) = (k * n / m, (k + 1) * n / m);
-        if a == b {
-            continue;
+    let (mut k, mut start, mut end) = (0, 0, n / m);
+    let (mut sx, mut sy, mut min) = (0.0, 0.0, f64::INFINITY);
+    for (i, (x, y, lo)) in points.enumerate() {
+        while i >= end {
+            k += 1;
+            end = (k + 1) * n / m;
         }
-        let count = (b - a) as f64;
-        let (mut sx, mut sy, mut min) = (0.0, 0.0, f64::INFINITY);
-        for i in a..b {
-            sx += xs[i];
-            sy += ys[i];
-            min = min.min(ys[i]);
+        sx += x;
+        sy += y;
+        min = min.min(lo);
+        if i + 1 == end {
+            let count = (end - start) as f64;
+            out.push(Bin {
+                x: sx / count,
+                mean: sy / count,
+                min,
+                start,
+            });
+            (sx, sy, min) = (0.0, 0.0, f64::INFINITY);
+            start = end;
         }
-        out.push(Bin {
-            x: sx / count,
-            mean: sy / count,
-            min,
-            start: a,
-        });
     }
     out
 }
@@ -54,7 +61,8 @@ mod tests {
     fn bins_keep_means_and_minima() {
         let xs: Vec<f64> = (0..10).map(f64::from).collect();
         let ys = [0.0, 10.0, 2.0, 4.0, 6.0, 8.0, 1.0, 1.0, 1.0, 5.0];
-        let b = bins(&xs, &ys, 3);
+        let points = || xs.iter().zip(&ys).map(|(&x, &y)| (x, y, y));
+        let b = bins(points(), 10, 3);
         assert_eq!(b.len(), 3);
         assert_eq!(
             (b[0].x, b[0].mean, b[0].min, b[0].start),
@@ -62,6 +70,6 @@ mod tests {
         );
         assert_eq!((b[1].mean, b[1].min, b[1].start), (6.0, 4.0, 3));
         assert_eq!((b[2].x, b[2].mean, b[2].min), (7.5, 2.0, 1.0));
-        assert_eq!(bins(&xs, &ys, 100).len(), 10);
+        assert_eq!(bins(points(), 10, 100).len(), 10);
     }
 }

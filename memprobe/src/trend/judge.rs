@@ -186,19 +186,34 @@ pub(crate) fn judge(config: &TrendConfig, series: &Series) -> Result<(VerdictKin
             Box::new(move |s| s.iteration.unwrap_or(0) - it_min >= k)
         }
     };
-    let mut points: Vec<(f64, f64, f64)> = Vec::with_capacity(samples.len());
     let (mut kt_min, mut kt_max) = (f64::INFINITY, f64::NEG_INFINITY);
     let (mut kit_min, mut kit_max) = (u64::MAX, 0);
+    let mut kept = 0;
+    // A canonical order: by x, then by time (samples sharing an iteration mark keep their time
+    // order; sorting on bytes would put the low ones first and bias the windows), then by bytes
+    // for samples sharing both.
+    let key = |s: &Sample| (x_of(s), s.t_secs, s.bytes);
+    let order = |a: &(f64, f64, f64), b: &(f64, f64, f64)| {
+        a.0.total_cmp(&b.0)
+            .then(a.1.total_cmp(&b.1))
+            .then(a.2.total_cmp(&b.2))
+    };
+    let mut sorted = true;
+    let mut previous: Option<(f64, f64, f64)> = None;
     for s in samples.iter().filter(|s| keep(s)) {
-        points.push((x_of(s), s.t_secs, s.bytes));
+        kept += 1;
         kt_min = kt_min.min(s.t_secs);
         kt_max = kt_max.max(s.t_secs);
         if let Some(i) = s.iteration {
             kit_min = kit_min.min(i);
             kit_max = kit_max.max(i);
         }
+        let k = key(s);
+        if previous.is_some_and(|p| order(&p, &k).is_gt()) {
+            sorted = false;
+        }
+        previous = Some(k);
     }
-    let kept = points.len();
     ev.warmup_dropped = samples.len() - kept;
     if kept == 0 {
         let reason = InconclusiveReason::WarmupCoversRun {
@@ -226,24 +241,18 @@ pub(crate) fn judge(config: &TrendConfig, series: &Series) -> Result<(VerdictKin
         return Ok((inconclusive(reason), ev));
     }
 
-    // A canonical order: by x, then by time (samples sharing an iteration mark keep their time
-    // order; sorting on bytes would put the low ones first and bias the windows), then by bytes
-    // for samples sharing both.
-    let order = |a: &(f64, f64, f64), b: &(f64, f64, f64)| {
-        a.0.total_cmp(&b.0)
-            .then(a.1.total_cmp(&b.1))
-            .then(a.2.total_cmp(&b.2))
+    // PERF: samples already in order (the usual case) stream straight into the bins; only
+    // unordered input is copied to be sorted. Either way the analysis after this works on at
+    // most `MAX_BINS` bins, whatever the run's length.
+    let point = |s: &Sample| (x_of(s), s.bytes, s.min_bytes.unwrap_or(s.bytes));
+    let reduced = if sorted {
+        reduce(samples.iter().filter(|s| keep(s)).map(point), kept)
+    } else {
+        let mut copy: Vec<&Sample> = samples.iter().filter(|s| keep(s)).collect();
+        copy.sort_unstable_by(|a, b| order(&key(a), &key(b)));
+        reduce(copy.iter().map(|s| point(s)), kept)
     };
-    if !points.is_sorted_by(|a, b| order(a, b).is_le()) {
-        points.sort_unstable_by(order);
-    }
-    // Levels are taken relative to the first sample: differences of byte counts are exact, so
-    // adding a constant to the series changes no figure but the levels themselves.
-    let offset = points[0].2;
-    let (xs, ys): (Vec<f64>, Vec<f64>) =
-        points.into_iter().map(|(x, _, y)| (x, y - offset)).unzip();
-    let span = xs[kept - 1] - xs[0];
-    if span <= 0.0 {
+    if reduced.span <= 0.0 {
         return Ok((inconclusive(InconclusiveReason::NoProgress { axis }), ev));
     }
 
@@ -257,7 +266,7 @@ pub(crate) fn judge(config: &TrendConfig, series: &Series) -> Result<(VerdictKin
         Axis::Iterations => Some(1.0),
         Axis::Seconds => None,
     };
-    let analysis = match examine(config, axis, &xs, &ys, span, offset) {
+    let analysis = match examine(config, axis, &reduced) {
         Ok(a) => a,
         Err(reason) => return Ok((inconclusive(reason), ev)),
     };
@@ -499,25 +508,69 @@ const PLATEAU_ALLOWANCE_SHARE: f64 = 0.5;
 /// ... and the mean flat stretch between earlier steps this many times.
 const PLATEAU_OVER_MEAN_GAP: f64 = 4.0;
 
+/// The judged samples reduced in one pass: bins of levels relative to the first sample (byte
+/// differences are exact, so adding a constant to the series changes no figure but the levels),
+/// and whether they lie exactly on a line.
+struct Reduced {
+    bins: Vec<Bin>,
+    /// The slope of a series exactly on a line (an exact allocator figure), taken exactly.
+    exact: Option<f64>,
+    /// The x span of the judged samples.
+    span: f64,
+    /// The first sample's value, subtracted from every level.
+    offset: f64,
+    /// Samples judged.
+    n: usize,
+}
+
+fn reduce(points: impl Iterator<Item = (f64, f64, f64)> + Clone, n: usize) -> Reduced {
+    let (mut first, mut last) = (None, (0.0, 0.0));
+    for (x, y, _) in points.clone() {
+        first.get_or_insert((x, y));
+        last = (x, y);
+    }
+    let (x0, offset) = first.unwrap_or_default();
+    let span = last.0 - x0;
+    let s = if span > 0.0 {
+        (last.1 - offset) / span
+    } else {
+        0.0
+    };
+    let mut exact = true;
+    let mut scale = 1.0f64;
+    let mut worst = 0.0f64;
+    let bins = grid::bins(
+        points.map(|(x, y, min)| {
+            let y = y - offset;
+            scale = scale.max(y.abs());
+            worst = worst.max((y - s * (x - x0)).abs());
+            (x, y, min - offset)
+        }),
+        n,
+        MAX_BINS,
+    );
+    exact &= worst <= 1e-9 * scale;
+    Reduced {
+        bins,
+        exact: exact.then_some(s),
+        span,
+        offset,
+        n,
+    }
+}
+
 fn examine(
     config: &TrendConfig,
     axis: Axis,
-    xs: &[f64],
-    ys: &[f64],
-    span: f64,
-    offset: f64,
+    reduced: &Reduced,
 ) -> std::result::Result<Analysis, InconclusiveReason> {
-    let n = xs.len();
-    // A series exactly on a line (an exact allocator figure) gets that line's slope exactly.
-    let exact = {
-        let s = (ys[n - 1] - ys[0]) / span;
-        let scale = ys.iter().fold(0.0f64, |m, y| m.max(y.abs())).max(1.0);
-        ys.iter()
-            .zip(xs)
-            .all(|(y, x)| (y - (ys[0] + s * (x - xs[0]))).abs() <= 1e-9 * scale)
-            .then_some(s)
-    };
-    let bins = grid::bins(xs, ys, MAX_BINS);
+    let Reduced {
+        ref bins,
+        exact,
+        span,
+        offset,
+        n,
+    } = *reduced;
     let spacing = (bins[bins.len() - 1].x - bins[0].x) / (bins.len() - 1).max(1) as f64;
     let found = if exact.is_some() {
         None
@@ -533,9 +586,9 @@ fn examine(
                 // A tooth (a rise, then a drop of a similar size) big enough to matter needs a
                 // longer run; a few steps up that only look periodic once detrended (a staircase,
                 // a ratchet) have no drop and are judged as they are.
-                let (_, amplitude) = cycles(&bins, period_x);
-                let level = median(ys) + offset;
-                let rough = blocks(&bins, config.max_points);
+                let (_, amplitude) = cycles(bins, period_x);
+                let level = median(&bins.iter().map(|b| b.mean).collect::<Vec<_>>()) + offset;
+                let rough = blocks(bins, config.max_points);
                 let drops = steps::changes(&rough.ys)
                     .iter()
                     .any(|c| c.size < -0.5 * amplitude);
@@ -547,9 +600,9 @@ fn examine(
                         need_cycles: MIN_CYCLES,
                     });
                 }
-                blocks(&bins, config.max_points)
+                blocks(bins, config.max_points)
             } else {
-                let (points, amplitude) = cycles(&bins, period_x);
+                let (points, amplitude) = cycles(bins, period_x);
                 let trough_slope = fit::line(&points.xs, &points.troughs).map(|l| l.slope);
                 period_evidence = Some(Period {
                     period: period_x,
@@ -560,7 +613,7 @@ fn examine(
                 points
             }
         }
-        None => blocks(&bins, config.max_points),
+        None => blocks(bins, config.max_points),
     };
     let k = points.xs.len();
     let judged = judge_points(config, &points, exact, span, n, 1.0, offset)
@@ -581,7 +634,7 @@ fn examine(
     if judged.decision != Decision::Pass && config.plateau_detection {
         if let Some(last) = changes.last().filter(|c| c.size > 0.0) {
             let tail_start = points.xs[last.at];
-            let tail_span = xs[n - 1] - tail_start;
+            let tail_span = bins[bins.len() - 1].x - tail_start;
             // Between earlier steps: a staircase's or a ratchet's rhythm. The flat tail must
             // outlast its longest pause twice and its mean pause four times (a pause that long
             // is rare when jumps keep coming: under 2% for memoryless jumps).
