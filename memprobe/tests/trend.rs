@@ -791,3 +791,270 @@ fn survey_harder_traces() {
         s
     });
 }
+
+/// The sentence must not contradict the numbers (issue 18, items 1 and 2), and names what it saw
+/// (issue 11: steps, periods, what would decide an inconclusive run).
+mod sentences {
+    use super::*;
+
+    const KIB: f64 = 1024.0;
+    const MIB: f64 = 1024.0 * 1024.0;
+
+    #[test]
+    fn growth_under_the_threshold_says_it_grows() {
+        let _g = shared();
+        // 96 KiB/s on 200 MiB: 15 MiB over the judged 160 s, above 5% (10 MiB) but under the
+        // 64 MiB that must be exceeded too. It grows, within the thresholds: the sentence says so.
+        let s = synthetic(SeriesKind::RssAnonPlusSwap, 3, 0.001 * BASE, |t| {
+            2.0 * BASE + 96.0 * KIB * t
+        });
+        let config =
+            TrendConfig::new().fail_if_growth_all([Growth::Percent(5.0), Growth::Bytes(64 << 20)]);
+        let v = analyze(&config, std::slice::from_ref(&s)).unwrap();
+        assert_eq!(v.kind, VerdictKind::Pass, "{}", v.summary);
+        assert!(
+            v.summary.starts_with("RssAnon+swap grows 96.0 KiB/s (")
+                && v.summary.contains(" over the run, 95% CI ")
+                && v.summary
+                    .ends_with("within the 5% and 64.0 MiB thresholds (64.0 MiB)"),
+            "{}",
+            v.summary
+        );
+        assert!(!v.summary.contains("does not grow"), "{}", v.summary);
+        let lenient = analyze(
+            &TrendConfig::new().fail_if_growth("500%".parse().unwrap()),
+            &[s],
+        )
+        .unwrap();
+        assert!(
+            lenient.summary.starts_with("RssAnon+swap grows ")
+                && lenient.summary.contains("within the 500% threshold"),
+            "{}",
+            lenient.summary
+        );
+    }
+
+    /// RssAnon from 2.3 MiB at the end of warm-up to 4.2 MiB by 5.6 s, then flat, judged with a
+    /// zero threshold: a plateau, told in full.
+    fn warmed_then_flat() -> Series {
+        Series::from_samples(
+            SeriesKind::RssAnonPlusSwap,
+            (0..200).map(|i| {
+                let t = i as f64 * 0.1;
+                let level = 2.3 * MIB + 1.9 * MIB * ((t - 4.0) / 1.6).clamp(0.0, 1.0);
+                Sample::new(t, (level / 4096.0).round() * 4096.0)
+            }),
+        )
+    }
+
+    #[test]
+    fn a_plateau_after_warm_up_tells_the_rise() {
+        let _g = shared();
+        let zero = TrendConfig::new().fail_if_growth(Growth::Bytes(0));
+        let v = analyze(&zero, &[warmed_then_flat()]).unwrap();
+        assert_eq!(v.kind, VerdictKind::Pass, "{}", v.summary);
+        let p = v.evidence.plateau.unwrap();
+        assert!((p.rise_bytes - 1.9 * MIB).abs() < 0.1 * MIB, "{p:?}");
+        assert!((p.level_bytes - 4.2 * MIB).abs() < 0.01 * MIB, "{p:?}");
+        assert!(
+            v.summary
+                .starts_with("RssAnon+swap grew 1.9 MiB after warm-up, then flat at 4.2 MiB from ")
+                && v.summary.contains(": passes as a plateau (0 B/s after it"),
+            "{}",
+            v.summary
+        );
+        let from_start =
+            analyze(&zero.clone().warmup(Warmup::None), &[warmed_then_flat()]).unwrap();
+        assert!(
+            from_start
+                .summary
+                .starts_with("RssAnon+swap grew 1.9 MiB from the start, then flat at 4.2 MiB"),
+            "{}",
+            from_start.summary
+        );
+        assert!(
+            from_start.evidence.windows.unwrap().significant,
+            "{from_start:#?}"
+        );
+    }
+
+    #[test]
+    fn one_step_is_named_with_its_size_and_time() {
+        let _g = shared();
+        let s = Series::from_samples(
+            SeriesKind::Rss,
+            (0..2000).map(|i| {
+                let t = i as f64 * 0.1;
+                Sample::new(t, if t < 80.0 { BASE } else { BASE + 64.0 * MIB })
+            }),
+        );
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        assert_eq!(v.kind, VerdictKind::Pass, "{}", v.summary);
+        assert!(
+            v.summary.starts_with("RSS steps up +64.0 MiB at 8")
+                && v.summary
+                    .contains(", flat since at 164.0 MiB: 0 B/s after it"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            !v.summary.contains("0 B/s (95% CI 0 to 0 B/s)"),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn a_staircase_is_growth_and_says_so() {
+        let _g = shared();
+        let s = synthetic(SeriesKind::JemallocAllocated, 1, 0.0, |t| {
+            BASE + (t / 25.0).floor() * 4.0 * MIB
+        });
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        assert_eq!(v.kind, VerdictKind::Growth, "{}", v.summary);
+        let slope = v.evidence.slope_per_sec.unwrap();
+        assert!(
+            (slope.value / (4.0 * MIB / 25.0) - 1.0).abs() < 0.25,
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn a_sawtooth_reports_its_period_and_amplitude() {
+        let _g = shared();
+        let s = synthetic(SeriesKind::Rss, 5, 0.002 * BASE, |t| {
+            BASE + 40.0 * MIB * (t / 2.0).fract()
+        });
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        assert_eq!(v.kind, VerdictKind::Pass, "{}", v.summary);
+        let p = v.evidence.period.unwrap();
+        assert!((p.period - 2.0).abs() < 0.05, "{p:?}");
+        assert!(
+            (p.amplitude_bytes / (40.0 * MIB) - 1.0).abs() < 0.15,
+            "{p:?}"
+        );
+        assert_eq!(p.cycles, 79); // 159.9 s judged
+        assert!(
+            v.summary
+                .starts_with("RSS saw-tooths (period 2 s, amplitude ")
+                && v.summary.contains(" and its per-cycle means ")
+                && v.summary.ends_with("within the 5% threshold (5.9 MiB)"),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn too_few_periods_says_how_long_to_run() {
+        let _g = shared();
+        // A 40 MiB tooth every 70 s: 2.3 periods after the 40 s warm-up.
+        let s = synthetic(SeriesKind::Rss, 2, 0.002 * BASE, |t| {
+            BASE + 40.0 * MIB * (t / 70.0).fract()
+        });
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        let VerdictKind::Inconclusive { reason } = &v.kind else {
+            panic!("{}", v.summary)
+        };
+        assert!(
+            matches!(reason, InconclusiveReason::TooFewPeriods { cycles, .. } if *cycles < 3.0),
+            "{reason:?}"
+        );
+        assert!(
+            v.summary.contains(
+                " periods were judged: run at least 3 periods (3.5 min) after the warm-up"
+            ),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn samples_sharing_an_iteration_mark_keep_their_time_order() {
+        let _g = shared();
+        // Ten /proc samples per iteration mark, flat noise: sorting them by bytes within a mark
+        // would make every window's first samples its lowest.
+        let mut significant = 0;
+        for seed in 0..seeds() {
+            let mut rng = SplitMix::new(seed);
+            let s = Series::from_samples(
+                SeriesKind::Rss,
+                (0..400u64).map(|i| {
+                    Sample::new(i as f64 * 0.1, (BASE + 0.01 * BASE * rng.normal()).round())
+                        .with_iteration(i / 40)
+                }),
+            );
+            let v = analyze(
+                &TrendConfig::new().fail_if_growth("1%".parse().unwrap()),
+                &[s],
+            )
+            .unwrap();
+            assert_eq!(v.evidence.axis, Axis::Iterations);
+            assert_ne!(v.kind, VerdictKind::Growth, "seed {seed}: {}", v.summary);
+            significant += u64::from(v.evidence.windows.unwrap().significant);
+        }
+        // A 95% interval excludes zero by chance in about 1 run in 40 on the rising side.
+        assert!(
+            significant * 10 <= seeds(),
+            "{significant} of {} seeds",
+            seeds()
+        );
+    }
+}
+
+/// Evidence files: the new fields are written with schema version 2, and files written before
+/// them (version 1) still read.
+mod schema {
+    use super::*;
+
+    #[test]
+    fn new_evidence_carries_version_2_and_its_fields() {
+        let _g = shared();
+        let s = synthetic(SeriesKind::Rss, 1, 0.002 * BASE, |t| {
+            BASE + 51_200.0 * t + 0.2 * BASE * (t / 5.0).fract()
+        });
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["evidence"]["schema_version"], 2);
+        assert!(json["evidence"]["period"]["period"].as_f64().unwrap() > 4.5);
+        assert!(json["evidence"]["projected_shift_bytes"]["low"].is_f64());
+        assert!(json["evidence"]["windows"]["shift_bytes"]["value"].is_f64());
+        let back: Verdict = serde_json::from_value(json).unwrap();
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn version_1_evidence_still_reads() {
+        let _g = shared();
+        let v1 = r#"{"kind":{"verdict":"growth"},"evidence":{"series":"rss","axis":"seconds",
+            "samples_total":2000,"samples_used":1600,"warmup":{"share":0.2},"warmup_dropped":400,
+            "warmup_secs":40.0,"duration_secs":159.9,"iterations":null,"plateau_start":null,
+            "slope_per_sec":{"value":51000.0,"low":50000.0,"high":52000.0},
+            "slope_per_iteration":null,
+            "projected_growth_bytes":{"value":8.1e6,"low":8.0e6,"high":8.3e6},
+            "windows":{"samples_per_window":160,"first_median_bytes":1.07e8,
+              "last_median_bytes":1.15e8,"change_bytes":8e6,"relative_change":0.07,
+              "noise_sigma_bytes":5e5,"noise_floor_bytes":1.25e6,"significant":true},
+            "thresholds":[{"percent":5.0}],"allowance_bytes":5.3e6,"notes":[]},
+            "fragmentation_allowed":false,"summary":"RSS grows 49.8 KiB/s"}"#;
+        let v: Verdict = serde_json::from_str(v1).unwrap();
+        assert_eq!(v.kind, VerdictKind::Growth);
+        assert_eq!(v.evidence.schema_version, 1);
+        assert_eq!(v.evidence.period, None);
+        assert!(v.evidence.steps.is_empty());
+        assert_eq!(v.evidence.windows.unwrap().shift_bytes, None);
+        assert_eq!(v.evidence.windows.unwrap().points_per_window, 0);
+        let reason: InconclusiveReason = serde_json::from_str(
+            r#"{"kind":"too_noisy","projected_growth_bytes":{"value":1.0,"low":0.0,"high":2.0},
+               "allowance_bytes":1.0,"noise_floor_bytes":1.0}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            reason,
+            InconclusiveReason::TooNoisy {
+                projected_shift_bytes: None,
+                ..
+            }
+        ));
+    }
+}

@@ -535,3 +535,99 @@ fn explain() {
         }
     }
 }
+
+/// Long soaks judged in bounded memory: 24 h at 10 Hz and 1 h at 1 kHz streamed through a
+/// [`BoundedSeries`] (per-stride min, mean and max, at most 4,096 samples kept).
+mod long_soaks {
+    use super::*;
+    use memprobe::trend::BoundedSeries;
+
+    /// Streams `n` readings every `dt` seconds of `shape(t)` plus noise into a bounded series.
+    fn stream(n: u64, dt: f64, seed: u64, sigma: f64, shape: impl Fn(f64) -> f64) -> BoundedSeries {
+        let mut rng = SplitMix::new(seed);
+        let mut s = BoundedSeries::new(SeriesKind::Rss, 4096);
+        for i in 0..n {
+            let t = i as f64 * dt;
+            s.push(Sample::new(
+                t,
+                ((shape(t) + sigma * rng.normal()) / PAGE).round() * PAGE,
+            ));
+            assert!(s.len() <= 4096);
+        }
+        s
+    }
+
+    #[test]
+    fn a_day_at_10_hz() {
+        // 864,000 readings; a 60 s, 20 MiB sawtooth on 200 MiB; with and without a leak of twice
+        // the 5% threshold over the judged 19.2 h.
+        let n = 864_000;
+        let judged = 0.8 * n as f64 * 0.1;
+        let leak = 2.0 * 0.05 * 210.0 * MIB / judged;
+        let shape =
+            |rate: f64| move |t: f64| 200.0 * MIB + rate * t + 20.0 * MIB * (t / 60.0).fract();
+        for seed in 0..3 {
+            let flat = stream(n, 0.1, seed, 0.002 * BASE, shape(0.0));
+            assert_eq!(flat.readings(), n);
+            let v = analyze(&TrendConfig::new(), &[flat.series()]).unwrap();
+            assert_eq!(v.kind, VerdictKind::Pass, "{}", v.summary);
+            let leaky = stream(n, 0.1, seed, 0.002 * BASE, shape(leak));
+            let v = analyze(&TrendConfig::new(), &[leaky.series()]).unwrap();
+            assert_eq!(v.kind, VerdictKind::Growth, "{}", v.summary);
+            let slope = v.evidence.slope_per_sec.unwrap();
+            assert!((slope.value / leak - 1.0).abs() < 0.05, "{}", v.summary);
+            assert!(slope.low <= leak && leak <= slope.high, "{}", v.summary);
+        }
+    }
+
+    #[test]
+    fn an_hour_at_1_khz_does_not_alias() {
+        // 3.6 million readings. The stride ends at 1,024 readings (1.024 s), and the sawtooth's
+        // period is a hair shorter, so its phase drifts half a cycle per hour against the stride:
+        // keeping every 1,024th reading would read that drift as an 8 MiB rise. Per-stride
+        // means average the period out.
+        let n = 3_600_000u64;
+        let period = 1.024 * (1.0 - 0.5 / 3515.625);
+        let saw = move |t: f64| 100.0 * MIB + 16.0 * MIB * (t / period).fract();
+        let bounded = stream(n, 0.001, 1, 0.001 * BASE, saw);
+        assert_eq!(bounded.stride(), 1024);
+        let v = analyze(&TrendConfig::new(), &[bounded.series()]).unwrap();
+        assert_eq!(v.kind, VerdictKind::Pass, "{}", v.summary);
+        // What every-k-th thinning would have judged.
+        let picked = Series::from_samples(
+            SeriesKind::Rss,
+            (0..n)
+                .step_by(1024)
+                .map(|i| Sample::new(i as f64 * 0.001, saw(i as f64 * 0.001))),
+        );
+        let aliased = analyze(&TrendConfig::new(), &[picked]).unwrap();
+        assert_eq!(aliased.kind, VerdictKind::Growth, "{}", aliased.summary);
+        // A leak of 3× the threshold under the same sawtooth is found, at the right rate.
+        let judged = 0.8 * n as f64 * 0.001;
+        let leak = 3.0 * 0.05 * 108.0 * MIB / judged;
+        let leaky = stream(n, 0.001, 2, 0.001 * BASE, move |t| saw(t) + leak * t);
+        let v = analyze(&TrendConfig::new(), &[leaky.series()]).unwrap();
+        assert_eq!(v.kind, VerdictKind::Growth, "{}", v.summary);
+        let slope = v.evidence.slope_per_sec.unwrap();
+        assert!((slope.value / leak - 1.0).abs() < 0.05, "{}", v.summary);
+    }
+
+    #[test]
+    fn a_day_of_raw_samples_is_judged_directly() {
+        // `verdict FILE.jsonl` hands every sample over: the engine streams them into its bins.
+        let n = 864_000;
+        let mut rng = SplitMix::new(9);
+        let s = Series::from_samples(
+            SeriesKind::Rss,
+            (0..n).map(|i| {
+                let t = i as f64 * 0.1;
+                Sample::new(
+                    t,
+                    200.0 * MIB + 20.0 * MIB * (t / 60.0).fract() + 0.002 * BASE * rng.normal(),
+                )
+            }),
+        );
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        assert_eq!(v.kind, VerdictKind::Pass, "{}", v.summary);
+    }
+}

@@ -674,8 +674,10 @@ fn examine(
                 .filter(|t| t.decision == Decision::Pass);
                 if let Some(t) = flat {
                     let level = tail.ys.iter().sum::<f64>() / tail.ys.len() as f64;
-                    let m = (k / 5).max(3).min(k / 2).max(1);
-                    let first = points.ys[..m].iter().sum::<f64>() / m as f64;
+                    // The rise counts from where the judged run starts: the median of its first
+                    // 1% of bins (one bin in short runs), not a window that may hold the ramp.
+                    let head = (bins.len() / 100).max(1);
+                    let first = median(&bins[..head].iter().map(|b| b.mean).collect::<Vec<_>>());
                     plateau = Some(Plateau {
                         start: tail_start,
                         level_bytes: level + offset,

@@ -639,14 +639,17 @@ fn pass_sentence(e: &Evidence) -> String {
             range(pl.slope_after.low, pl.slope_after.high, &per)
         );
         return match ups.as_slice() {
-            [one] => format!(
-                "{name} steps up {} at {}, flat since at {}: {after}{}, within {}: passes as a plateau",
-                signed(one.size_bytes),
-                position(e.axis, one.at),
-                qty(pl.level_bytes),
-                warmup_phrase(e),
-                threshold_phrase(e)
-            ),
+            // One step that is the whole rise: name it. A ramp cut into steps is told as a rise.
+            [one] if (one.size_bytes - pl.rise_bytes).abs() <= 0.25 * pl.rise_bytes.abs() => {
+                format!(
+                    "{name} steps up {} at {}, flat since at {}: {after}{}, within {}: passes as a plateau",
+                    signed(one.size_bytes),
+                    position(e.axis, one.at),
+                    qty(pl.level_bytes),
+                    warmup_phrase(e),
+                    threshold_phrase(e)
+                )
+            }
             _ => format!(
                 "{name} grew {}{}, then flat at {} from {}: passes as a plateau ({after}, within {})",
                 qty(pl.rise_bytes),
