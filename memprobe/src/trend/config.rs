@@ -10,9 +10,9 @@ use std::time::Duration;
 
 /// How [`analyze`](super::analyze) judges a run.
 ///
-/// Defaults: a 20% warm-up, growth fails above 5% of the first window's median, at least 20
+/// Defaults: a 20% warm-up, growth fails above 5% of the first window's mean, at least 20
 /// samples after the warm-up, no minimum duration, [`SeriesChoice::Auto`], plateau detection on,
-/// fragmentation fails, at most 500 points in the slope fit.
+/// fragmentation fails. The decision rule is in the [`trend`](super) module docs.
 ///
 /// # Examples
 ///
@@ -31,8 +31,9 @@ pub struct TrendConfig {
     /// The start of the run that is dropped before judging.
     pub warmup: Warmup,
     /// Growth over the run fails only when it exceeds every threshold here (percentages are of the
-    /// first post-warm-up window's median). An empty list fails on any significant growth, and a
-    /// pass then needs the slope's confidence interval at or below zero.
+    /// first post-warm-up window's mean, whole cycles when the series is periodic). An empty list
+    /// fails on any significant growth, and a pass then needs both intervals at or below zero.
+    /// Growth that stops and holds a plateau passes (see the [`trend`](super) module docs).
     pub fail_if_growth: Vec<Growth>,
     /// Report fragmentation (resident memory grows while allocated memory is flat) but exit 0.
     pub allow_fragmentation: bool,
@@ -44,7 +45,8 @@ pub struct TrendConfig {
     pub series: SeriesChoice,
     /// Look for the start of a plateau (a step or a ramp that then stays flat) before judging.
     pub plateau_detection: bool,
-    /// The slope is fitted on at most this many points (block medians of the samples).
+    /// The slope is fitted on at most this many aggregated points (the engine uses 12 to 64
+    /// block means, or one point per cycle of a periodic series); a lower value caps the blocks.
     pub max_points: usize,
 }
 
@@ -185,8 +187,8 @@ impl TrendConfig {
         self
     }
 
-    /// Sets how many points the slope is fitted on at most (raised to 12 if lower). The cost of
-    /// the fit grows with its square; the default, 500, keeps it near a millisecond.
+    /// Sets how many block means the slope is fitted on at most (raised to 12 if lower; the
+    /// engine uses at most 64 whatever this says).
     ///
     /// # Examples
     ///

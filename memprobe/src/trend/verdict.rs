@@ -158,10 +158,10 @@ impl fmt::Display for InconclusiveReason {
             } => write!(
                 f,
                 "it repeats every {} but only {:.1} periods were judged: run at least {} periods ({}) after the warm-up",
-                position(*axis, *period),
+                length(*axis, *period),
                 cycles,
                 need_cycles,
-                position(*axis, period * need_cycles)
+                length(*axis, period * need_cycles)
             ),
             InconclusiveReason::NoFit { points } => write!(
                 f,
@@ -428,6 +428,17 @@ impl Evidence {
     /// The layout written by this version: 2 added [`period`](Self::period),
     /// [`steps`](Self::steps), [`projected_shift_bytes`](Self::projected_shift_bytes),
     /// [`plateau`](Self::plateau) and the windows' shift.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memprobe::trend::{analyze, Evidence, Sample, Series, SeriesKind, TrendConfig};
+    /// let s = Series::from_samples(SeriesKind::Rss, (0..50).map(|i| Sample::new(i as f64, 1e6)));
+    /// let v = analyze(&TrendConfig::new(), &[s])?;
+    /// assert_eq!(v.evidence.schema_version, Evidence::SCHEMA_VERSION);
+    /// assert_eq!(Evidence::SCHEMA_VERSION, 2);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
     pub const SCHEMA_VERSION: u32 = 2;
 
     /// The slope on the judged axis.
@@ -668,7 +679,7 @@ fn pass_sentence(e: &Evidence) -> String {
     let subject = match e.period {
         Some(period) => format!(
             "{name} saw-tooths (period {}, amplitude {}) and its per-cycle means",
-            position(e.axis, period.period),
+            length(e.axis, period.period),
             qty(period.amplitude_bytes)
         ),
         None => name,
@@ -715,7 +726,7 @@ fn growth_sentence(e: &Evidence) -> String {
     if let Some(period) = e.period {
         s.push_str(&format!(
             ", under a sawtooth (period {}, amplitude {}) judged per cycle",
-            position(e.axis, period.period),
+            length(e.axis, period.period),
             qty(period.amplitude_bytes)
         ));
     } else if let Some(stairs) = staircase(e) {
@@ -736,7 +747,7 @@ fn staircase(e: &Evidence) -> Option<String> {
         "; it climbs in {} steps of about {}, one every {}",
         ups.len(),
         signed(mean),
-        position(e.axis, every)
+        length(e.axis, every)
     ))
 }
 
@@ -772,6 +783,14 @@ fn threshold_phrase(e: &Evidence) -> String {
             let names: Vec<String> = many.iter().map(Growth::to_string).collect();
             format!("the {} thresholds{allowance}", names.join(" and "))
         }
+    }
+}
+
+/// A length along the axis: `2 s`, `1.5 min`, `20 iterations`.
+fn length(axis: Axis, d: f64) -> String {
+    match axis {
+        Axis::Iterations => format!("{d:.0} iterations"),
+        Axis::Seconds => Secs(d).to_string(),
     }
 }
 
