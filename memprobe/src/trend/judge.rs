@@ -296,6 +296,107 @@ pub(crate) fn judge(config: &TrendConfig, series: &Series) -> Result<(VerdictKin
     Ok((outcome, ev))
 }
 
+/// Whether the points from the last of `changes` (a rise) on are a plateau: long enough to be
+/// believed after the steps before it, and flat by the decision rule at half the threshold's
+/// rate. Returns the flat part's slope.
+#[allow(clippy::too_many_arguments)]
+fn plateau_from(
+    config: &TrendConfig,
+    points: &Points,
+    changes: &[steps::Change],
+    x_end: f64,
+    span: f64,
+    n: usize,
+    offset: f64,
+    period: Option<f64>,
+) -> Option<Estimate> {
+    let last = changes.last()?;
+    let k = points.xs.len();
+    let tail_start = points.xs[last.at];
+    let tail_span = x_end - tail_start;
+    // Between earlier steps: a staircase's or a ratchet's rhythm. The flat tail must outlast its
+    // longest pause twice and its mean pause four times (a pause that long is rare when jumps
+    // keep coming: under 2% for memoryless jumps).
+    // Only flat stretches are pauses: a ramp cut into steps by the segmentation rises between
+    // them (it moved by more than half the smaller neighbouring step).
+    let gaps: Vec<f64> = changes
+        .windows(2)
+        .filter(|w| {
+            let (a, b) = (w[0].at, w[1].from);
+            b < a + 3
+                || fit::line(&points.xs[a..b], &points.ys[a..b]).is_none_or(|l| {
+                    (l.slope.value * (points.xs[b - 1] - points.xs[a])).abs()
+                        <= 0.5 * w[0].size.abs().min(w[1].size.abs())
+                })
+        })
+        .map(|w| points.xs[w[1].at] - points.xs[w[0].at])
+        .collect();
+    let longest_gap = gaps.iter().copied().fold(0.0, f64::max);
+    let mean_gap = if gaps.is_empty() {
+        0.0
+    } else {
+        gaps.iter().sum::<f64>() / gaps.len() as f64
+    };
+    // One step between two flat stretches needs a flat part of 30% of the run. Anything else
+    // (several rises: a staircase or a ratchet that paused; a rise that crept up before its
+    // jump) needs half the run.
+    let rises = changes.iter().filter(|c| c.size > 0.0).count();
+    let flat_before = rises == 1 && {
+        let head = Points {
+            xs: points.xs[..last.from].to_vec(),
+            ys: points.ys[..last.from].to_vec(),
+            starts: points.starts[..last.from].to_vec(),
+            troughs: Vec::new(),
+        };
+        // Flat over its own length: it rose by less than half the allowance before the step.
+        let head_span = points.xs[last.from.saturating_sub(1)] - points.xs[0];
+        judge_points(
+            config,
+            &head,
+            None,
+            head_span,
+            points.starts[last.from],
+            PLATEAU_ALLOWANCE_SHARE,
+            offset,
+        )
+        .is_some_and(|h| h.decision == Decision::Pass)
+    };
+    let min_share = if flat_before {
+        MIN_PLATEAU_SHARE
+    } else {
+        MIN_PLATEAU_SHARE_AFTER_STAIRS
+    };
+    // The mean pause is a rhythm only with a few pauses to average.
+    let rhythm = if gaps.len() >= 2 { mean_gap } else { 0.0 };
+    let long_enough = tail_span >= min_share * span
+        && tail_span >= PLATEAU_OVER_GAP * longest_gap
+        && tail_span >= PLATEAU_OVER_MEAN_GAP * rhythm
+        && k - last.at >= 4
+        && period.is_none_or(|p| tail_span >= MIN_CYCLES * p);
+    if !long_enough {
+        return None;
+    }
+    let tail = Points {
+        xs: points.xs[last.at..].to_vec(),
+        ys: points.ys[last.at..].to_vec(),
+        starts: points.starts[last.at..].to_vec(),
+        troughs: Vec::new(),
+    };
+    // The flat part overrides the run's own decision, so it must rule out growth at half the
+    // threshold's rate, not merely at the threshold.
+    judge_points(
+        config,
+        &tail,
+        None,
+        span,
+        n - points.starts[last.at],
+        PLATEAU_ALLOWANCE_SHARE,
+        offset,
+    )
+    .filter(|t| t.decision == Decision::Pass)
+    .map(|t| t.slope)
+}
+
 /// What the judged samples show, before it is written into the evidence.
 struct Analysis {
     slope: Estimate,
@@ -498,8 +599,13 @@ fn judge_points(
 
 /// Whole cycles needed before a periodic series is judged.
 const MIN_CYCLES: f64 = 3.0;
-/// The shortest plateau, as a share of the judged span.
+/// Whole cycles from which a period counts without checking that its teeth drop.
+const SURE_CYCLES: f64 = 6.0;
+/// The shortest plateau after one step from a flat level, as a share of the judged span.
 const MIN_PLATEAU_SHARE: f64 = 0.3;
+/// The shortest plateau after anything else (several rises, a creeping rise), as a share of the
+/// judged span.
+const MIN_PLATEAU_SHARE_AFTER_STAIRS: f64 = 0.5;
 /// A plateau must outlast the longest flat stretch between earlier steps this many times, so a
 /// pause in a staircase or a ratchet is not taken for the end of growth.
 const PLATEAU_OVER_GAP: f64 = 2.0;
@@ -582,17 +688,22 @@ fn examine(
         Some(f) => {
             let period_x = f.lag * spacing;
             let whole = span / period_x;
-            if whole < MIN_CYCLES {
-                // A tooth (a rise, then a drop of a similar size) big enough to matter needs a
-                // longer run; a few steps up that only look periodic once detrended (a staircase,
-                // a ratchet) have no drop and are judged as they are.
-                let (_, amplitude) = cycles(bins, period_x);
-                let level = median(&bins.iter().map(|b| b.mean).collect::<Vec<_>>()) + offset;
+            // A repeating pattern comes back down: a tooth rises, then drops by a similar size.
+            // A few steps up can look periodic once detrended (a staircase, a ratchet, one
+            // step), so with few cycles the period only counts when the series has such drops.
+            let (_, amplitude) = cycles(bins, period_x);
+            let drops = whole >= SURE_CYCLES || {
                 let rough = blocks(bins, config.max_points);
-                let drops = steps::changes(&rough.ys)
+                steps::changes(&rough.ys)
                     .iter()
-                    .any(|c| c.size < -0.5 * amplitude);
-                if drops && amplitude > 0.5 * allowance(config, level) {
+                    .any(|c| c.size < -0.5 * amplitude)
+            };
+            if !drops {
+                blocks(bins, config.max_points)
+            } else if whole < MIN_CYCLES {
+                // A tooth big enough to matter needs a longer run.
+                let level = median(&bins.iter().map(|b| b.mean).collect::<Vec<_>>()) + offset;
+                if amplitude > 0.5 * allowance(config, level) {
                     return Err(InconclusiveReason::TooFewPeriods {
                         axis,
                         period: period_x,
@@ -622,7 +733,8 @@ fn examine(
     let steps: Vec<Step> = changes
         .iter()
         .map(|c| Step {
-            at: points.xs[c.at],
+            // Between the last point of the old level and the first of the new one.
+            at: (points.xs[c.from.saturating_sub(1)] + points.xs[c.at]) / 2.0,
             size_bytes: c.size,
         })
         .collect();
@@ -632,61 +744,47 @@ fn examine(
     let mut plateau = None;
     let mut used_from = 0;
     if judged.decision != Decision::Pass && config.plateau_detection {
-        if let Some(last) = changes.last().filter(|c| c.size > 0.0) {
-            let tail_start = points.xs[last.at];
-            let tail_span = bins[bins.len() - 1].x - tail_start;
-            // Between earlier steps: a staircase's or a ratchet's rhythm. The flat tail must
-            // outlast its longest pause twice and its mean pause four times (a pause that long
-            // is rare when jumps keep coming: under 2% for memoryless jumps).
-            let gaps: Vec<f64> = changes
-                .windows(2)
-                .map(|w| points.xs[w[1].at] - points.xs[w[0].at])
-                .collect();
-            let longest_gap = gaps.iter().copied().fold(0.0, f64::max);
-            let mean_gap = if gaps.is_empty() {
-                0.0
-            } else {
-                gaps.iter().sum::<f64>() / gaps.len() as f64
-            };
-            let long_enough = tail_span >= MIN_PLATEAU_SHARE * span
-                && tail_span >= PLATEAU_OVER_GAP * longest_gap
-                && tail_span >= PLATEAU_OVER_MEAN_GAP * mean_gap
-                && k - last.at >= 4
-                && period_evidence.is_none_or(|p| tail_span >= MIN_CYCLES * p.period);
-            if long_enough {
-                let tail = Points {
-                    xs: points.xs[last.at..].to_vec(),
-                    ys: points.ys[last.at..].to_vec(),
-                    starts: points.starts[last.at..].to_vec(),
-                    troughs: Vec::new(),
-                };
-                // The flat part overrides the run's own decision, so it must rule out growth at
-                // half the threshold's rate, not merely at the threshold.
-                let flat = judge_points(
-                    config,
-                    &tail,
-                    None,
-                    span,
-                    n - points.starts[last.at],
-                    PLATEAU_ALLOWANCE_SHARE,
-                    offset,
-                )
-                .filter(|t| t.decision == Decision::Pass);
-                if let Some(t) = flat {
-                    let level = tail.ys.iter().sum::<f64>() / tail.ys.len() as f64;
-                    // The rise counts from where the judged run starts: the median of its first
-                    // 1% of bins (one bin in short runs), not a window that may hold the ramp.
-                    let head = (bins.len() / 100).max(1);
-                    let first = median(&bins[..head].iter().map(|b| b.mean).collect::<Vec<_>>());
-                    plateau = Some(Plateau {
-                        start: tail_start,
-                        level_bytes: level + offset,
-                        rise_bytes: level - first,
-                        slope_after: t.slope,
-                    });
-                    used_from = points.starts[last.at];
-                }
+        // Candidates: each rise, latest first. A small wobble after the real rise is not where
+        // the plateau starts; the flat part after the rise may hold it, and the flat part's own
+        // judgement (at half the threshold's rate) decides whether it may.
+        for (index, change) in changes.iter().enumerate().rev() {
+            // Only wobbles (a tenth of this rise at most) may follow the plateau's start: a
+            // later real step means this is no plateau, nor is anything before it.
+            if changes[index + 1..]
+                .iter()
+                .any(|c| c.size.abs() > 0.1 * change.size.abs())
+            {
+                break;
             }
+            if change.size <= 0.0 {
+                continue;
+            }
+            let Some(found) = plateau_from(
+                config,
+                &points,
+                &changes[..=index],
+                bins[bins.len() - 1].x,
+                span,
+                n,
+                offset,
+                period_evidence.map(|p| p.period),
+            ) else {
+                continue;
+            };
+            let start = change.at;
+            let level = points.ys[start..].iter().sum::<f64>() / (k - start) as f64;
+            // The rise counts from where the judged run starts: the median of its first 1% of
+            // bins (one bin in short runs), not a window that may hold the ramp.
+            let head = (bins.len() / 100).max(1);
+            let first = median(&bins[..head].iter().map(|b| b.mean).collect::<Vec<_>>());
+            plateau = Some(Plateau {
+                start: points.xs[start],
+                level_bytes: level + offset,
+                rise_bytes: level - first,
+                slope_after: found,
+            });
+            used_from = points.starts[start];
+            break;
         }
     }
     let outcome = match (judged.decision, plateau.is_some()) {

@@ -51,6 +51,8 @@ impl Prefix {
 /// One change of level, at point index `at` (the first point of the new level).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Change {
+    /// First point no longer on the old level (before `at` when a point sits between levels).
+    pub from: usize,
     /// First point of the new level.
     pub at: usize,
     /// New level minus the old one.
@@ -93,13 +95,28 @@ pub(crate) fn changes(ys: &[f64]) -> Vec<Change> {
     let mut bounds = vec![0];
     bounds.extend(&cuts);
     bounds.push(k);
-    bounds
+    let found: Vec<Change> = bounds
         .windows(3)
         .map(|w| Change {
+            from: w[1],
             at: w[1],
             size: p.mean(w[1], w[2], center) - p.mean(w[0], w[1], center),
         })
-        .collect()
+        .collect();
+    // A step inside a block leaves that block between the two levels: two changes of the same
+    // sign a point or two apart are one step, whose new level starts at the second.
+    let mut merged: Vec<Change> = Vec::with_capacity(found.len());
+    for c in found {
+        match merged.last_mut() {
+            Some(m) if c.at - m.at <= 2 && (m.size > 0.0) == (c.size > 0.0) => {
+                // The new level starts after the in-between point.
+                m.size += c.size;
+                m.at = c.at;
+            }
+            _ => merged.push(c),
+        }
+    }
+    merged
 }
 
 #[cfg(test)]
