@@ -371,7 +371,7 @@ fn plateau_from(
     let long_enough = tail_span >= min_share * span
         && tail_span >= PLATEAU_OVER_GAP * longest_gap
         && tail_span >= PLATEAU_OVER_MEAN_GAP * rhythm
-        && k - last.at >= 4
+        && k - last.at >= MIN_PLATEAU_POINTS
         && period.is_none_or(|p| tail_span >= MIN_CYCLES * p);
     if !long_enough {
         return None;
@@ -609,6 +609,9 @@ const MIN_PLATEAU_SHARE_AFTER_STAIRS: f64 = 0.5;
 /// A plateau must outlast the longest flat stretch between earlier steps this many times, so a
 /// pause in a staircase or a ratchet is not taken for the end of growth.
 const PLATEAU_OVER_GAP: f64 = 2.0;
+/// The fewest aggregated points a plateau's flat part must hold: as many as any judgement needs
+/// ([`TrendConfig::min_samples`]'s floor), so a short run's last few seconds are not a plateau.
+const MIN_PLATEAU_POINTS: usize = super::config::MIN_SAMPLES_FLOOR;
 /// The share of the allowance a plateau's flat part must stay within, projected over the run.
 const PLATEAU_ALLOWANCE_SHARE: f64 = 0.5;
 /// ... and the mean flat stretch between earlier steps this many times.
