@@ -609,9 +609,8 @@ const MIN_PLATEAU_SHARE_AFTER_STAIRS: f64 = 0.5;
 /// A plateau must outlast the longest flat stretch between earlier steps this many times, so a
 /// pause in a staircase or a ratchet is not taken for the end of growth.
 const PLATEAU_OVER_GAP: f64 = 2.0;
-/// The fewest aggregated points a plateau's flat part must hold: as many as any judgement needs
-/// ([`TrendConfig::min_samples`]'s floor), so a short run's last few seconds are not a plateau.
-const MIN_PLATEAU_POINTS: usize = super::config::MIN_SAMPLES_FLOOR;
+/// The fewest aggregated points a plateau's flat part must hold to be fitted.
+const MIN_PLATEAU_POINTS: usize = 4;
 /// The share of the allowance a plateau's flat part must stay within, projected over the run.
 const PLATEAU_ALLOWANCE_SHARE: f64 = 0.5;
 /// ... and the mean flat stretch between earlier steps this many times.

@@ -78,7 +78,7 @@
 //!     from a flat level, and at least half the run after anything else (several rises, or a
 //!     level that crept up before its jump); 3 periods when periodic; and at least twice the
 //!     longest and four times the mean flat pause between earlier steps (a pause in a staircase
-//!     or a ratchet is not a plateau); and at least 12 aggregated points, as any judgement needs;
+//!     or a ratchet is not a plateau);
 //!   - the flat part, judged on its own by the same rule, rules out growth at *half* the
 //!     threshold's rate.
 //!
@@ -104,8 +104,8 @@
 //!   whatever grows last.
 //! - A ratchet with a single jump in the judged run cannot be told from one step then flat: run
 //!   long enough to see several jumps (in the seeded suites, a 16-second run of a ratchet
-//!   leaking 1.25× the threshold passes in 4 of 200 seeds, where it jumped once or not at all;
-//!   200-second runs never do).
+//!   leaking 1.25× the threshold passes in 1 of 50 and 8 of 200 seeds, where it jumped once or
+//!   not at all; 200-second runs never do).
 //! - Growth is judged against the threshold projected over the run: a leak too slow to exceed the
 //!   threshold during this run passes (and the sentence says it grows) even if it would exceed it
 //!   over a longer one.
