@@ -1,5 +1,5 @@
 //! Raw command-line flags, exactly as clap parses them. Nothing here is checked beyond its shape:
-//! sizes, durations, ranges and cross-flag rules are validated once, in [`crate::config`]
+//! sizes, durations, ranges and cross-flag rules are validated once, in `config`
 //! (ripgrep's two phases: raw flags, then checked options).
 
 use clap::{Args, Parser, Subcommand};
@@ -23,7 +23,9 @@ Exit codes:
 
 The watched command runs directly (no shell) in its own process group; SIGINT and SIGTERM sent to
 the daemon are forwarded to that group, and the summary is written once it has exited. The
-command's exit status is recorded in the summary; it does not change the daemon's exit code.";
+command's exit status is recorded in the summary; it does not change the daemon's exit code. If the
+daemon itself dies (kill -KILL, a CI timeout), the command gets SIGKILL (PR_SET_PDEATHSIG): it never
+outlives the daemon (its own children are not covered).";
 
 /// memprobe-daemon: samples a process's memory over a soak run and judges growth.
 #[derive(Debug, Parser)]
@@ -43,6 +45,9 @@ pub enum Command {
     /// Re-judge a run saved by `watch --out FILE.jsonl`, without sampling again.
     #[command(after_help = AFTER_HELP)]
     Verdict(VerdictArgs),
+    /// Compare memory figures of two runs: test reports (a directory or one file) or watch summaries.
+    #[command(after_help = COMPARE_AFTER_HELP)]
+    Compare(CompareArgs),
 }
 
 /// How a run is judged: the flags `watch` and `verdict` share.
@@ -151,7 +156,70 @@ pub struct WatchArgs {
     #[arg(long)]
     pub phase_reset: bool,
 
+    /// Read `/proc` from this directory instead (tests: a committed fake tree). Hidden from
+    /// `--help`: it is not a user feature.
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub proc_root: Option<PathBuf>,
+
     /// The command to start and watch, after `--`; run directly, without a shell.
     #[arg(last = true, value_name = "CMD ARGS")]
     pub command: Vec<OsString>,
+}
+
+const COMPARE_AFTER_HELP: &str = "\
+Examples:
+  memprobe-daemon compare main-reports/ target/memprobe
+  memprobe-daemon compare main-reports/ target/memprobe --fail-if-growth 10% --markdown
+  memprobe-daemon compare base.json new.json --include-rss --rss-noise 4MiB --json
+
+Each side: a directory of #[memprobe] test reports ($MEMPROBE_HOME, else target/memprobe; searched
+recursively), one report file, or a `watch --summary` file. Exact figures (allocations, bytes,
+peak, net, per iteration) are compared exactly; RSS only with --include-rss, changes within
+--rss-noise being noise. With --github, or when GITHUB_ACTIONS=true, tests that grew past
+--fail-if-growth get an ::error annotation at their source, and the markdown table is appended to
+$GITHUB_STEP_SUMMARY when it is set.
+
+Exit codes:
+  0  no figure grew past --fail-if-growth (or none given)
+  1  a figure grew past every --fail-if-growth threshold
+  2  usage or runtime error (bad flag, no reports, truncated or foreign file, schema version this
+     build does not read, a summary against test reports)";
+
+/// Flags of `compare`, unvalidated.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The reference run: a report directory, a report file or a watch summary.
+    #[arg(value_name = "BASE")]
+    pub base: PathBuf,
+
+    /// The run under test, of the same kind as BASE.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+
+    /// Fail (exit 1) when a figure grows more than this: `10%` (of BASE's figure) or a size
+    /// (`64KiB`, byte figures only). Repeat it or give a comma list (`5%,64KiB`) to fail only
+    /// when growth exceeds every one.
+    #[arg(long, value_name = "PERCENT|SIZE", value_delimiter = ',')]
+    pub fail_if_growth: Vec<String>,
+
+    /// Also compare RSS figures (noisy: whole process, shared and file pages).
+    #[arg(long)]
+    pub include_rss: bool,
+
+    /// RSS changes within this are noise, never growth: a size or a percentage of BASE's figure.
+    #[arg(long, value_name = "SIZE|PERCENT", default_value = "1MiB")]
+    pub rss_noise: String,
+
+    /// Print markdown (to paste into a pull request) instead of the table.
+    #[arg(long, conflicts_with = "json")]
+    pub markdown: bool,
+
+    /// Print the comparison as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print GitHub Actions error annotations for tests that grew past --fail-if-growth (on by
+    /// itself when GITHUB_ACTIONS=true).
+    #[arg(long)]
+    pub github: bool,
 }

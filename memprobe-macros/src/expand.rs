@@ -1,13 +1,17 @@
 //! Emitting code: the user's function, its body moved into a closure or async block handed to a
 //! `::memprobe::__private` entry point, with a `static` describing the test. No measurement logic
-//! lives here; everything the run does is in `memprobe/src/__private.rs`.
+//! lives here; everything the run does is behind `memprobe/src/__private.rs` (its `session` module).
 //!
 //! ```text
 //!   sync        fn t() -> R { fn marker; static T; run::<R, _>(&T, move || -> R { body }) }
 //!   iters       fn t() -> R { fn marker; static T; run_iters::<R, _>(&T, || -> R { body }) }
-//!   async       async fn t() -> R { fn marker; static T; run_async::<R, _>(&T, async move { body }).await }
-//!   async iters async fn t() -> R { fn marker; static T; run_async_iters::<R, _, _>(&T, || async move { body }).await }
+//!   async       async fn t() -> R { fn marker; static T; run_async::<R, _>(&T, async move { body }).await.check() }
+//!   async iters async fn t() -> R { fn marker; static T; run_async_iters::<R, _, _>(&T, || async move { body }).await.check() }
 //! ```
+//!
+//! The calls are spanned on the function's signature (its return type, else its name), and the
+//! entry points and `check` are `#[track_caller]`: a failed check panics at the test's line, not
+//! inside memprobe.
 //!
 //! The marker, `fn __memprobe_marker() {}`, names the test: `type_name_of_val` of it is
 //! `crate::module::t::__memprobe_marker`, with any enclosing functions between module and `t`, so
@@ -66,7 +70,10 @@ pub(crate) fn expand(config: &Config, mut function: ItemFn) -> TokenStream {
         .attrs
         .iter()
         .any(|a| a.path().segments.last().is_some_and(|s| s.ident == "test"));
-    let spec = spec(config, is_test);
+    // `line!()` spanned on the function's name: the report (and a CI annotation) points there.
+    let name_span = function.sig.ident.span();
+    let location = quote_spanned!(name_span=> .at(::core::file!(), ::core::line!()));
+    let spec = spec(config, is_test, location);
     let output = match &function.sig.output {
         ReturnType::Default => quote!(()),
         ReturnType::Type(_, ty) => ty.to_token_stream(),
@@ -117,9 +124,9 @@ fn async_call(
     future: TokenStream,
 ) -> TokenStream {
     if config.iters.is_some() {
-        quote_spanned! {span=> ::memprobe::__private::run_async_iters::<#output, _, _>(&__MEMPROBE_TEST, || #future).await }
+        quote_spanned! {span=> ::memprobe::__private::run_async_iters::<#output, _, _>(&__MEMPROBE_TEST, || #future).await.check() }
     } else {
-        quote_spanned! {span=> ::memprobe::__private::run_async::<#output, _>(&__MEMPROBE_TEST, #future).await }
+        quote_spanned! {span=> ::memprobe::__private::run_async::<#output, _>(&__MEMPROBE_TEST, #future).await.check() }
     }
 }
 
@@ -141,54 +148,57 @@ fn tokio_body(function: &ItemFn, is_test: bool) -> Option<(usize, &Expr)> {
         .then_some((index, &*init.expr))
 }
 
-/// The `::memprobe::__private::Test` literal.
-fn spec(config: &Config, is_test: bool) -> TokenStream {
-    let scope = match config.scope {
-        Scope::Thread => quote!(Thread),
-        Scope::Process => quote!(Process),
-    };
-    let report = match config.report {
-        ReportMode::Default => quote!(Default),
-        ReportMode::Off => quote!(Off),
-        ReportMode::Json => quote!(Json),
-        ReportMode::Table => quote!(Table),
-    };
-    let max_allocs = option(config.max_allocs.map(|n| quote!(#n)));
-    let string = |s: &Option<String>| option(s.as_ref().map(|s| quote!(#s)));
-    let max_bytes = string(&config.max_bytes);
-    let max_peak = string(&config.max_peak);
-    let max_net = string(&config.max_net);
-    let max_rss_growth = string(&config.max_rss_growth);
-    let fail_if_growth = string(&config.fail_if_growth);
-    let baseline = string(&config.baseline);
-    let iters = option(config.iters.map(|n| quote!(#n)));
-    let warmup = config.warmup;
-    let purge = config.purge;
-    quote! {
-        ::memprobe::__private::Test {
-            item_path: || ::core::any::type_name_of_val(&__memprobe_marker),
-            package: ::core::option_env!("CARGO_PKG_NAME"),
-            manifest_dir: ::core::option_env!("CARGO_MANIFEST_DIR"),
-            is_test: #is_test,
-            scope: ::memprobe::__private::Scope::#scope,
-            max_allocs: #max_allocs,
-            max_bytes: #max_bytes,
-            max_peak: #max_peak,
-            max_net: #max_net,
-            max_rss_growth: #max_rss_growth,
-            iters: #iters,
-            warmup: #warmup,
-            fail_if_growth: #fail_if_growth,
-            baseline: #baseline,
-            purge: #purge,
-            report: ::memprobe::__private::ReportMode::#report,
+/// The `::memprobe::__private::Test` descriptor: its constructor, then one `const` setter per
+/// option that differs from the default.
+fn spec(config: &Config, is_test: bool, location: TokenStream) -> TokenStream {
+    let mut setters = vec![location];
+    if is_test {
+        setters.push(quote!(.test()));
+    }
+    if config.scope == Scope::Process {
+        setters.push(quote!(.scope(::memprobe::__private::Scope::Process)));
+    }
+    if let Some(n) = config.max_allocs {
+        setters.push(quote!(.max_allocs(#n)));
+    }
+    let strings = [
+        (quote!(max_bytes), &config.max_bytes),
+        (quote!(max_peak), &config.max_peak),
+        (quote!(max_net), &config.max_net),
+        (quote!(max_rss_growth), &config.max_rss_growth),
+        (quote!(fail_if_growth), &config.fail_if_growth),
+        (quote!(baseline), &config.baseline),
+    ];
+    for (setter, value) in strings {
+        if let Some(s) = value {
+            setters.push(quote!(.#setter(#s)));
         }
     }
-}
-
-fn option(value: Option<TokenStream>) -> TokenStream {
-    match value {
-        Some(v) => quote!(::core::option::Option::Some(#v)),
-        None => quote!(::core::option::Option::None),
+    if let Some(n) = config.iters {
+        setters.push(quote!(.iters(#n)));
+    }
+    if config.warmup != 0 {
+        let warmup = config.warmup;
+        setters.push(quote!(.warmup(#warmup)));
+    }
+    if config.purge {
+        setters.push(quote!(.purge()));
+    }
+    let report = match config.report {
+        ReportMode::Default => None,
+        ReportMode::Off => Some(quote!(Off)),
+        ReportMode::Json => Some(quote!(Json)),
+        ReportMode::Table => Some(quote!(Table)),
+    };
+    if let Some(report) = report {
+        setters.push(quote!(.report(::memprobe::__private::ReportMode::#report)));
+    }
+    quote! {
+        ::memprobe::__private::Test::new(|| ::core::any::type_name_of_val(&__memprobe_marker))
+            .in_package(
+                ::core::option_env!("CARGO_PKG_NAME"),
+                ::core::option_env!("CARGO_MANIFEST_DIR"),
+            )
+            #(#setters)*
     }
 }

@@ -37,10 +37,18 @@
 //! [`Mode::from_env`]: `MEMPROBE_UPDATE=1` writes (blesses) the current figures; under `CI=true`
 //! a missing baseline is an error naming the command that creates it; otherwise a missing
 //! baseline is created. Shrinking figures never fail; the verdict suggests re-blessing.
+//!
+//! # Messages of passing tests
+//!
+//! "created baseline … commit it" and "figures shrank: lock the improvement in with …" come from
+//! tests that pass, whose output libtest hides: under `#[memprobe]` they are also written to the
+//! terminal and appended to [`notes_file`] (`target/memprobe/baseline-notes.txt`).
 
 use crate::error::{Error, Result};
-use crate::report::Report;
-use crate::units::{Growth, parse_bytes};
+use crate::files::{file_stem, write_atomically};
+pub use crate::output_dir::notes_file;
+use crate::report::{OutsideNote, Report};
+use crate::units::{Exact, parse_bytes};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -286,9 +294,7 @@ impl Baselines {
             if let Some(outside) = report.outside_alloc_count.filter(|&n| n > 0) {
                 return Err(Error::Baseline {
                     path: path.clone(),
-                    problem: format!(
-                        "not written: {outside} allocation events came from threads outside the probed code, so the figures are not this test's alone; use thread scope, or run under cargo nextest (one test per process)"
-                    ),
+                    problem: format!("not written: {}", OutsideNote(outside)),
                 });
             }
             self.save(name, &current, &policy.update_command)?;
@@ -409,6 +415,8 @@ struct File {
 /// let p = Policy::new("10%")?.rss_noise("4 MiB")?;
 /// assert_eq!(p.growth_percent(), 10.0);
 /// assert!(Policy::new("10 KiB").is_err()); // growth over a baseline is relative
+/// let bare = Policy::new("5").unwrap_err().to_string();
+/// assert!(bare.contains("a bare number is ambiguous") && bare.contains("write `5%`"), "{bare}");
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -423,7 +431,7 @@ impl Policy {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] when `growth` is not a percentage.
+    /// [`Error::InvalidSize`] when `growth` is not a percentage.
     ///
     /// # Examples
     ///
@@ -432,18 +440,25 @@ impl Policy {
     /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn new(growth: &str) -> Result<Self> {
-        match growth.parse::<Growth>() {
-            Ok(Growth::Percent(p)) => Ok(Policy {
-                growth_percent: p,
-                rss_noise_bytes: None,
-                update_command: "MEMPROBE_UPDATE=1 cargo test".to_owned(),
-            }),
-            _ => Err(Error::InvalidInput {
-                kind: "growth over a baseline",
-                input: growth.to_owned(),
-                expected: "a percentage such as `10%`, `2.5%` or `0%`",
-            }),
-        }
+        let problem = match crate::units::grammar::baseline_growth(growth) {
+            Ok(Some(p)) => {
+                return Ok(Policy {
+                    growth_percent: p,
+                    rss_noise_bytes: None,
+                    update_command: "MEMPROBE_UPDATE=1 cargo test".to_owned(),
+                });
+            }
+            Ok(None) => {
+                "growth over a baseline is relative to each figure: write a percentage".to_owned()
+            }
+            Err(problem) => problem.to_string(),
+        };
+        Err(Error::InvalidSize {
+            kind: "growth over a baseline",
+            input: growth.to_owned(),
+            problem,
+            expected: "a percentage such as `10%`, `2.5%` or `0%`",
+        })
     }
 
     /// Also compares RSS growth, allowing `noise` (a size such as `"4 MiB"`) on top of the
@@ -451,7 +466,7 @@ impl Policy {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidInput`] when `noise` is not a size.
+    /// [`Error::InvalidSize`] when `noise` is not a size.
     ///
     /// # Examples
     ///
@@ -528,8 +543,17 @@ impl Mode {
     /// # Examples
     ///
     /// ```
-    /// let mode = memprobe::baseline::Mode::from_env();
-    /// # let _ = mode;
+    /// use memprobe::baseline::Mode;
+    /// // SAFETY: a doctest runs in a process of its own, and no other thread reads the environment.
+    /// unsafe {
+    ///     std::env::remove_var("MEMPROBE_UPDATE");
+    ///     std::env::set_var("CI", "false");
+    /// }
+    /// assert_eq!(Mode::from_env(), Mode::Local);
+    /// unsafe { std::env::set_var("CI", "true") };
+    /// assert_eq!(Mode::from_env(), Mode::Ci);
+    /// unsafe { std::env::set_var("MEMPROBE_UPDATE", "1") };
+    /// assert_eq!(Mode::from_env(), Mode::Update);
     /// ```
     pub fn from_env() -> Self {
         let set = |name: &str| {
@@ -650,10 +674,20 @@ impl Change {
     ///
     /// # Examples
     ///
-    /// See [`Change`].
-    ///
     /// ```
-    /// # let _ = memprobe::baseline::Change::grew;
+    /// # memprobe::global_allocator!();
+    /// use memprobe::baseline::{Baselines, Figure, Mode, Policy};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let b = Baselines::new(dir.path());
+    /// let p = Policy::new("10%")?;
+    /// b.check("t", &memprobe::measure(|| vec![0u8; 100])?, &p, Mode::Update)?;
+    /// // 110 bytes is exactly the allowance; 111 is over it.
+    /// let at = b.check("t", &memprobe::measure(|| vec![0u8; 110])?, &p, Mode::Local)?;
+    /// assert!(at.changes.iter().all(|c| !c.grew()));
+    /// let over = b.check("t", &memprobe::measure(|| vec![0u8; 111])?, &p, Mode::Local)?;
+    /// let change = &over.changes[0];
+    /// assert_eq!((change.figure, change.grew()), (Figure::AllocBytes, true));
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn grew(&self) -> bool {
         self.over
@@ -663,10 +697,16 @@ impl Change {
     ///
     /// # Examples
     ///
-    /// See [`Change`].
-    ///
     /// ```
-    /// # let _ = memprobe::baseline::Change::shrank;
+    /// # memprobe::global_allocator!();
+    /// use memprobe::baseline::{Baselines, Mode, Policy};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let b = Baselines::new(dir.path());
+    /// let p = Policy::new("0%")?;
+    /// b.check("t", &memprobe::measure(|| vec![0u8; 10])?, &p, Mode::Update)?;
+    /// let v = b.check("t", &memprobe::measure(|| vec![0u8; 8])?, &p, Mode::Local)?;
+    /// assert!(v.changes[0].shrank() && !v.changes[0].grew());
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn shrank(&self) -> bool {
         self.current < self.baseline
@@ -678,15 +718,9 @@ impl fmt::Display for Change {
         let unit = if self.figure == Figure::Allocations {
             ""
         } else {
-            " B"
+            "B"
         };
-        let show = |v: f64| {
-            if v.fract() == 0.0 {
-                format!("{v:.0}{unit}")
-            } else {
-                format!("{v:.2}{unit}")
-            }
-        };
+        let show = |v: f64| Exact(v, unit);
         let each = if self.per_iteration {
             " per iteration"
         } else {
@@ -749,10 +783,18 @@ impl Verdict {
     ///
     /// # Examples
     ///
-    /// See [`Baselines::check`].
-    ///
     /// ```
-    /// # let _ = memprobe::baseline::Verdict::failed;
+    /// # memprobe::global_allocator!();
+    /// use memprobe::baseline::{Baselines, Mode, Policy};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let b = Baselines::new(dir.path());
+    /// let p = Policy::new("0%")?;
+    /// b.check("t", &memprobe::measure(|| vec![0u8; 10])?, &p, Mode::Update)?;
+    /// assert!(!b.check("t", &memprobe::measure(|| vec![0u8; 10])?, &p, Mode::Local)?.failed());
+    /// let grown = b.check("t", &memprobe::measure(|| vec![0u8; 11])?, &p, Mode::Local)?;
+    /// assert!(grown.failed());
+    /// assert!(grown.to_string().contains("grew beyond its baseline"), "{grown}");
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn failed(&self) -> bool {
         self.changes.iter().any(Change::grew)
@@ -936,95 +978,9 @@ fn compare(base: &Baseline, current: &Baseline, policy: &Policy) -> (Vec<Change>
     (changes, notes)
 }
 
-/// A file stem safe on every platform for any test path: `::` becomes `.`; ASCII letters, digits,
-/// `_`, `-` and `.` stay; anything else is escaped as `%XX` per UTF-8 byte (`%` itself included),
-/// so distinct names give distinct stems. Names that Windows reserves (`con`, `nul`, ...) get a
-/// leading `_`, and very long names are shortened with a hash of the whole name.
-pub(crate) fn file_stem(name: &str) -> String {
-    let mut stem = String::with_capacity(name.len());
-    let mut rest = name;
-    while let Some(c) = rest.chars().next() {
-        if let Some(after) = rest.strip_prefix("::") {
-            stem.push('.');
-            rest = after;
-            continue;
-        }
-        if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' {
-            stem.push(c);
-        } else {
-            let mut buf = [0u8; 4];
-            for byte in c.encode_utf8(&mut buf).bytes() {
-                stem.push_str(&format!("%{byte:02X}"));
-            }
-        }
-        rest = &rest[c.len_utf8()..];
-    }
-    if stem.is_empty() || stem.starts_with('.') {
-        stem.insert(0, '_');
-    }
-    let first = stem
-        .split('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let reserved = matches!(first.as_str(), "con" | "prn" | "aux" | "nul")
-        || (first.len() == 4
-            && (first.starts_with("com") || first.starts_with("lpt"))
-            && first.as_bytes()[3].is_ascii_digit());
-    if reserved {
-        stem.insert(0, '_');
-    }
-    // Most file systems allow 255 bytes per name; keep room for an extension and a temp suffix.
-    const MAX: usize = 180;
-    if stem.len() > MAX {
-        // FNV-1a: stable across runs and platforms, unlike `DefaultHasher`.
-        let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
-        stem.truncate(MAX - 17);
-        stem.push_str(&format!("-{hash:016x}"));
-    }
-    stem
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
-/// readers see the old file or the new one, never a mix, even with concurrent writers.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = path.with_file_name(format!(
-        ".{file_name}.{}.{}.tmp",
-        std::process::id(),
-        NEXT.fetch_add(1, Relaxed)
-    ));
-    std::fs::write(&temp, bytes)?;
-    std::fs::rename(&temp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temp);
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn file_stems_are_safe_and_distinct() {
-        assert_eq!(file_stem("exact::alloc_1k"), "exact.alloc_1k");
-        assert_eq!(file_stem("a/b\\c:d"), "a%2Fb%5Cc%3Ad");
-        assert_eq!(file_stem("über::x"), "%C3%BCber.x");
-        assert_eq!(file_stem("con::x"), "_con.x");
-        assert_eq!(file_stem("com1"), "_com1");
-        assert_eq!(file_stem("console::x"), "console.x");
-        assert_eq!(file_stem(""), "_");
-        assert_ne!(file_stem("a%2F"), file_stem("a/"));
-        let long = "m::".repeat(200);
-        let (a, b) = (file_stem(&long), file_stem(&format!("{long}x")));
-        assert!(a.len() <= 180 && b.len() <= 180 && a != b);
-    }
 
     #[test]
     fn growth_is_relative_and_shrinking_passes() {

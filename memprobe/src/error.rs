@@ -12,14 +12,19 @@ pub(crate) const INSTALL_LINE: &str = "memprobe::global_allocator!(); (or #[glob
 ///
 /// ```
 /// let err = memprobe::units::parse_bytes("12 KBB").unwrap_err();
-/// assert!(err.to_string().starts_with("memprobe: invalid size \"12 KBB\""));
+/// assert!(err.to_string().starts_with("memprobe: invalid size \"12 KBB\": unknown unit `KBB`"));
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A probe was started but the counting allocator is not the global allocator.
+    ///
+    /// Each integration test file, bench and example is its own binary and needs the line
+    /// itself. Putting it in `src/lib.rs` instead (outside `#[cfg(test)]`) gives the test files
+    /// that also install it rustc's conflicting-allocator error: "the `#[global_allocator]` in
+    /// this crate conflicts with global allocator in: <your library>".
     #[error(
-        "memprobe: the counting allocator is not installed, so every allocation figure would read 0; add this line to your crate root: {INSTALL_LINE}"
+        "memprobe: the counting allocator is not installed, so every allocation figure would read 0; add this line to the file of the binary that measures (an integration test's own file in tests/, a bench, an example or src/main.rs; for unit tests, src/lib.rs under #[cfg(test)]): {INSTALL_LINE}"
     )]
     AllocatorNotInstalled,
 
@@ -30,6 +35,20 @@ pub enum Error {
         kind: &'static str,
         /// The string as the user gave it.
         input: String,
+        /// The accepted forms, with examples.
+        expected: &'static str,
+    },
+
+    /// A size or growth threshold is not in the grammar of [`crate::units`].
+    #[error("memprobe: invalid {kind} {input:?}: {problem}; expected {expected}")]
+    InvalidSize {
+        /// What was being parsed: "size", "size or percentage" (a growth threshold), ...
+        kind: &'static str,
+        /// The string as the user gave it.
+        input: String,
+        /// Which rule it breaks: negative, too large, a percentage for a size, an ambiguous or
+        /// unknown unit, a bare number for a growth threshold, a fraction of a byte.
+        problem: String,
         /// The accepted forms, with examples.
         expected: &'static str,
     },
@@ -78,7 +97,7 @@ pub enum Error {
 
     /// jemalloc statistics were asked for but jemalloc is not the global allocator.
     #[error(
-        "memprobe: jemalloc statistics are unavailable: {reason}; install jemalloc as the global allocator with memprobe::global_allocator!(tikv_jemallocator::Jemalloc) or leave jemalloc figures out"
+        "memprobe: jemalloc statistics are unavailable: {reason}; install jemalloc as the global allocator with memprobe::global_allocator!(memprobe::jemalloc::Jemalloc) (needs memprobe's default `jemalloc` feature), or leave jemalloc figures out"
     )]
     JemallocUnavailable {
         /// Why: not the global allocator, feature off, or a mallctl failure.
@@ -106,12 +125,63 @@ pub enum Error {
         /// What is wrong and how to fix it.
         problem: String,
     },
+
+    /// A crate's `memprobe.toml` exists but could not be read.
+    #[error("memprobe: cannot read {}: {source}", path.display())]
+    ConfigRead {
+        /// The memprobe.toml file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A crate's `memprobe.toml` is not valid TOML or has an unknown key.
+    #[error("memprobe: {} is not a valid memprobe.toml: {problem}", path.display())]
+    ConfigSyntax {
+        /// The memprobe.toml file.
+        path: PathBuf,
+        /// The parser's message: the line, the column and what is wrong (an unknown key is named).
+        problem: String,
+    },
+
+    /// A value in a `[[test]]` entry of a crate's `memprobe.toml` is invalid.
+    #[error("memprobe: {}: [[test]] entry {entry} (name = {name:?}): {key}: {source}", path.display())]
+    ConfigValue {
+        /// The memprobe.toml file.
+        path: PathBuf,
+        /// The entry's position in the file, from 1.
+        entry: usize,
+        /// The entry's `name` glob.
+        name: String,
+        /// The key whose value is invalid.
+        key: &'static str,
+        /// Why the value is invalid: the accepted forms.
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 impl Error {
-    /// Maps an I/O error on `path` to the clearest variant: "no such process" for `/proc/<pid>`
-    /// files of a process that is gone, permission denied, or a plain I/O error.
-    pub(crate) fn from_io(
+    /// Maps an I/O error on `path` to the clearest variant: [`Error::ProcessNotFound`] for a file
+    /// of process `pid` that is gone (`ENOENT` or `ESRCH`), [`Error::PermissionDenied`], or a plain
+    /// [`Error::Io`]. The one mapping of I/O errors in memprobe and memprobe-daemon, so a file
+    /// error reads the same wherever it happens. `action` is what was being done ("reading",
+    /// "opening", "writing 5 to").
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Error as IoError, ErrorKind};
+    /// use memprobe::Error;
+    /// let gone = Error::from_io("reading", "/proc/7/statm".into(), IoError::from(ErrorKind::NotFound), Some(7));
+    /// assert!(matches!(gone, Error::ProcessNotFound { pid: 7 }));
+    /// let denied = Error::from_io("reading", "/x".into(), IoError::from(ErrorKind::PermissionDenied), None);
+    /// assert_eq!(denied.to_string(), "memprobe: permission denied reading /x: run as the process's owner, or as root (CAP_SYS_PTRACE / CAP_SYS_ADMIN)");
+    /// let other = Error::from_io("reading", "/x".into(), IoError::from(ErrorKind::NotFound), None);
+    /// assert!(matches!(other, Error::Io { .. }));
+    /// ```
+    pub fn from_io(
         action: &'static str,
         path: PathBuf,
         source: std::io::Error,

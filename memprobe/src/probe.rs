@@ -14,63 +14,32 @@
 //!   threads, pool jobs or async tasks enter the probe's [`Attribution`]. Other threads — such as
 //!   the other tests `cargo test` runs in parallel — never touch it.
 //! - [`Scope::Process`] counts every thread of the process. Process-scope probes serialize with
-//!   each other (a second one waits for the first to finish). The figures include every other
+//!   each other: a second one waits for the first to finish, for at most
+//!   [`ProbeOptions::process_scope_wait`] (60 s by default), then fails with an error, since a
+//!   probe started on a thread that the running probe's body joins could never start. The figures include every other
 //!   thread that allocates meanwhile (the test harness, other tests under `cargo test`); the report
 //!   says how many allocations came from threads that did not enter the probe
 //!   ([`Report::outside_alloc_count`]). Under `cargo nextest`, one test per process, they are exact.
+//!
+//! # Threads that end during a probe
+//!
+//! A thread's thread-local destructors run after its closure returned, and what they free (or
+//! allocate) counts when they run. `std::thread::scope` returns once every scoped closure has
+//! returned, *before* those destructors have run: their frees can land after a process-scope
+//! probe finished (the memory reads as live in `net_bytes`) or inside the next one. Join the
+//! handle (`ScopedJoinHandle::join`, `JoinHandle::join`) before finishing the probe: a join
+//! returns only once the thread has fully exited, destructors included. (In thread scope,
+//! attribution ends with the guard, inside the closure, so destructors never count there.)
 
 use crate::alloc::{self, Attribution, Entered};
 use crate::error::Result;
 use crate::jemalloc::{self, JemallocStats};
 use crate::report::{AllocFigures, JemallocFigures, Report, RssFigures};
+pub use crate::scope::Scope;
 use crate::snapshot::{MemorySnapshot, ProcessMemory};
-use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::Instant;
-
-/// What a probe counts.
-///
-/// # Examples
-///
-/// ```
-/// assert_eq!(memprobe::Scope::default(), memprobe::Scope::Thread);
-/// assert_eq!("process".parse::<memprobe::Scope>().unwrap(), memprobe::Scope::Process);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    /// The probing thread and the threads that enter its [`Attribution`].
-    #[default]
-    Thread,
-    /// Every thread of the process.
-    Process,
-}
-
-impl std::str::FromStr for Scope {
-    type Err = crate::Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "thread" => Ok(Scope::Thread),
-            "process" => Ok(Scope::Process),
-            _ => Err(crate::Error::InvalidInput {
-                kind: "scope",
-                input: s.to_owned(),
-                expected: "`thread` or `process`",
-            }),
-        }
-    }
-}
-
-impl std::fmt::Display for Scope {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Scope::Thread => "thread",
-            Scope::Process => "process",
-        })
-    }
-}
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 /// How a probe runs: scope, name, and the optional, costlier extras.
 ///
@@ -92,6 +61,7 @@ pub struct ProbeOptions {
     reset_peak_rss: bool,
     trace_first_alloc: bool,
     detached: bool,
+    process_scope_wait: Option<Duration>,
 }
 
 impl ProbeOptions {
@@ -100,7 +70,12 @@ impl ProbeOptions {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::ProbeOptions::new(memprobe::Scope::Process);
+    /// # memprobe::global_allocator!();
+    /// use memprobe::{Scope, probe::ProbeOptions};
+    /// let report = ProbeOptions::new(Scope::Process).start()?.finish()?;
+    /// assert_eq!((report.scope, report.name), (Scope::Process, None));
+    /// assert!(report.first_alloc_backtrace.is_none());
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn new(scope: Scope) -> Self {
         ProbeOptions {
@@ -114,7 +89,10 @@ impl ProbeOptions {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::ProbeOptions::default().name("my_test");
+    /// # memprobe::global_allocator!();
+    /// let report = memprobe::probe::ProbeOptions::default().name("my_test").start()?.finish()?;
+    /// assert_eq!(report.name.as_deref(), Some("my_test"));
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
@@ -127,7 +105,15 @@ impl ProbeOptions {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::ProbeOptions::default().purge(true);
+    /// # memprobe::global_allocator!();
+    /// use memprobe::report::JemallocFigures;
+    /// let report = memprobe::probe::ProbeOptions::default().purge(true).start()?.finish()?;
+    /// match &report.jemalloc {
+    ///     JemallocFigures::Measured { purged, .. } => assert!(purged),
+    ///     // This doctest's global allocator is the system's: there is nothing to purge.
+    ///     other => assert!(matches!(other, JemallocFigures::Unavailable { .. })),
+    /// }
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn purge(mut self, purge: bool) -> Self {
         self.purge = purge;
@@ -141,7 +127,13 @@ impl ProbeOptions {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::ProbeOptions::default().reset_peak_rss(true);
+    /// # memprobe::global_allocator!();
+    /// let report = memprobe::probe::ProbeOptions::default().reset_peak_rss(true).start()?.finish()?;
+    /// // Where RSS is read (Linux, macOS), the report says the peak is this probe's own.
+    /// if let Some(rss) = &report.rss {
+    ///     assert!(rss.peak_reset);
+    /// }
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn reset_peak_rss(mut self, reset: bool) -> Self {
         self.reset_peak_rss = reset;
@@ -149,10 +141,10 @@ impl ProbeOptions {
     }
 
     /// Captures a backtrace of the first allocation the probe counts, for "this should not
-    /// allocate" failures. Costs one backtrace, taken off the hot path, with the capture's own
-    /// allocations kept out of the figures. Not taken while the thread panics; and code that
-    /// captures its own backtraces inside such a probe could find std's backtrace lock held
-    /// (a deadlock), so leave this off around such code.
+    /// allocate" failures. Costs one stack walk inside that allocation (return addresses only,
+    /// into a fixed array: no allocation, no std backtrace lock), resolved to names when the
+    /// probe finishes, outside the figures. The walk uses the system unwinder, which may take the
+    /// unwinder's and dynamic loader's locks: never while memprobe itself holds one.
     ///
     /// # Examples
     ///
@@ -167,6 +159,32 @@ impl ProbeOptions {
     /// ```
     pub fn trace_first_alloc(mut self, trace: bool) -> Self {
         self.trace_first_alloc = trace;
+        self
+    }
+
+    /// How long a process-scope probe waits for the one already running to finish before
+    /// [`ProbeOptions::start`] gives up with an error; [`DEFAULT_PROCESS_SCOPE_WAIT`] unless set.
+    /// The wait is bounded because it can never end when the running probe's body joins the
+    /// thread that waits (a process-scope probe started inside a thread the measured code spawns
+    /// and joins): that case ends in an error naming it instead of a hang.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # memprobe::global_allocator!();
+    /// use memprobe::{probe::ProbeOptions, Scope};
+    /// use std::time::Duration;
+    /// let outer = memprobe::Probe::start(Scope::Process)?;
+    /// let inner = std::thread::spawn(|| {
+    ///     let options = ProbeOptions::new(Scope::Process).process_scope_wait(Duration::from_millis(50));
+    ///     options.start().map(|probe| drop(probe)).unwrap_err().to_string()
+    /// });
+    /// assert!(inner.join().unwrap().starts_with("memprobe: timed out waiting"));
+    /// outer.finish()?;
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn process_scope_wait(mut self, wait: Duration) -> Self {
+        self.process_scope_wait = Some(wait);
         self
     }
 
@@ -198,8 +216,74 @@ impl ProbeOptions {
     }
 }
 
-/// Serializes process-scope probes.
-static PROCESS_SCOPE: Mutex<()> = Mutex::new(());
+/// How long a process-scope probe waits for the running one by default (see
+/// [`ProbeOptions::process_scope_wait`]).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(memprobe::probe::DEFAULT_PROCESS_SCOPE_WAIT.as_secs(), 60);
+/// ```
+pub const DEFAULT_PROCESS_SCOPE_WAIT: Duration = Duration::from_secs(60);
+
+/// Serializes process-scope probes: `true` while one runs; [`PROCESS_SCOPE_FREED`] is signalled
+/// when it ends. A flag and a condition variable rather than a held `MutexGuard`, so that the
+/// wait can be bounded.
+static PROCESS_SCOPE: Mutex<bool> = Mutex::new(false);
+static PROCESS_SCOPE_FREED: Condvar = Condvar::new();
+
+/// Ownership of process scope, held by the running process-scope probe; dropping it lets the
+/// next one start.
+#[derive(Debug)]
+struct ProcessScopeLock {
+    // Dropped on the thread that took it (it clears that thread's `HOLDS_PROCESS_SCOPE`).
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl ProcessScopeLock {
+    fn acquire(wait: Duration) -> Result<Self> {
+        if HOLDS_PROCESS_SCOPE.with(|h| h.get()) {
+            return Err(crate::Error::Misuse(
+                "a process-scope probe is already running on this thread, and process-scope probes serialize; nest a thread-scope probe inside it instead",
+            ));
+        }
+        // `None` (a wait too long to represent) waits for as long as it takes.
+        let deadline = Instant::now().checked_add(wait);
+        let mut busy = PROCESS_SCOPE.lock().unwrap_or_else(PoisonError::into_inner);
+        while *busy {
+            busy = match deadline {
+                None => PROCESS_SCOPE_FREED
+                    .wait(busy)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(crate::Error::Misuse(
+                            "timed out waiting for the running process-scope probe to finish (process-scope probes serialize); if that probe's measured code joins this thread, it can never finish first: use a thread-scope probe here, or raise `ProbeOptions::process_scope_wait` if the running probe is merely long",
+                        ));
+                    }
+                    PROCESS_SCOPE_FREED
+                        .wait_timeout(busy, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+        *busy = true;
+        HOLDS_PROCESS_SCOPE.with(|h| h.set(true));
+        Ok(ProcessScopeLock {
+            _not_send: std::marker::PhantomData,
+        })
+    }
+}
+
+impl Drop for ProcessScopeLock {
+    fn drop(&mut self) {
+        HOLDS_PROCESS_SCOPE.with(|h| h.set(false));
+        *PROCESS_SCOPE.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        PROCESS_SCOPE_FREED.notify_one();
+    }
+}
 
 thread_local! {
     /// Set while this thread holds [`PROCESS_SCOPE`]: a second process-scope probe on the same
@@ -239,7 +323,10 @@ pub struct Probe {
     options: ProbeOptions,
     attribution: Attribution,
     entered: Option<Entered>,
-    process_lock: Option<MutexGuard<'static, ()>>,
+    process_lock: Option<ProcessScopeLock>,
+    /// Set while this probe counts into the process group; taken (cleared) before ending it, so
+    /// process scope ends exactly once even if `finish` unwinds into `Drop`.
+    counting_process: bool,
     rss_before: Option<MemorySnapshot>,
     jemalloc_before: std::result::Result<JemallocStats, String>,
     started: Instant,
@@ -272,16 +359,11 @@ impl Probe {
             return Err(crate::Error::AllocatorNotInstalled);
         }
         let process_lock = if options.scope == Scope::Process {
-            if HOLDS_PROCESS_SCOPE.with(|h| h.get()) {
-                return Err(crate::Error::Misuse(
-                    "a process-scope probe is already running on this thread, and process-scope probes serialize; nest a thread-scope probe inside it instead",
-                ));
-            }
-            let guard = PROCESS_SCOPE
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            HOLDS_PROCESS_SCOPE.with(|h| h.set(true));
-            Some(guard)
+            Some(ProcessScopeLock::acquire(
+                options
+                    .process_scope_wait
+                    .unwrap_or(DEFAULT_PROCESS_SCOPE_WAIT),
+            )?)
         } else {
             None
         };
@@ -299,8 +381,7 @@ impl Probe {
             }
             let (rss, jemalloc) = snapshots(options.purge);
             Ok::<_, crate::Error>((rss, jemalloc, Attribution::nested_in(parent)))
-        })
-        .inspect_err(|_| HOLDS_PROCESS_SCOPE.with(|h| h.set(false)))?;
+        })?;
         attribution
             .group
             .trace_first
@@ -310,6 +391,7 @@ impl Probe {
             attribution,
             entered: None,
             process_lock,
+            counting_process: false,
             rss_before,
             jemalloc_before,
             started: Instant::now(),
@@ -320,6 +402,7 @@ impl Probe {
         }
         if probe.process_lock.is_some() {
             alloc::process_probe_begin();
+            probe.counting_process = true;
         }
         probe.started = Instant::now();
         Ok(probe)
@@ -367,7 +450,7 @@ impl Probe {
         let elapsed = self.started.elapsed();
         // Counting stops here, before anything below allocates.
         let process = self.process_lock.is_some();
-        if process {
+        if std::mem::take(&mut self.counting_process) {
             alloc::process_probe_end();
         }
         drop(self.entered.take());
@@ -385,7 +468,6 @@ impl Probe {
             let first_alloc_backtrace = self.attribution.group.first_alloc_backtrace();
             let (rss_after, jemalloc_after) = snapshots(self.options.purge);
             drop(self.process_lock.take());
-            HOLDS_PROCESS_SCOPE.with(|h| h.set(false));
 
             let rss = match (self.rss_before, rss_after) {
                 (Some(before), Some(after)) => {
@@ -422,10 +504,10 @@ impl Drop for Probe {
     fn drop(&mut self) {
         // A probe dropped without `finish` (e.g. a panic in the measured code) must still stop
         // counting into the process group.
-        if self.process_lock.is_some() {
+        if std::mem::take(&mut self.counting_process) {
             alloc::process_probe_end();
-            HOLDS_PROCESS_SCOPE.with(|h| h.set(false));
         }
+        // The process-scope lock, if held, is released when the field drops.
     }
 }
 
@@ -493,7 +575,13 @@ impl Iterations {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::Iterations::new(100);
+    /// # memprobe::global_allocator!();
+    /// use memprobe::probe::Iterations;
+    /// let report = memprobe::measure_iters(Iterations::new(100), || vec![0u8; 10])?;
+    /// assert_eq!((report.iterations, report.warmup_iterations), (100, 0));
+    /// assert_eq!(report.allocs.alloc_count, 100);
+    /// assert_eq!(report.scope, memprobe::Scope::Thread);
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn new(measured: u64) -> Self {
         Iterations {
@@ -508,7 +596,13 @@ impl Iterations {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::Iterations::new(100).warmup(5);
+    /// # memprobe::global_allocator!();
+    /// use memprobe::probe::Iterations;
+    /// let mut calls = 0;
+    /// let report = memprobe::measure_iters(Iterations::new(100).warmup(5), || calls += 1)?;
+    /// assert_eq!(calls, 105);
+    /// assert_eq!((report.iterations, report.warmup_iterations), (100, 5));
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn warmup(mut self, warmup: u64) -> Self {
         self.warmup = warmup;
@@ -520,7 +614,11 @@ impl Iterations {
     /// # Examples
     ///
     /// ```
-    /// let _ = memprobe::probe::Iterations::new(100).scope(memprobe::Scope::Process);
+    /// # memprobe::global_allocator!();
+    /// use memprobe::{Scope, probe::Iterations};
+    /// let report = memprobe::measure_iters(Iterations::new(100).scope(Scope::Process), || ())?;
+    /// assert_eq!(report.scope, Scope::Process);
+    /// # Ok::<(), memprobe::Error>(())
     /// ```
     pub fn scope(mut self, scope: Scope) -> Self {
         self.scope = scope;

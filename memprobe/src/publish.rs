@@ -260,18 +260,7 @@ impl Reader {
 }
 
 fn io(action: &'static str, path: &Path, source: std::io::Error) -> Error {
-    if source.kind() == std::io::ErrorKind::PermissionDenied {
-        Error::PermissionDenied {
-            action,
-            path: path.to_owned(),
-        }
-    } else {
-        Error::Io {
-            action,
-            path: path.to_owned(),
-            source,
-        }
-    }
+    Error::from_io(action, path.to_owned(), source, None)
 }
 
 // ---------------------------------------------------------------------------------------------

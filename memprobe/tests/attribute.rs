@@ -7,39 +7,11 @@
 
 use memprobe::memprobe;
 use std::hint::black_box;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 memprobe::global_allocator!();
 
-/// The panic message of `f`, which must panic.
-fn panic_message(f: impl FnOnce()) -> String {
-    let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
-    match payload.downcast::<String>() {
-        Ok(s) => *s,
-        Err(payload) => payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .unwrap_or_default(),
-    }
-}
-
-/// Reports are rewritten in place, and the test of the same name may be rewriting this one right
-/// now (it runs in parallel with this check): retry until the file parses.
-fn written_report(module: &str, name: &str) -> memprobe::Report {
-    let path = memprobe::__private::report_path(
-        Some(env!("CARGO_PKG_NAME")),
-        &format!("{module}::{name}"),
-    );
-    for _ in 0..100 {
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-        if let Ok(report) = memprobe::Report::from_json(&text) {
-            return report;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-    panic!("{} never parsed", path.display());
-}
+mod support;
+use support::{panic_message, written_report};
 
 /// Sixteen tests, each allocating a distinct, known amount: test `i` collects `i` boxed slices of
 /// `64 i` bytes into a `Vec` of capacity `i` (16-byte fat pointers), then frees everything.
@@ -232,6 +204,15 @@ mod limits {
             (1000, 1_200_000)
         );
         assert_eq!(r.per_iteration().alloc_bytes, 1200.0);
+        // Where the function is written, for CI annotations: the line of its name, not of the
+        // attribute above it.
+        let line = include_str!("attribute.rs")
+            .lines()
+            .position(|l| l.contains("fn iterations_are_per_iteration()"))
+            .unwrap() as u32
+            + 1;
+        assert_eq!(r.source_file.as_deref(), Some(file!()));
+        assert_eq!(r.source_line, Some(line));
     }
 
     #[memprobe(iters = 10, max_allocs = 0, report = false)]
@@ -264,7 +245,7 @@ mod limits {
         fn panics_with_a_number() {
             std::panic::panic_any(42u32);
         }
-        let payload = catch_unwind(panics_with_a_number).unwrap_err();
+        let payload = std::panic::catch_unwind(panics_with_a_number).unwrap_err();
         assert_eq!(payload.downcast_ref::<u32>(), Some(&42));
     }
 
@@ -309,7 +290,7 @@ mod limits {
 /// temporary directories, described as the attribute would describe a test in them.
 mod config {
     use super::*;
-    use memprobe::__private::{ReportMode, Scope, Test};
+    use memprobe::__private::Test;
 
     /// `item_path` is the test's full path, as generated code passes it.
     fn test_in(
@@ -317,25 +298,11 @@ mod config {
         item_path: fn() -> &'static str,
         max_bytes: Option<&'static str>,
     ) -> &'static Test {
-        let dir: &'static str = Box::leak(dir.to_string_lossy().into_owned().into_boxed_str());
-        Box::leak(Box::new(Test {
-            item_path,
-            package: Some("configured"),
-            manifest_dir: Some(dir),
-            is_test: true,
-            scope: Scope::Thread,
-            max_allocs: None,
-            max_bytes,
-            max_peak: None,
-            max_net: None,
-            max_rss_growth: None,
-            iters: None,
-            warmup: 0,
-            fail_if_growth: None,
-            baseline: None,
-            purge: false,
-            report: ReportMode::Off,
-        }))
+        let test = support::test_in(dir, "configured", item_path);
+        support::leak(match max_bytes {
+            Some(size) => test.max_bytes(size),
+            None => test,
+        })
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::hint::black_box;
 
 memprobe::global_allocator!();
 
+mod support;
+
 /// Returns `Pending` once, waking itself: the test's future is polled at least twice, without
 /// the runtime allocating on its behalf (`tokio::task::yield_now` allocates tokio's defer list on
 /// first use, which the probe rightly counts).
@@ -26,22 +28,9 @@ async fn yield_once() {
     .await
 }
 
-/// Reports are rewritten in place, and the test of the same name may be rewriting this one right
-/// now (it runs in parallel with this check): retry until the file parses.
+/// The report `name` (a measured function of this file) wrote.
 fn written_report(name: &str) -> memprobe::Report {
-    let path = memprobe::__private::report_path(
-        Some(env!("CARGO_PKG_NAME")),
-        &format!("attribute_async::{name}"),
-    );
-    for _ in 0..100 {
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-        if let Ok(report) = memprobe::Report::from_json(&text) {
-            return report;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-    panic!("{} never parsed", path.display());
+    support::written_report(module_path!(), name)
 }
 
 /// `#[memprobe]` above `#[tokio::test]`, the documented order.

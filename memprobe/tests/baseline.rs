@@ -8,6 +8,8 @@ use std::hint::black_box;
 
 memprobe::global_allocator!();
 
+mod support;
+
 /// A job that allocates `bytes` per iteration, measured over 100 iterations.
 fn job(bytes: usize) -> memprobe::Report {
     memprobe::measure_iters(Iterations::new(100), || black_box(vec![0u8; bytes])).unwrap()
@@ -318,29 +320,16 @@ mod api {
 /// directory described as the attribute would describe it.
 mod attribute {
     use super::*;
-    use memprobe::__private::{ReportMode, Scope, Test, run, with_baseline_mode};
+    use memprobe::__private::{Test, run, with_baseline_mode};
     use std::panic::{AssertUnwindSafe, catch_unwind};
 
     fn test_in(dir: &std::path::Path) -> &'static Test {
-        let dir: &'static str = Box::leak(dir.to_string_lossy().into_owned().into_boxed_str());
-        Box::leak(Box::new(Test {
-            item_path: || "job_tests::jobs::create_job",
-            package: Some("jobs"),
-            manifest_dir: Some(dir),
-            is_test: true,
-            scope: Scope::Thread,
-            max_allocs: None,
-            max_bytes: None,
-            max_peak: None,
-            max_net: None,
-            max_rss_growth: None,
-            iters: Some(100),
-            warmup: 2,
-            fail_if_growth: Some("10%"),
-            baseline: None,
-            purge: false,
-            report: ReportMode::Off,
-        }))
+        support::leak(
+            support::test_in(dir, "jobs", || "job_tests::jobs::create_job")
+                .iters(100)
+                .warmup(2)
+                .fail_if_growth("10%"),
+        )
     }
 
     fn run_job(test: &'static Test, mode: Mode, bytes: usize) -> Result<(), String> {
@@ -400,6 +389,53 @@ mod attribute {
                 file.display()
             )),
             "{corrupt}"
+        );
+    }
+
+    /// "created … commit it" and "figures shrank: lock … in" come from passing tests, whose output
+    /// libtest hides: they are appended to the notes file the README points to.
+    #[test]
+    fn passing_tests_leave_their_baseline_messages_in_the_notes_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let test = test_in(dir.path());
+        let file = dir
+            .path()
+            .join(".memprobe/baselines/job_tests/jobs.create_job.toml");
+        let notes_file = memprobe::baseline::notes_file();
+        // Beside the reports: target/memprobe/baseline-notes.txt unless MEMPROBE_HOME moves it.
+        assert_eq!(
+            notes_file,
+            memprobe::__private::report_dir().join("baseline-notes.txt")
+        );
+        // Other tests append too, in parallel: look for this test's own (unique) file path.
+        let notes_about_this = || {
+            std::fs::read_to_string(&notes_file)
+                .unwrap_or_default()
+                .split("\nmemprobe: ")
+                .filter(|block| block.contains(&file.display().to_string()))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+
+        run_job(test, Mode::Local, 1000).unwrap();
+        let notes = notes_about_this();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("created baseline `jobs::create_job`"),
+            "{notes:?}"
+        );
+        assert!(notes[0].contains("; commit it"), "{notes:?}");
+
+        // Unchanged figures ask nothing of the user: no note.
+        run_job(test, Mode::Local, 1000).unwrap();
+        assert_eq!(notes_about_this().len(), 1);
+
+        run_job(test, Mode::Local, 500).unwrap();
+        let notes = notes_about_this();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(
+            notes[1].contains("figures shrank: lock the improvement in with: MEMPROBE_UPDATE=1 cargo test -p jobs -- jobs::create_job"),
+            "{notes:?}"
         );
     }
 

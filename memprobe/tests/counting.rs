@@ -334,10 +334,10 @@ mod reports {
         let json = report.to_json();
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(value["schema"], "memprobe.report");
-        assert_eq!(value["version"], 1);
+        assert_eq!(value["version"], 2);
         assert_eq!(value["allocs"]["alloc_bytes"], 100);
         assert_eq!(memprobe::Report::from_json(&json).unwrap(), report);
-        let future = json.replace("\"version\": 1", "\"version\": 99");
+        let future = json.replace("\"version\": 2", "\"version\": 99");
         let err = memprobe::Report::from_json(&future)
             .unwrap_err()
             .to_string();

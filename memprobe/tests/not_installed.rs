@@ -28,6 +28,11 @@ fn jemalloc_figures_refuse_instead_of_reading_zero() {
         message.contains("jemalloc is not the global allocator"),
         "{message}"
     );
+    // The fix names a path the user can write without depending on tikv-jemallocator.
+    assert!(
+        message.contains("memprobe::global_allocator!(memprobe::jemalloc::Jemalloc)"),
+        "{message}"
+    );
     assert!(memprobe::jemalloc::purge().is_err());
 }
 

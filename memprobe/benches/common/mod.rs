@@ -1,8 +1,11 @@
 //! Alloc/free churn shared by the `alloc_overhead` (criterion) and `alloc_ratio` (interleaved)
-//! benches: mixed sizes 8 B – 4 KiB through each allocator called directly.
+//! benches: mixed sizes 8 B – 4 KiB through each allocator called directly; and the reference
+//! counters they are compared with. The realistic workloads are in `workloads.rs`.
 
 // The naive reference counter below is lazily initialised on purpose.
 #![allow(clippy::missing_const_for_thread_local, dead_code)]
+
+pub mod workloads;
 
 use memprobe::Counting;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -77,6 +80,38 @@ pub fn run<A: GlobalAlloc + Sync>(
     })
 }
 
+/// CPU time the calling thread has used: unlike wall time, it does not grow while the thread
+/// waits for a core, so other processes on a shared machine do not inflate it.
+pub fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer; CLOCK_THREAD_CPUTIME_ID is always available on Linux
+    // and macOS.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Runs `work` on `threads` threads started together and returns the CPU time they used, summed.
+pub fn run_cpu(threads: usize, work: &(dyn Fn() + Sync)) -> Duration {
+    let barrier = Barrier::new(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    let start = thread_cpu_time();
+                    work();
+                    thread_cpu_time() - start
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    })
+}
+
 /// A naive per-thread counter: lazily initialised `thread_local!` with a destructor-free `Cell`.
 pub struct NaiveThreadLocal<A>(A);
 // Deliberately lazy (not `const`): this is the common hand-rolled design being compared.
@@ -87,14 +122,62 @@ thread_local! {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for NaiveThreadLocal<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let _ = NAIVE.try_with(|c| {
-            c.0.set(c.0.get() + 1);
-            c.1.set(c.1.get() + layout.size() as u64);
+            c.0.set(c.0.get().wrapping_add(1));
+            c.1.set(c.1.get().wrapping_add(layout.size() as u64));
         });
         // SAFETY: the caller's contract is passed on.
         unsafe { self.0.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         let _ = NAIVE.try_with(|c| c.1.set(c.1.get().wrapping_sub(layout.size() as u64)));
+        // SAFETY: the caller's contract is passed on.
+        unsafe { self.0.dealloc(ptr, layout) }
+    }
+    // Forwarded (not the default alloc + copy + free), so realistic workloads compare like
+    // with like.
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let _ = NAIVE.try_with(|c| {
+            c.0.set(c.0.get().wrapping_add(1));
+            c.1.set(c.1.get().wrapping_add(layout.size() as u64));
+        });
+        // SAFETY: the caller's contract is passed on.
+        unsafe { self.0.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = NAIVE.try_with(|c| {
+            c.0.set(c.0.get().wrapping_add(1));
+            c.1.set(
+                c.1.get()
+                    .wrapping_add(new_size as u64)
+                    .wrapping_sub(layout.size() as u64),
+            );
+        });
+        // SAFETY: the caller's contract is passed on.
+        unsafe { self.0.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// The naive counter keeping the four figures memprobe's hot path keeps (allocations, bytes
+/// allocated, deallocations, bytes freed), to show what counting deallocations costs by itself.
+pub struct NaiveFourFigures<A>(A);
+thread_local! {
+    static NAIVE4: [Cell<u64>; 4] = [Cell::new(0), Cell::new(0), Cell::new(0), Cell::new(0)];
+}
+// SAFETY: forwards every call unchanged to the inner allocator.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for NaiveFourFigures<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = NAIVE4.try_with(|c| {
+            c[0].set(c[0].get().wrapping_add(1));
+            c[1].set(c[1].get().wrapping_add(layout.size() as u64));
+        });
+        // SAFETY: the caller's contract is passed on.
+        unsafe { self.0.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let _ = NAIVE4.try_with(|c| {
+            c[2].set(c[2].get().wrapping_add(1));
+            c[3].set(c[3].get().wrapping_add(layout.size() as u64));
+        });
         // SAFETY: the caller's contract is passed on.
         unsafe { self.0.dealloc(ptr, layout) }
     }
@@ -116,6 +199,19 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for SharedAtomics<A> {
         // SAFETY: the caller's contract is passed on.
         unsafe { self.0.dealloc(ptr, layout) }
     }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        self.1.fetch_add(1, Relaxed);
+        self.2.fetch_add(layout.size() as u64, Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { self.0.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        self.1.fetch_add(1, Relaxed);
+        self.2.fetch_add(new_size as u64, Relaxed);
+        self.2.fetch_sub(layout.size() as u64, Relaxed);
+        // SAFETY: the caller's contract is passed on.
+        unsafe { self.0.realloc(ptr, layout, new_size) }
+    }
 }
 
 pub static JEMALLOC: Jemalloc = Jemalloc;
@@ -123,5 +219,6 @@ pub static COUNTING_JEMALLOC: Counting<Jemalloc> = Counting::new(Jemalloc);
 pub static SYSTEM: System = System;
 pub static COUNTING_SYSTEM: Counting<System> = Counting::new(System);
 pub static NAIVE_JEMALLOC: NaiveThreadLocal<Jemalloc> = NaiveThreadLocal(Jemalloc);
+pub static NAIVE4_JEMALLOC: NaiveFourFigures<Jemalloc> = NaiveFourFigures(Jemalloc);
 pub static SHARED_JEMALLOC: SharedAtomics<Jemalloc> =
     SharedAtomics(Jemalloc, AtomicU64::new(0), AtomicU64::new(0));

@@ -107,14 +107,16 @@ impl Group {
     #[inline]
     fn grow(&self, size: u64) {
         self.alloc_bytes.fetch_add(size, Relaxed);
-        let live = self.live_bytes.fetch_add(size as i64, Relaxed) + size as i64;
+        // Wrapping: a debug build must not panic inside the allocator on extreme figures.
+        let live = (self.live_bytes.fetch_add(size as i64, Relaxed)).wrapping_add(size as i64);
         self.peak_bytes.fetch_max(live, Relaxed);
         self.largest_bytes.fetch_max(size, Relaxed);
     }
 
     /// Records where the first allocation came from: return addresses only, into the group's
-    /// fixed array, with no lock and no allocation (std's `Backtrace` takes a process-wide lock
-    /// that the thread may already hold, e.g. in a panic hook, and would deadlock here). The
+    /// fixed array, with no allocation and without std's `Backtrace` (whose capture allocates,
+    /// re-entering the allocator). The system unwinder may take its own and the dynamic loader's
+    /// locks while walking; neither is held by code that allocates through memprobe. The
     /// addresses are resolved to names by `first_alloc_backtrace`, after the probe.
     #[cold]
     #[inline(never)]

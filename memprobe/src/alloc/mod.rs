@@ -20,19 +20,36 @@
 //!
 //! # Implementation
 //!
-//! The hot path touches a `const` thread-local (two pointers, no destructor), the thread's own
-//! counter slot (see `slot.rs`: plain loads and stores, no atomic read-modify-write), and one
-//! relaxed load of a process-wide flag. Only while a probe is running does it also update that
-//! probe's shared group with atomic adds.
+//! Each thread counts into counters inside its own `const` thread-local (no destructor, so it
+//! is usable at any point of the thread's life). The hot path is one TLS access, one load of the
+//! thread's `watch` byte and two plain adds on the same cache line: no pointer to follow, no
+//! atomic read-modify-write, no lock, no allocation, no syscall. A non-zero `watch` sends the
+//! call out of line, to the cold path, which handles everything else:
 //!
 //! ```text
-//!   alloc ─▶ inner.alloc ─▶ slot (always; per thread, no sharing)
-//!                        ─▶ group chain of this thread (while a thread-scope probe runs)
-//!                        ─▶ process group (while a process-scope probe runs)
+//!   alloc ─▶ inner.alloc ─▶ watch == 0 ? ─yes─▶ own counters += (count, bytes)       (hot)
+//!                                       └─no──▶ cold path:
+//!       first allocation of the thread ─▶ list its counters in the registry (registry.rs)
+//!       registry full / no exit hook   ─▶ own counters + shared overflow counters
+//!       after the thread's exit hook   ─▶ shared overflow counters
+//!       a thread-scope probe's group   ─▶ + the group chain of this thread
+//!       a process-scope probe          ─▶ + the process group (process.rs)
 //! ```
+//!
+//! Process totals are the sum of the listed threads' counters, the exited threads' (folded in
+//! at exit, see `registry.rs`) and the overflow counters: exact across thread exit, for
+//! allocations made while thread-locals are destroyed, and on threads memprobe never saw start.
+//!
+//! Where the cold path can block: a thread's first allocation takes the registry's lock (a spin
+//! lock held for at most a sum over the listed threads, by code that never allocates) and may
+//! create a pthread key (libc's own lock); the first allocation inside a probe with
+//! [`crate::probe::ProbeOptions::trace_first_alloc`] walks the stack with the system unwinder,
+//! which can take the unwinder's and the dynamic loader's locks. None of them is ever held while
+//! allocating through this allocator, so none can deadlock with it.
 
 mod attribution;
-mod slot;
+mod process;
+mod registry;
 mod thread_exit;
 
 pub(crate) use attribution::Group;
@@ -41,9 +58,9 @@ pub use attribution::{Attribution, Entered, Scoped};
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::*};
 
-use slot::Slot;
+use registry::{Counters, Entry};
 
 /// A global allocator that wraps `A` and counts every allocation exactly.
 ///
@@ -124,30 +141,52 @@ macro_rules! global_allocator {
     };
 }
 
-/// What a thread carries for the hot path. `const`-initialised and free of destructors, so
-/// access is a plain TLS load that works at any point of the thread's life.
+/// What a thread carries: its counters and the state the hot path checks, all in one
+/// `const`-initialised thread-local with no destructor, so access is a plain TLS access that
+/// works at any point of the thread's life, even while its other thread-locals are destroyed.
+// PERF: exactly one cache line (64 bytes, aligned): `watch` and the counters, all the hot path
+// touches, lead; the fields are ordered so that nothing is padding but 6 bytes after the flags.
+#[repr(C, align(64))]
 struct ThreadState {
-    /// The slot this thread owns, or null: not claimed yet, handed back, or slab full.
-    slot: Cell<*const Slot>,
-    /// Set once the thread stops owning a slot for good (handed back, or slab full).
-    shared: Cell<bool>,
-    /// The attribution group allocations count into, or null.
-    group: Cell<*const Group>,
+    /// 0 on the fast path. Otherwise why the thread takes the cold path: [`NEW`], [`UNLISTED`],
+    /// [`NO_EXIT_HOOK`], [`EXITED`] (written by the thread itself), [`WATCH_GROUP`] (by the
+    /// thread) and [`WATCH_PROCESS`] (by probes, through the registry, for every listed thread).
+    watch: AtomicU8,
     /// Set while memprobe's own bookkeeping allocates (e.g. capturing a backtrace).
     paused: Cell<bool>,
-    /// The slot's cumulative counts when this thread claimed it (slots are handed from exited
-    /// threads to new ones): `thread_totals` subtracts them.
-    base: Cell<[u64; 5]>,
+    /// This thread's cumulative counts, from its first allocation.
+    counters: Counters,
+    /// The attribution group allocations count into, or null.
+    group: Cell<*const Group>,
+    /// The thread's registry entry, while it is listed.
+    index: Cell<usize>,
 }
+
+const _: () = assert!(std::mem::size_of::<ThreadState>() == 64);
+
+/// `watch` bit: not listed in the registry yet (no allocation so far).
+const NEW: u8 = 1;
+/// `watch` bit: the registry was full; counts go to the overflow counters too, and the thread
+/// takes an entry once one is free.
+const UNLISTED: u8 = 2;
+/// `watch` bit: the thread cannot learn of its own exit (no pthreads, or libc's key table
+/// full), so it is never listed; counts go to the overflow counters too.
+const NO_EXIT_HOOK: u8 = 4;
+/// `watch` bit: the thread's exit hook ran; later allocations count in the overflow counters.
+const EXITED: u8 = 8;
+/// `watch` bit: the thread has a current attribution group.
+pub(crate) const WATCH_GROUP: u8 = 16;
+/// `watch` bit: a process-scope probe is running.
+pub(crate) const WATCH_PROCESS: u8 = 32;
 
 thread_local! {
     static THREAD: ThreadState = const {
         ThreadState {
-            slot: Cell::new(std::ptr::null()),
-            shared: Cell::new(false),
-            group: Cell::new(std::ptr::null()),
+            watch: AtomicU8::new(NEW),
             paused: Cell::new(false),
-            base: Cell::new([0; 5]),
+            counters: Counters::new(),
+            group: Cell::new(std::ptr::null()),
+            index: Cell::new(usize::MAX),
         }
     };
 }
@@ -155,11 +194,7 @@ thread_local! {
 /// Set by the first counted allocation in the process.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
-/// Number of process-scope probes running (0 or 1: they serialize). Checked on every call.
-static PROCESS_PROBES: AtomicU32 = AtomicU32::new(0);
-
-/// Counters of the running process-scope probe.
-pub(crate) static PROCESS_GROUP: Group = Group::new_static();
+pub(crate) use process::GROUP as PROCESS_GROUP;
 
 /// One allocator call, as counted. `Realloc` carries (old size, new size).
 // PERF: the cold paths take this by value; at 24 bytes it would be spilled to the stack on every
@@ -198,34 +233,83 @@ fn this_thread() -> *const ThreadState {
     THREAD.with(|thread| thread as *const ThreadState)
 }
 
-// PERF: the common case (a thread with its own slot, no probe watching it) is one TLS load, two
-// plain adds and one load of the slot's `watch` word, which sits on the cache line the adds
-// already touched. Probes set `watch` (see `slot.rs`) to route the thread through the cold path;
-// a thread without a slot always takes it. Everything else is out of line, so the inlined hook
-// stays small enough for the compiler to keep the caller's registers.
+// PERF: the common case (a listed thread, no probe watching it) is one TLS access, one load of
+// `watch` and two plain adds on the same cache line: no pointer to follow, no atomic
+// read-modify-write, no shared line. Everything else is out of line, so the inlined hook stays
+// small enough for the compiler to keep the caller's registers.
 #[inline(always)]
 fn record(event: Event) {
     // SAFETY: see `this_thread`; used only on this thread, within this call.
     let thread = unsafe { &*this_thread() };
-    let slot = thread.slot.get();
-    if slot.is_null() {
+    if thread.watch.load(Relaxed) == 0 {
+        count(&thread.counters, event, registry::bump_owned);
+    } else {
         let (kind, a, b) = event.split();
-        return record_slow(thread, kind, a, b);
-    }
-    // SAFETY: a non-null `slot` is a `&'static Slot` this thread owns (set in `record_slow`,
-    // cleared in `on_thread_exit` before the slot is handed back).
-    let slot = unsafe { &*slot };
-    record_slot(slot, event, slot::bump_owned);
-    if slot.watch.load(Relaxed) != 0 {
-        let (kind, a, b) = event.split();
-        record_watched_cold(thread, kind, a, b);
+        record_cold(thread, kind, a, b);
     }
 }
 
+/// A thread that is not listed (first allocation, registry full, no exit hook, exited), or that
+/// a probe watches.
 #[cold]
 #[inline(never)]
-fn record_watched_cold(thread: &ThreadState, kind: u8, a: u64, b: u64) {
-    record_watched(thread, Event::join(kind, a, b));
+fn record_cold(thread: &ThreadState, kind: u8, a: u64, b: u64) {
+    let event = Event::join(kind, a, b);
+    let mut watch = thread.watch.load(Relaxed);
+    if watch & NEW != 0 || (watch & UNLISTED != 0 && registry::may_have_free()) {
+        watch = list_this_thread(thread, watch);
+    }
+    if watch & EXITED != 0 {
+        count(&registry::OVERFLOW, event, registry::bump_shared);
+    } else {
+        count(&thread.counters, event, registry::bump_owned);
+        if watch & (UNLISTED | NO_EXIT_HOOK) != 0 {
+            count(&registry::OVERFLOW, event, registry::bump_shared);
+        }
+    }
+    record_watched(thread, event);
+}
+
+/// Lists the calling thread in the registry (its first allocation, or a retry after finding
+/// the registry full) and returns its new `watch` word. Takes the registry's lock; allocates
+/// nothing through the global allocator.
+fn list_this_thread(thread: &ThreadState, watch: u8) -> u8 {
+    // Load first: storing every time would write a line every thread reads.
+    if !INSTALLED.load(Relaxed) {
+        INSTALLED.store(true, Relaxed);
+    }
+    // The exit hook is armed before listing: a listed thread's counters live in memory freed
+    // after it exits, so it must always be unlisted first.
+    if watch & NEW != 0 && !thread_exit::watch(thread as *const ThreadState as *const ()) {
+        thread.watch.fetch_or(NO_EXIT_HOOK, Relaxed);
+        thread.watch.fetch_and(!NEW, Relaxed);
+        return thread.watch.load(Relaxed);
+    }
+    let moved_from_overflow = (watch & UNLISTED != 0).then(|| thread.counters.read());
+    let entry = Entry {
+        counters: &thread.counters,
+        watch: &thread.watch,
+    };
+    // SAFETY: the counters and watch word live in this thread's thread-local until the thread
+    // exits, and the exit hook armed above unlists them before that (`on_thread_exit`).
+    let listed = unsafe {
+        registry::list(entry, moved_from_overflow, || {
+            // Under the registry lock, like `watch_all`: a process-scope probe that starts now
+            // either sees this entry or is seen here.
+            if process::running() {
+                thread.watch.fetch_or(WATCH_PROCESS, Relaxed);
+            }
+            thread.watch.fetch_and(!(NEW | UNLISTED), Relaxed);
+        })
+    };
+    match listed {
+        Some(index) => thread.index.set(index),
+        None => {
+            thread.watch.fetch_or(UNLISTED, Relaxed);
+            thread.watch.fetch_and(!NEW, Relaxed);
+        }
+    }
+    thread.watch.load(Relaxed)
 }
 
 /// Adds `event` to the thread's current group (and the groups it is nested in) and to the
@@ -240,26 +324,26 @@ fn record_watched(thread: &ThreadState, event: Event) {
         record_group(g, event);
         group = g.parent_ptr();
     }
-    if PROCESS_PROBES.load(Relaxed) != 0 && !thread.paused.get() {
-        record_group(&PROCESS_GROUP, event);
+    if process::running_relaxed() && !thread.paused.get() {
+        process::record(|group| record_group(group, event));
     }
 }
 
 #[inline(always)]
-fn record_slot(slot: &Slot, event: Event, bump: fn(&std::sync::atomic::AtomicU64, u64)) {
+fn count(counters: &Counters, event: Event, bump: fn(&std::sync::atomic::AtomicU64, u64)) {
     match event {
         Event::Alloc(size) => {
-            bump(&slot.alloc_count, 1);
-            bump(&slot.alloc_bytes, size);
+            bump(&counters.alloc_count, 1);
+            bump(&counters.alloc_bytes, size);
         }
         Event::Dealloc(size) => {
-            bump(&slot.dealloc_count, 1);
-            bump(&slot.freed_bytes, size);
+            bump(&counters.dealloc_count, 1);
+            bump(&counters.freed_bytes, size);
         }
         Event::Realloc(old, new) => {
-            bump(&slot.realloc_count, 1);
-            bump(&slot.alloc_bytes, new);
-            bump(&slot.freed_bytes, old);
+            bump(&counters.realloc_count, 1);
+            bump(&counters.alloc_bytes, new);
+            bump(&counters.freed_bytes, old);
         }
     }
 }
@@ -273,48 +357,23 @@ fn record_group(group: &Group, event: Event) {
     }
 }
 
-/// First allocation of a thread (claim a slot), or a thread without a slot of its own.
-#[cold]
-#[inline(never)]
-fn record_slow(thread: &ThreadState, kind: u8, a: u64, b: u64) {
-    let event = Event::join(kind, a, b);
-    INSTALLED.store(true, Relaxed);
-    let mut counted = false;
-    if !thread.shared.get() {
-        if let Some(slot) = slot::claim() {
-            // Without an exit notification (key table full) the thread keeps the slot for good.
-            let _handed_back_at_exit = thread_exit::watch(slot);
-            thread.base.set(slot::read(slot));
-            thread.slot.set(slot);
-            if !thread.group.get().is_null() {
-                slot.watch.fetch_or(slot::WATCH_GROUP, Relaxed);
-            }
-            record_slot(slot, event, slot::bump_owned);
-            counted = true;
-        } else {
-            thread.shared.set(true);
-        }
+/// Called on the exiting thread by the pthread key destructor: moves the thread's counts into
+/// the exited threads' total and routes its later allocations to the overflow counters.
+fn on_thread_exit() {
+    // SAFETY: see `this_thread`; the exit hook runs on the exiting thread itself.
+    let thread = unsafe { &*this_thread() };
+    let watch = thread.watch.load(Relaxed);
+    if watch & EXITED != 0 {
+        return;
     }
-    if !counted {
-        record_slot(&slot::OVERFLOW, event, slot::bump_shared);
-    }
-    record_watched(thread, event);
-}
-
-/// Called on the exiting thread by the pthread key destructor.
-fn on_thread_exit(slot: &'static Slot) {
-    // Ignore a late notification for a slot this thread no longer owns.
-    let owned = THREAD.with(|t| {
-        let owned = std::ptr::eq(t.slot.get(), slot);
-        if owned {
-            t.slot.set(std::ptr::null());
-            t.shared.set(true);
-            slot.watch.fetch_and(!slot::WATCH_GROUP, Relaxed);
-        }
-        owned
-    });
-    if owned {
-        slot::release(slot);
+    let mark_exited = || {
+        thread.watch.fetch_or(EXITED, Relaxed);
+    };
+    if watch & (NEW | UNLISTED | NO_EXIT_HOOK) == 0 {
+        registry::unlist(thread.index.replace(usize::MAX), mark_exited);
+    } else {
+        // Not listed: its counts are in the overflow counters already.
+        mark_exited();
     }
 }
 
@@ -329,15 +388,10 @@ pub(crate) fn current_group() -> *const Group {
 pub(crate) fn set_current_group(group: Option<Arc<Group>>) -> Option<Arc<Group>> {
     let new = group.map_or(std::ptr::null(), Arc::into_raw);
     THREAD.with(|t| {
-        let slot = t.slot.get();
-        if !slot.is_null() {
-            // SAFETY: a non-null slot pointer is a `&'static Slot` this thread owns.
-            let watch = unsafe { &(*slot).watch };
-            if new.is_null() {
-                watch.fetch_and(!slot::WATCH_GROUP, Relaxed);
-            } else {
-                watch.fetch_or(slot::WATCH_GROUP, Relaxed);
-            }
+        if new.is_null() {
+            t.watch.fetch_and(!WATCH_GROUP, Relaxed);
+        } else {
+            t.watch.fetch_or(WATCH_GROUP, Relaxed);
         }
         let old = t.group.replace(new);
         // SAFETY: a non-null current pointer came from `Arc::into_raw` above and its count is
@@ -346,7 +400,7 @@ pub(crate) fn set_current_group(group: Option<Arc<Group>>) -> Option<Arc<Group>>
     })
 }
 
-/// Runs `f` with this thread's allocations kept out of every probe (slot totals still count
+/// Runs `f` with this thread's allocations kept out of every probe (thread totals still count
 /// them: those are the process's true totals). Used for memprobe's own bookkeeping.
 pub(crate) fn without_counting<R>(f: impl FnOnce() -> R) -> R {
     struct Restore(Option<Option<Arc<Group>>>, bool);
@@ -364,60 +418,140 @@ pub(crate) fn without_counting<R>(f: impl FnOnce() -> R) -> R {
 
 /// Starts counting into [`PROCESS_GROUP`]; the caller holds the process-scope lock.
 pub(crate) fn process_probe_begin() {
-    PROCESS_GROUP.reset();
-    PROCESS_PROBES.fetch_add(1, SeqCst);
-    slot::watch_all(slot::WATCH_PROCESS, true);
+    process::begin();
+    registry::watch_all(WATCH_PROCESS, true);
 }
 
-/// Stops counting into [`PROCESS_GROUP`].
+/// Stops counting into [`PROCESS_GROUP`]; once this returns, no allocator call adds to it until
+/// the next begin. Ends the running probe exactly once: a second call (which a caller must not
+/// make) changes nothing.
 pub(crate) fn process_probe_end() {
-    PROCESS_PROBES.fetch_sub(1, SeqCst);
-    slot::watch_all(slot::WATCH_PROCESS, false);
-}
-
-/// Whether a process-scope probe is running (read by `slot::claim`).
-pub(crate) fn process_probe_running() -> bool {
-    PROCESS_PROBES.load(SeqCst) != 0
+    if process::end() {
+        registry::watch_all(WATCH_PROCESS, false);
+    }
 }
 
 // SAFETY: every method forwards to `inner` with the caller's arguments unchanged, so `inner`'s
-// guarantees carry over; the counting around it allocates nothing, takes no lock and cannot panic.
+// guarantees carry over. The counting around it never allocates through the global allocator
+// and cannot panic (wrapping arithmetic throughout); the locks its cold path may take are listed
+// in the module docs and are never held across an allocation.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which we pass on.
-        let ptr = unsafe { self.inner.alloc(layout) };
-        if !ptr.is_null() {
-            record(Event::Alloc(layout.size() as u64));
+        let event = Event::Alloc(layout.size() as u64);
+        if count_ahead(event) {
+            // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which we pass on.
+            let ptr = unsafe { self.inner.alloc(layout) };
+            if ptr.is_null() {
+                take_back(event);
+            }
+            ptr
+        } else {
+            // SAFETY: as above.
+            let ptr = unsafe { self.inner.alloc(layout) };
+            if !ptr.is_null() {
+                record(event);
+            }
+            ptr
         }
-        ptr
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract, which we pass on.
-        let ptr = unsafe { self.inner.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            record(Event::Alloc(layout.size() as u64));
+        let event = Event::Alloc(layout.size() as u64);
+        if count_ahead(event) {
+            // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract, which we pass
+            // on.
+            let ptr = unsafe { self.inner.alloc_zeroed(layout) };
+            if ptr.is_null() {
+                take_back(event);
+            }
+            ptr
+        } else {
+            // SAFETY: as above.
+            let ptr = unsafe { self.inner.alloc_zeroed(layout) };
+            if !ptr.is_null() {
+                record(event);
+            }
+            ptr
         }
-        ptr
     }
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // A free cannot fail: count it first, like an allocation on the fast path.
+        record(Event::Dealloc(layout.size() as u64));
         // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract, which we pass on.
         unsafe { self.inner.dealloc(ptr, layout) };
-        record(Event::Dealloc(layout.size() as u64));
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract, which we pass on.
-        let new_ptr = unsafe { self.inner.realloc(ptr, layout, new_size) };
-        if !new_ptr.is_null() {
-            record(Event::Realloc(layout.size() as u64, new_size as u64));
+        let event = Event::Realloc(layout.size() as u64, new_size as u64);
+        if count_ahead(event) {
+            // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract, which we pass on.
+            let new_ptr = unsafe { self.inner.realloc(ptr, layout, new_size) };
+            if new_ptr.is_null() {
+                take_back(event);
+            }
+            new_ptr
+        } else {
+            // SAFETY: as above.
+            let new_ptr = unsafe { self.inner.realloc(ptr, layout, new_size) };
+            if !new_ptr.is_null() {
+                record(event);
+            }
+            new_ptr
         }
-        new_ptr
+    }
+}
+
+/// On the fast path, counts `event` before the inner allocator runs and returns `true`: the
+/// counting then overlaps the allocator's own work instead of waiting for its result. A call
+/// that fails is taken back by [`take_back`]; between the two, a concurrent sum could see it.
+// PERF: the callers branch on the result around two copies of the inner call, so that no flag
+// has to survive the call in a callee-saved register.
+#[inline(always)]
+fn count_ahead(event: Event) -> bool {
+    // SAFETY: see `this_thread`; used only on this thread, within this call.
+    let thread = unsafe { &*this_thread() };
+    let ahead = thread.watch.load(Relaxed) == 0;
+    if ahead {
+        count(&thread.counters, event, registry::bump_owned);
+    }
+    ahead
+}
+
+#[inline(always)]
+fn take_back(event: Event) {
+    let (kind, a, b) = event.split();
+    uncount_cold(kind, a, b);
+}
+
+/// Takes back an event counted ahead for a call that failed (returned null).
+#[cold]
+#[inline(never)]
+fn uncount_cold(kind: u8, a: u64, b: u64) {
+    // SAFETY: see `this_thread`.
+    let thread = unsafe { &*this_thread() };
+    let c = &thread.counters;
+    let sub = |counter: &std::sync::atomic::AtomicU64, n: u64| {
+        counter.store(counter.load(Relaxed).wrapping_sub(n), Relaxed);
+    };
+    match Event::join(kind, a, b) {
+        Event::Alloc(size) => {
+            sub(&c.alloc_count, 1);
+            sub(&c.alloc_bytes, size);
+        }
+        Event::Dealloc(size) => {
+            sub(&c.dealloc_count, 1);
+            sub(&c.freed_bytes, size);
+        }
+        Event::Realloc(old, new) => {
+            sub(&c.realloc_count, 1);
+            sub(&c.alloc_bytes, new);
+            sub(&c.freed_bytes, old);
+        }
     }
 }
 
@@ -553,16 +687,17 @@ fn require_installed() -> crate::Result<()> {
 /// ```
 pub fn process_totals() -> crate::Result<AllocTotals> {
     require_installed()?;
-    Ok(AllocTotals::from_array(slot::sum()))
+    Ok(AllocTotals::from_array(registry::sum()))
 }
 
-/// The calling thread's cumulative counts. Exact for a thread that owns a slot (the first 4096
-/// threads alive at once); a thread beyond that counts into a shared overflow slot and gets
-/// [`crate::Error::Unsupported`].
+/// The calling thread's cumulative counts, from its first allocation: exact on every thread,
+/// including threads beyond the registry's capacity and threads created outside Rust.
 ///
 /// # Errors
 ///
-/// [`crate::Error::AllocatorNotInstalled`], or [`crate::Error::Unsupported`] as above.
+/// [`crate::Error::AllocatorNotInstalled`]; [`crate::Error::Unsupported`] when called after
+/// the thread's exit hook ran (from a late thread-local destructor), whose allocations count in
+/// process totals only.
 ///
 /// # Examples
 ///
@@ -575,18 +710,59 @@ pub fn process_totals() -> crate::Result<AllocTotals> {
 pub fn thread_totals() -> crate::Result<AllocTotals> {
     require_installed()?;
     THREAD.with(|t| {
-        let slot = t.slot.get();
-        if slot.is_null() {
-            if t.shared.get() {
-                return Err(crate::Error::Unsupported {
-                    what: "per-thread totals on a thread past its exit hook, or beyond 4096 threads alive at once",
-                    platform: std::env::consts::OS,
-                });
-            }
-            return Ok(AllocTotals::default());
+        if t.watch.load(Relaxed) & EXITED != 0 {
+            return Err(crate::Error::Unsupported {
+                what: "per-thread totals on a thread past its exit hook",
+                platform: std::env::consts::OS,
+            });
         }
-        // SAFETY: a non-null slot pointer is a `&'static Slot` this thread owns.
-        let now = AllocTotals::from_array(slot::read(unsafe { &*slot }));
-        Ok(now.since(&AllocTotals::from_array(t.base.get())))
+        Ok(AllocTotals::from_array(t.counters.read()))
     })
+}
+
+/// How the registry of threads' counters is used: a thread takes an entry (the lowest free one)
+/// on its first allocation and hands it back when it exits. Process-wide sums read the entries
+/// up to `high_water` only.
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// std::thread::spawn(|| drop(vec![0u8; 8])).join().unwrap();
+/// let slots = memprobe::alloc::thread_slots();
+/// assert!(slots.in_use >= 1); // this thread
+/// assert!(slots.in_use <= slots.high_water && slots.high_water <= slots.capacity);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ThreadSlots {
+    /// Entries held by a live thread right now.
+    pub in_use: usize,
+    /// One past the highest entry ever taken: what a process-wide sum reads.
+    pub high_water: usize,
+    /// Threads that can be listed at once; beyond, threads also count into shared atomic
+    /// overflow counters (slower, still exact).
+    pub capacity: usize,
+    /// Memory memprobe adds per thread: its thread-local state (counters included) plus its
+    /// registry entry, in bytes.
+    pub bytes_per_thread: usize,
+}
+
+/// The current use of the registry of threads' counters (see [`ThreadSlots`]).
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::global_allocator!();
+/// drop(std::hint::black_box(vec![1u8]));
+/// assert!(memprobe::alloc::thread_slots().in_use >= 1);
+/// ```
+pub fn thread_slots() -> ThreadSlots {
+    let (in_use, high_water) = registry::usage();
+    ThreadSlots {
+        in_use,
+        high_water,
+        capacity: registry::CAPACITY,
+        bytes_per_thread: std::mem::size_of::<ThreadState>() + registry::ENTRY_BYTES,
+    }
 }

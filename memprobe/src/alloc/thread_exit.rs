@@ -1,32 +1,40 @@
 //! Learns when a thread exits, without allocating and without a Rust thread-local destructor, so
-//! its counter slot can be handed back.
+//! its counts can be moved into the registry's exited total before its thread-local is freed.
 //!
 //! # Implementation
 //!
 //! Registering a Rust `thread_local!` destructor from inside the allocator could allocate (std's
 //! fallback destructor list is a `Vec`), which would re-enter the allocator. A pthread key does
-//! not: `pthread_key_create` takes a slot in libc's static key table, and `pthread_setspecific`
-//! for the first keys writes into the thread descriptor (any second-level block comes from libc's
-//! own `calloc`, never from Rust's global allocator). glibc and macOS run key destructors after
-//! Rust's thread-local destructors, so allocations made while those run still count in the slot.
-//! The main thread's keys are not destroyed at process exit; nothing needs handing back then.
-//! Without pthreads (not unix), slots are simply never handed back.
-
-use super::slot::Slot;
+//! not: `pthread_key_create` takes a slot in libc's static key table (under libc's own lock), and
+//! `pthread_setspecific` for the first keys writes into the thread descriptor (any second-level
+//! block comes from libc's own `calloc`, never from Rust's global allocator).
+//!
+//! When the key's destructor runs relative to Rust's thread-local destructors depends on the
+//! platform:
+//! - glibc runs Rust's thread-local destructors (registered with `__cxa_thread_atexit_impl`)
+//!   first, then pthread key destructors, and frees the thread's static TLS only after both: what
+//!   thread-local destructors allocate still counts in the thread's own counters.
+//! - musl has no `__cxa_thread_atexit_impl`; std runs thread-local destructors from a pthread key
+//!   of its own, and keys run in creation order, so they can run after ours. macOS runs them
+//!   through dyld's thread-local machinery, in an order we do not control either.
+//!
+//! Either way nothing is lost: an allocation after our destructor ran counts in the shared
+//! overflow counters (in process totals, not in the thread's own), so process totals stay exact.
+//! The main thread's keys are not destroyed at process exit; nothing needs moving then. Without
+//! pthreads (not unix), or when libc's key table is full, a thread is never listed and counts
+//! into its own counters and the overflow counters together.
 
 #[cfg(unix)]
 mod imp {
-    use super::Slot;
     use std::sync::atomic::{AtomicUsize, Ordering::*};
 
     /// The key plus one (0 = not created yet), so creation needs no lock.
     static KEY: AtomicUsize = AtomicUsize::new(0);
 
-    extern "C" fn on_exit(value: *mut libc::c_void) {
-        // SAFETY: `value` was set by `watch` to a `&'static Slot` (never null here: pthreads only
-        // calls destructors for non-null values), so the reference is valid for 'static.
-        let slot: &'static Slot = unsafe { &*(value as *const Slot) };
-        super::super::on_thread_exit(slot);
+    extern "C" fn on_exit(_value: *mut libc::c_void) {
+        // pthreads calls this once per thread that set a non-null value: the value itself (the
+        // thread's state) is found again through the thread-local.
+        super::super::on_thread_exit();
     }
 
     fn key() -> Option<libc::pthread_key_t> {
@@ -50,21 +58,18 @@ mod imp {
         }
     }
 
-    /// Arranges for `on_thread_exit(slot)` when the calling thread exits. Returns `false` when
-    /// it cannot (the key table is full): the slot then stays owned forever, counts still exact.
-    pub(crate) fn watch(slot: &'static Slot) -> bool {
+    /// Arranges for `on_thread_exit()` when the calling thread exits. `marker` must be non-null
+    /// (pthreads skips null values). Returns `false` when it cannot (the key table is full).
+    pub(crate) fn watch(marker: *const ()) -> bool {
         let Some(key) = key() else { return false };
-        // SAFETY: `key` came from `pthread_key_create`; the value is a 'static pointer that the
-        // destructor turns back into `&'static Slot`.
-        unsafe { libc::pthread_setspecific(key, slot as *const Slot as *const libc::c_void) == 0 }
+        // SAFETY: `key` came from `pthread_key_create`; the value is never dereferenced.
+        unsafe { libc::pthread_setspecific(key, marker.cast()) == 0 }
     }
 }
 
 #[cfg(not(unix))]
 mod imp {
-    use super::Slot;
-
-    pub(crate) fn watch(_slot: &'static Slot) -> bool {
+    pub(crate) fn watch(_marker: *const ()) -> bool {
         false
     }
 }

@@ -13,9 +13,10 @@ pub use table::Table;
 
 use crate::alloc::{Group, signed_difference};
 use crate::jemalloc::JemallocStats;
-use crate::probe::Scope;
+use crate::scope::Scope;
 use crate::snapshot::MemorySnapshot;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
@@ -215,6 +216,14 @@ pub struct Report {
     pub first_alloc_backtrace: Option<String>,
     /// What each figure includes, in words.
     pub includes: Vec<String>,
+    /// `file!()` of the function `#[memprobe]` annotates (as the compiler gives it, relative to
+    /// the workspace for a local crate); `None` for a probe without the attribute and in reports
+    /// of schema version 1, which did not record it.
+    #[serde(default)]
+    pub source_file: Option<String>,
+    /// `line!()` of that function's attribute; `None` as for [`Report::source_file`].
+    #[serde(default)]
+    pub source_line: Option<u32>,
 }
 
 impl Report {
@@ -236,9 +245,7 @@ impl Report {
             Scope::Process => "allocations: exact; requested sizes; every thread of the process (process-wide figure)".to_owned(),
         }];
         if let Some(outside) = outside_alloc_count.filter(|&n| n > 0) {
-            includes.push(format!(
-                "allocations: {outside} of them came from threads outside the probed code (other tests, the harness); use thread scope or cargo nextest for exact figures"
-            ));
+            includes.push(format!("allocations: {}", OutsideNote(outside)));
         }
         if rss.is_some() {
             includes.push("rss: noisy; whole process; includes shared and file-backed pages and memory the allocator keeps after a free".to_owned());
@@ -261,7 +268,17 @@ impl Report {
             jemalloc,
             first_alloc_backtrace,
             includes,
+            source_file: None,
+            source_line: None,
         }
+    }
+
+    /// The report with the source location of the annotated function (what `#[memprobe]`
+    /// records, for CI annotations at the test).
+    pub(crate) fn at_source(mut self, file: &str, line: u32) -> Report {
+        self.source_file = Some(file.to_owned());
+        self.source_line = Some(line);
+        self
     }
 
     /// Totals divided by the measured iterations.
@@ -365,5 +382,20 @@ pub trait Render {
         // Writing to a String cannot fail.
         let _ = self.render(report, &mut out);
         out
+    }
+}
+
+/// The one wording of the note on process-scope figures inflated by threads that did not enter
+/// the probe: used by the report's `includes`, its table, the attribute's output and the
+/// baseline's refusal to write, so all four say the same thing.
+pub(crate) struct OutsideNote(pub(crate) u64);
+
+impl fmt::Display for OutsideNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} allocation events came from threads outside the probed code (the test harness, other tests running in parallel), so the process-scope figures are inflated; for exact figures use scope = \"thread\" (the default), or run under cargo nextest (one test per process)",
+            self.0
+        )
     }
 }

@@ -65,10 +65,7 @@ impl Render for Table {
         line("peak", Bytes(a.peak_bytes).to_string(), None)?;
         line("largest", Bytes(a.largest_alloc_bytes).to_string(), None)?;
         if let Some(outside) = r.outside_alloc_count.filter(|&n| n > 0) {
-            writeln!(
-                out,
-                "  ! {outside} allocation events came from threads outside the probed code"
-            )?;
+            writeln!(out, "  ! {}", super::OutsideNote(outside))?;
         }
         if let Some(rss) = &r.rss {
             let mut text = format!(

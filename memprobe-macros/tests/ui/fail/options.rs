@@ -21,4 +21,10 @@ fn out_of_range() {}
 #[memprobe(max_bytes)]
 fn missing_value() {}
 
+#[memprobe(max_bytes = -1, max_peak = "99999999999 GiB", max_net = "10%")]
+fn sizes_out_of_the_grammar() {}
+
+#[memprobe(max_rss_growth = "5", fail_if_growth = "5", max_allocs = 1)]
+fn bare_growth_numbers() {}
+
 fn main() {}

@@ -3,7 +3,8 @@
 //!
 //! # Implementation
 //!
-//! The files are opened when the reader is made and kept. Each reading is a `pread` at offset 0
+//! The files are opened when the reader is made, all from one held `/proc/<pid>` directory
+//! ([`super::procdir`]), and kept. Each reading is a `pread` at offset 0
 //! (`FileExt::read_at`), which makes procfs regenerate the text, parsed in place by the pure
 //! functions of [`crate::snapshot::procfs`]. The descriptors are bound to the process, not to its
 //! number: once it is reaped they fail with `ESRCH` (mapped to [`Error::ProcessNotFound`]) even if
@@ -19,15 +20,19 @@ use std::io::Write;
 use std::ops::ControlFlow;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
+use super::procdir::ProcDir;
 use crate::Error;
-use crate::snapshot::MemorySnapshot;
-use crate::snapshot::procfs::{self, Status};
+use crate::snapshot::procfs::{self, Stat, Statm, Status};
+use crate::snapshot::{MemorySnapshot, ProcRoot};
 
 // PERF: statm is one line of seven numbers, at most 7 × 21 bytes, so one read fills it. status is
 // about 1.5 KiB; 4 KiB leaves room for kernels that add lines, and because reading stops at the
-// last field we use (VmSwap, a third of the way down) a larger file still costs one read.
+// last field we use (VmSwap, a third of the way down) a larger file still costs one read. A
+// status larger than the buffer (a `Groups:` line of a thousand groups is 6 KiB) is streamed in
+// several reads, never cut: a line longer than the buffer is skipped whole and the `Vm*` lines
+// after it are still read.
 const STATM_BUF: usize = 256;
 const STATUS_BUF: usize = 4096;
 // stat is one line of 52 fields; the command name is at most 64 bytes.
@@ -38,17 +43,17 @@ const STAT_BUF: usize = 1024;
 pub(crate) struct Reader {
     pid: u32,
     page_size: u64,
+    /// The process's `/proc/<pid>` directory: every file below is opened from it.
+    dir: ProcDir,
     statm: File,
     status: File,
+    /// Held across the several `pread`s of one `status` reading (see [`Reader::status`]).
+    status_lock: Mutex<()>,
     stat: File,
 }
 
-fn proc_path(pid: u32, file: &str) -> PathBuf {
-    PathBuf::from(format!("/proc/{pid}/{file}"))
-}
-
 /// The page size, asked of the system once.
-fn page_size() -> u64 {
+pub(crate) fn page_size() -> u64 {
     static PAGE_SIZE: OnceLock<u64> = OnceLock::new();
     *PAGE_SIZE.get_or_init(|| {
         // SAFETY: sysconf only reads a configuration value; _SC_PAGESIZE is always defined.
@@ -60,19 +65,22 @@ fn page_size() -> u64 {
 
 impl Reader {
     pub(crate) fn open(pid: u32) -> crate::Result<Self> {
-        let open = |file: &str| {
-            let path = proc_path(pid, file);
-            File::open(&path).map_err(|e| Error::from_io("opening", path, e, Some(pid)))
-        };
+        Self::open_in(&ProcRoot::system(), pid)
+    }
+
+    pub(crate) fn open_in(root: &ProcRoot, pid: u32) -> crate::Result<Self> {
+        let dir = ProcDir::open(root.path(), pid)?;
         // statm first: for a PID that does not exist this is the error the caller sees.
-        let statm = open("statm")?;
-        let status = open("status")?;
-        let stat = open("stat")?;
+        let statm = dir.open_file("statm", false)?;
+        let status = dir.open_file("status", false)?;
+        let stat = dir.open_file("stat", false)?;
         let reader = Reader {
             pid,
-            page_size: page_size(),
+            page_size: root.page_size(),
+            dir,
             statm,
             status,
+            status_lock: Mutex::new(()),
             stat,
         };
         // Some files open fine but refuse reads (hidepid, ptrace checks): fail now, not later.
@@ -81,10 +89,14 @@ impl Reader {
     }
 
     fn io_error(&self, action: &'static str, file: &str, e: std::io::Error) -> Error {
-        Error::from_io(action, proc_path(self.pid, file), e, Some(self.pid))
+        Error::from_io(action, self.dir.path_of(file), e, Some(self.pid))
     }
 
-    pub(crate) fn rss_bytes(&self) -> crate::Result<u64> {
+    pub(crate) fn dir(&self) -> &ProcDir {
+        &self.dir
+    }
+
+    pub(crate) fn statm(&self) -> crate::Result<Statm> {
         let mut buf = [0u8; STATM_BUF];
         let mut statm = None;
         procfs::read_lines(
@@ -96,21 +108,37 @@ impl Reader {
             },
         )
         .map_err(|e| self.io_error("reading", "statm", e))?;
-        let parse_error = || Error::Parse {
-            what: "resident pages",
-            path: proc_path(self.pid, "statm"),
-        };
-        let statm = statm.ok_or_else(parse_error)?;
-        statm
-            .resident_pages
-            .checked_mul(self.page_size)
-            .ok_or_else(parse_error)
+        statm.ok_or_else(|| Error::Parse {
+            what: "size, resident and shared pages",
+            path: self.dir.path_of("statm"),
+        })
     }
 
-    pub(crate) fn snapshot(&self) -> crate::Result<MemorySnapshot> {
-        let rss_bytes = self.rss_bytes()?;
+    pub(crate) fn rss_bytes(&self) -> crate::Result<u64> {
+        self.statm()?
+            .resident_pages
+            .checked_mul(self.page_size)
+            .ok_or_else(|| Error::Parse {
+                what: "resident pages",
+                path: self.dir.path_of("statm"),
+            })
+    }
+
+    pub(crate) fn status(&self) -> crate::Result<Status> {
         let mut buf = [0u8; STATUS_BUF];
         let mut status = Status::default();
+        // One open `status` is one kernel seq_file: its text is formatted at a read from offset 0
+        // and later reads at the following offsets copy the rest of that same text. A reading
+        // of more than one `pread` (a long `Groups:` line) interleaved with another thread's
+        // read from offset 0 would continue in a newer text at a byte offset that no longer
+        // falls on the same line, splicing two generations (VmRSS of one, RssAnon of another).
+        // So readings of one reader take turns. Not on the allocator path: readers are called by
+        // probes and samplers, never by the allocator hooks; the lock allocates nothing and,
+        // uncontended (one sampling thread), costs one atomic exchange beside a µs `pread`.
+        let _turn = self
+            .status_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         procfs::read_lines(
             |out, offset| self.status.read_at(out, offset),
             &mut buf,
@@ -124,29 +152,32 @@ impl Reader {
             },
         )
         .map_err(|e| self.io_error("reading", "status", e))?;
-        Ok(MemorySnapshot {
-            rss_bytes,
-            rss_anon_bytes: status.rss_anon_bytes,
-            rss_file_bytes: status.rss_file_bytes,
-            rss_shmem_bytes: status.rss_shmem_bytes,
-            swap_bytes: status.vm_swap_bytes,
-            peak_rss_bytes: status.vm_hwm_bytes,
-            virtual_bytes: status.vm_size_bytes,
-            phys_footprint_bytes: None,
-        })
+        Ok(status)
+    }
+
+    pub(crate) fn page_size(&self) -> u64 {
+        self.page_size
+    }
+
+    pub(crate) fn snapshot(&self) -> crate::Result<MemorySnapshot> {
+        let statm = self.statm()?;
+        Ok(from_parts(&statm, self.page_size, &self.status()?))
     }
 
     pub(crate) fn reset_peak(&self) -> crate::Result<()> {
-        let path = proc_path(self.pid, "clear_refs");
         // "5" resets the peak RSS (VmHWM) to the current RSS (Linux 4.0+,
-        // Documentation/admin-guide/mm/soft-dirty.rst and proc.rst).
-        let result = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(b"5"));
-        match result {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        // Documentation/admin-guide/mm/soft-dirty.rst and proc.rst). Opened from the held
+        // directory: once the process is gone this fails, whoever has its PID now.
+        match self.dir.open_file("clear_refs", true) {
+            Ok(mut f) => f.write_all(b"5").map_err(|e| {
+                Error::from_io(
+                    "writing 5 to",
+                    self.dir.path_of("clear_refs"),
+                    e,
+                    Some(self.pid),
+                )
+            }),
+            Err(Error::ProcessNotFound { .. }) => {
                 // Either the process is gone or the kernel lacks CONFIG_PROC_PAGE_MONITOR; the
                 // still-open statm tells which.
                 self.rss_bytes()?;
@@ -155,25 +186,56 @@ impl Reader {
                     platform: std::env::consts::OS,
                 })
             }
-            Err(e) => Err(Error::from_io("writing 5 to", path, e, Some(self.pid))),
+            Err(e) => Err(e),
         }
     }
 
-    pub(crate) fn start_time_ticks(&self) -> crate::Result<u64> {
-        let mut buf = [0u8; STAT_BUF];
-        let mut start = None;
-        procfs::read_lines(
-            |out, offset| self.stat.read_at(out, offset),
-            &mut buf,
-            |line| {
-                start = procfs::parse_stat_start_time(line);
-                ControlFlow::Break(())
-            },
-        )
-        .map_err(|e| self.io_error("reading", "stat", e))?;
-        start.ok_or_else(|| Error::Parse {
-            what: "start time (field 22)",
-            path: proc_path(self.pid, "stat"),
-        })
+    pub(crate) fn stat(&self) -> crate::Result<Stat> {
+        read_stat_from(&self.stat, || self.dir.path_of("stat"), self.pid)
     }
+
+    pub(crate) fn start_time_ticks(&self) -> crate::Result<u64> {
+        Ok(self.stat()?.start_time_ticks)
+    }
+}
+
+/// A snapshot from `statm` (the resident size, in pages of `page_size` bytes) and the
+/// figures of `status`: the one place each field of [`MemorySnapshot`] gets its Linux source (see
+/// the table in [`crate::snapshot`]).
+pub(crate) fn from_parts(statm: &Statm, page_size: u64, status: &Status) -> MemorySnapshot {
+    MemorySnapshot {
+        rss_bytes: statm.resident_pages.saturating_mul(page_size),
+        rss_anon_bytes: status.rss_anon_bytes,
+        rss_file_bytes: status.rss_file_bytes,
+        rss_shmem_bytes: status.rss_shmem_bytes,
+        swap_bytes: status.vm_swap_bytes,
+        peak_rss_bytes: status.vm_hwm_bytes,
+        virtual_bytes: status.vm_size_bytes,
+        phys_footprint_bytes: None,
+    }
+}
+
+/// Reads and parses a whole `stat` file (all of it: the command name may hold newlines); `path`
+/// names it in an error (made only then: a reading allocates nothing).
+fn read_stat_from(file: &File, path: impl Fn() -> PathBuf, pid: u32) -> crate::Result<Stat> {
+    let mut buf = [0u8; STAT_BUF];
+    let n = match procfs::read_all(|out, offset| file.read_at(out, offset), &mut buf) {
+        Ok(n) => n,
+        Err(e) => return Err(Error::from_io("reading", path(), e, Some(pid))),
+    };
+    procfs::parse_stat(&buf[..n]).ok_or_else(|| Error::Parse {
+        what: "state, parent and start time (fields 3, 4 and 22)",
+        path: path(),
+    })
+}
+
+/// Opens `<root>/<pid>/stat` afresh and parses it: by number, so a PID reused since reads as the
+/// new process (a different start time).
+pub(crate) fn read_stat_in(root: &ProcRoot, pid: u32) -> crate::Result<Stat> {
+    let path = root.path().join(pid.to_string()).join("stat");
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) => return Err(Error::from_io("opening", path, e, Some(pid))),
+    };
+    read_stat_from(&file, || path.clone(), pid)
 }

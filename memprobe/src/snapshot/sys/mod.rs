@@ -6,7 +6,9 @@
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
-pub(crate) use linux::Reader;
+mod procdir;
+#[cfg(target_os = "linux")]
+pub(crate) use linux::{Reader, from_parts, page_size, read_stat_in};
 
 #[cfg(target_os = "macos")]
 mod macos;

@@ -1,0 +1,493 @@
+//! Reading one side of a comparison: a directory of test reports (as `#[memprobe]` writes them
+//! under `$MEMPROBE_HOME`, `$CARGO_TARGET_DIR/memprobe` or `target/memprobe`), a single report, or
+//! a `watch --summary` file, turned into plain [`Entry`] figures. Measuring only: nothing here
+//! formats for people, and every failure is one line naming the file and the fix.
+
+use anyhow::{Result, anyhow, bail};
+use memprobe::Report;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+/// One figure compared between the sides, with its unit and whether it is exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Metric {
+    /// Allocation events: allocations plus reallocations (exact).
+    Allocations,
+    /// Bytes allocated (exact).
+    AllocBytes,
+    /// High-water mark of live bytes during the probe (exact).
+    PeakBytes,
+    /// Allocated minus freed bytes, signed (exact).
+    NetBytes,
+    /// Allocation events per measured iteration (exact totals divided).
+    AllocationsPerIteration,
+    /// Bytes allocated per iteration.
+    AllocBytesPerIteration,
+    /// Net bytes per iteration.
+    NetBytesPerIteration,
+    /// RSS after minus RSS before the probe, signed (noisy).
+    RssGrowthBytes,
+    /// Peak RSS, the kernel's high-water mark (noisy: whole process, shared pages).
+    PeakRssBytes,
+    /// RSS at the last sample of a soak (noisy).
+    FinalRssBytes,
+}
+
+impl Metric {
+    /// The name shown in tables.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Metric::Allocations => "allocations",
+            Metric::AllocBytes => "bytes",
+            Metric::PeakBytes => "peak",
+            Metric::NetBytes => "net",
+            Metric::AllocationsPerIteration => "allocations/iter",
+            Metric::AllocBytesPerIteration => "bytes/iter",
+            Metric::NetBytesPerIteration => "net/iter",
+            Metric::RssGrowthBytes => "RSS growth (noisy)",
+            Metric::PeakRssBytes => "peak RSS (noisy)",
+            Metric::FinalRssBytes => "final RSS (noisy)",
+        }
+    }
+
+    /// Whether the figure is in bytes (a size threshold applies) rather than a count.
+    pub(crate) fn is_bytes(self) -> bool {
+        !matches!(self, Metric::Allocations | Metric::AllocationsPerIteration)
+    }
+
+    /// Whether the figure is RSS: noisy, compared only with `--include-rss`, with an allowance.
+    pub(crate) fn is_rss(self) -> bool {
+        matches!(
+            self,
+            Metric::RssGrowthBytes | Metric::PeakRssBytes | Metric::FinalRssBytes
+        )
+    }
+}
+
+/// A figure's value: a whole number (totals, compared exactly) or a mean per iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub(crate) enum Value {
+    /// A whole number.
+    Int(i64),
+    /// A mean (per iteration).
+    Float(f64),
+}
+
+impl Value {
+    /// As a float, for shares and sorting.
+    pub(crate) fn as_f64(self) -> f64 {
+        match self {
+            Value::Int(v) => v as f64,
+            Value::Float(v) => v,
+        }
+    }
+}
+
+/// Where the measured function is written, when the report says (reports of schema version 2
+/// on).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Source {
+    /// `file!()` of the annotated function.
+    pub(crate) file: String,
+    /// `line!()` of the annotated function.
+    pub(crate) line: u32,
+}
+
+/// One test (or one soak) of a side.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Entry {
+    /// The test's full path, or the soak's command.
+    pub(crate) name: String,
+    /// Where its source is, if known.
+    pub(crate) source: Option<Source>,
+    /// Measured iterations (1 for a single run; published iterations for a soak, 0 if none).
+    pub(crate) iterations: u64,
+    /// The figures, in [`Metric`] order.
+    pub(crate) figures: BTreeMap<Metric, Value>,
+}
+
+/// What a side is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Kind {
+    /// Test reports (`#[memprobe]`, `memprobe::measure`).
+    Reports,
+    /// A `watch --summary` file.
+    Summary,
+}
+
+impl Kind {
+    fn describe(self) -> &'static str {
+        match self {
+            Kind::Reports => "test reports",
+            Kind::Summary => "a watch summary",
+        }
+    }
+}
+
+/// One side of the comparison, loaded.
+#[derive(Debug, Clone)]
+pub(crate) struct Side {
+    /// The path given.
+    pub(crate) path: PathBuf,
+    /// Reports or a summary.
+    pub(crate) kind: Kind,
+    /// Schema versions of the files read (report `version` or summary `schema_version`).
+    pub(crate) versions: Vec<u32>,
+    /// Whether the path is a directory (else one file, one entry).
+    pub(crate) is_dir: bool,
+    /// Entries by key: in a directory, the report file's path inside it without `.json`
+    /// (`<package>/<crate>.<module>.<test>`), unique even where two test crates of a workspace
+    /// have same-named tests; for a single file, its stem.
+    pub(crate) entries: BTreeMap<String, Entry>,
+}
+
+/// Loads both sides and checks that they can be compared.
+///
+/// # Errors
+///
+/// A missing path, a directory without reports, a truncated or foreign file, a schema version
+/// this build does not read, or sides of different kinds: one line naming the file and the fix.
+pub(crate) fn load_pair(base: &Path, new: &Path) -> Result<(Side, Side)> {
+    let base = load("BASE", base)?;
+    let new = load("NEW", new)?;
+    if base.kind != new.kind {
+        bail!(
+            "BASE {} is {} but NEW {} is {}: compare test reports with test reports, or a watch summary with a watch summary",
+            base.path.display(),
+            base.kind.describe(),
+            new.path.display(),
+            new.kind.describe()
+        );
+    }
+    Ok((base, new))
+}
+
+/// Loads one side (`role` is `BASE` or `NEW`, for messages).
+fn load(role: &str, path: &Path) -> Result<Side> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        anyhow!(
+            "{role} {}: {e}: give a directory of reports (e.g. target/memprobe), a report .json or a `watch --summary` file",
+            path.display()
+        )
+    })?;
+    if meta.is_dir() {
+        load_dir(role, path)
+    } else {
+        let file = read_json(role, path)?;
+        let mut side = Side {
+            path: path.to_owned(),
+            kind: file.kind().ok_or_else(|| {
+                anyhow!(
+                    "{role} {}: not a memprobe report (schema \"memprobe.report\") nor a memprobe-daemon watch summary: give a file written by #[memprobe] or `watch --summary`",
+                    path.display()
+                )
+            })?,
+            versions: Vec::new(),
+            is_dir: false,
+            entries: BTreeMap::new(),
+        };
+        let key = path.file_stem().unwrap_or_default().to_string_lossy();
+        side.add(role, path, key.into_owned(), &file)?;
+        Ok(side)
+    }
+}
+
+fn load_dir(role: &str, dir: &Path) -> Result<Side> {
+    let mut side = Side {
+        path: dir.to_owned(),
+        kind: Kind::Reports,
+        versions: Vec::new(),
+        is_dir: true,
+        entries: BTreeMap::new(),
+    };
+    // Sorted, so every message and the order of equal rows are reproducible.
+    for item in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let item = item.map_err(|e| anyhow!("{role} {}: {e}", dir.display()))?;
+        let path = item.path();
+        if !item.file_type().is_file() || path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let file = read_json(role, path)?;
+        match file.kind() {
+            Some(Kind::Reports) => {
+                let rel = path.strip_prefix(dir).unwrap_or(path).with_extension("");
+                // `/`-separated whatever the platform, for stable keys and messages.
+                let rel: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
+                side.add(role, path, rel.join("/"), &file)?;
+            }
+            Some(Kind::Summary) => bail!(
+                "{role} {}: a watch summary inside a directory of test reports: give the summary file itself as {role}, or move it out of the directory",
+                path.display()
+            ),
+            // Other tools' JSON beside the reports is not ours to judge.
+            None => {}
+        }
+    }
+    // Keys: the report file's name (`<crate>.<module>.<test>`), so a side given as the report
+    // directory and one given as a package directory below it still pair; the path inside the
+    // directory only where two packages have a test crate of the same name.
+    let stem = |rel: &str| rel.rsplit('/').next().unwrap_or(rel).to_owned();
+    let mut stems = HashMap::<String, usize>::new();
+    for rel in side.entries.keys() {
+        *stems.entry(stem(rel)).or_default() += 1;
+    }
+    side.entries = std::mem::take(&mut side.entries)
+        .into_iter()
+        .map(|(rel, entry)| {
+            let short = stem(&rel);
+            (if stems[&short] > 1 { rel } else { short }, entry)
+        })
+        .collect();
+    // Report names are test paths without the crate (what `cargo test` prints): two test crates
+    // may share one. Those show their key instead, which tells them apart.
+    let mut names = HashMap::<String, usize>::new();
+    for entry in side.entries.values() {
+        *names.entry(entry.name.clone()).or_default() += 1;
+    }
+    for (key, entry) in &mut side.entries {
+        if names[&entry.name] > 1 {
+            entry.name = key.clone();
+        }
+    }
+    if side.entries.is_empty() {
+        bail!(
+            "{role} {}: no memprobe reports in this directory (*.json with schema \"memprobe.report\"): run the #[memprobe] tests first (`cargo test`) and give their report directory ($MEMPROBE_HOME, else target/memprobe)",
+            dir.display()
+        );
+    }
+    Ok(side)
+}
+
+/// A JSON file, parsed far enough to know what it is.
+struct JsonFile {
+    text: String,
+    value: serde_json::Value,
+}
+
+impl JsonFile {
+    fn kind(&self) -> Option<Kind> {
+        let v = &self.value;
+        if v.get("schema").and_then(|s| s.as_str()) == Some(memprobe::report::SCHEMA) {
+            Some(Kind::Reports)
+        } else if v
+            .get("tool")
+            .and_then(|t| t.as_str())
+            .is_some_and(|t| t.starts_with("memprobe-daemon"))
+            && v.get("schema_version").is_some()
+        {
+            Some(Kind::Summary)
+        } else {
+            None
+        }
+    }
+}
+
+fn read_json(role: &str, path: &Path) -> Result<JsonFile> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow!("{role} {}: {e}", path.display()))?;
+    let value = serde_json::from_str(&text).map_err(|e| {
+        let what = if e.is_eof() {
+            "truncated JSON"
+        } else {
+            "malformed JSON"
+        };
+        anyhow!(
+            "{role} {}: {what} ({e}): re-run what wrote it (the #[memprobe] test, or `watch --summary`), or delete it",
+            path.display()
+        )
+    })?;
+    Ok(JsonFile { text, value })
+}
+
+impl Side {
+    fn add(&mut self, role: &str, path: &Path, key: String, file: &JsonFile) -> Result<()> {
+        let entry = match self.kind {
+            Kind::Reports => {
+                let version = version_of(&file.value, "version");
+                if version.is_some_and(|v| v > memprobe::report::SCHEMA_VERSION) {
+                    bail!(
+                        "{role} {}: report schema version {} is newer than this memprobe-daemon reads (up to {}): compare with the memprobe-daemon of the memprobe version that wrote it",
+                        path.display(),
+                        version.unwrap_or_default(),
+                        memprobe::report::SCHEMA_VERSION
+                    );
+                }
+                self.versions.extend(version);
+                let report = Report::from_json(&file.text).map_err(|e| {
+                    let message = e.to_string();
+                    anyhow!(
+                        "{role} {}: {}: re-run the #[memprobe] test that wrote it",
+                        path.display(),
+                        message.strip_prefix("memprobe: ").unwrap_or(&message)
+                    )
+                })?;
+                from_report(path, &report)
+            }
+            Kind::Summary => {
+                let version = version_of(&file.value, "schema_version");
+                if version.is_some_and(|v| v > crate::output::SCHEMA_VERSION) {
+                    bail!(
+                        "{role} {}: summary schema version {} is newer than this memprobe-daemon reads (up to {}): compare with the memprobe-daemon that wrote it",
+                        path.display(),
+                        version.unwrap_or_default(),
+                        crate::output::SCHEMA_VERSION
+                    );
+                }
+                self.versions.extend(version);
+                let summary: SummaryFile =
+                    serde_json::from_value(file.value.clone()).map_err(|e| {
+                        anyhow!(
+                            "{role} {}: malformed watch summary ({e}): re-run `watch --summary`",
+                            path.display()
+                        )
+                    })?;
+                from_summary(&summary)
+            }
+        };
+        self.entries.insert(key, entry);
+        Ok(())
+    }
+}
+
+fn version_of(value: &serde_json::Value, field: &str) -> Option<u32> {
+    value
+        .get(field)
+        .and_then(serde_json::Value::as_u64)
+        .map(|v| u32::try_from(v).unwrap_or(u32::MAX))
+}
+
+fn int(v: u64) -> Value {
+    Value::Int(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+fn from_report(path: &Path, report: &Report) -> Entry {
+    let name = report.name.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    });
+    let a = &report.allocs;
+    let mut figures = BTreeMap::from([
+        (Metric::Allocations, int(a.allocations())),
+        (Metric::AllocBytes, int(a.alloc_bytes)),
+        (Metric::PeakBytes, int(a.peak_bytes)),
+        (Metric::NetBytes, Value::Int(a.net_bytes)),
+    ]);
+    if report.iterations > 1 {
+        let per = report.per_iteration();
+        figures.insert(
+            Metric::AllocationsPerIteration,
+            Value::Float(per.allocations),
+        );
+        figures.insert(
+            Metric::AllocBytesPerIteration,
+            Value::Float(per.alloc_bytes),
+        );
+        figures.insert(Metric::NetBytesPerIteration, Value::Float(per.net_bytes));
+    }
+    if let Some(rss) = &report.rss {
+        figures.insert(Metric::RssGrowthBytes, Value::Int(rss.delta_rss_bytes));
+        if let Some(peak) = rss.peak_rss_bytes {
+            figures.insert(Metric::PeakRssBytes, int(peak));
+        }
+    }
+    Entry {
+        name,
+        source: report
+            .source_file
+            .clone()
+            .zip(report.source_line)
+            .map(|(file, line)| Source { file, line }),
+        iterations: report.iterations,
+        figures,
+    }
+}
+
+/// The parts of a `watch --summary` file a comparison reads (the writer is
+/// `crate::watch::summary`; every field here is optional so a summary written mid-run reads too).
+#[derive(Debug, Deserialize)]
+struct SummaryFile {
+    command: Option<Vec<String>>,
+    target: Option<SummaryTarget>,
+    peaks: Option<SummaryPeaks>,
+    last: Option<SummarySnapshot>,
+    published: Option<SummaryPublished>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SummaryTarget {
+    pid: u32,
+}
+
+#[derive(Debug, Deserialize)]
+struct SummaryPeaks {
+    vm_hwm_bytes: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SummarySnapshot {
+    rss_bytes: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct SummaryPublished {
+    counting: Option<memprobe::AllocTotals>,
+    #[serde(default)]
+    iteration: u64,
+}
+
+fn from_summary(summary: &SummaryFile) -> Entry {
+    let name = match (&summary.command, &summary.target) {
+        (Some(argv), _) if !argv.is_empty() => {
+            let program = Path::new(&argv[0])
+                .file_name()
+                .map_or_else(|| argv[0].clone(), |p| p.to_string_lossy().into_owned());
+            std::iter::once(program)
+                .chain(argv[1..].iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+        (_, Some(target)) => format!("pid {}", target.pid),
+        _ => "soak".to_owned(),
+    };
+    let mut figures = BTreeMap::new();
+    let published = summary.published.as_ref();
+    let iterations = published.map_or(0, |p| p.iteration);
+    if let Some(c) = published.and_then(|p| p.counting.as_ref()) {
+        let allocations = c.alloc_count + c.realloc_count;
+        let net = i64::try_from(i128::from(c.alloc_bytes) - i128::from(c.freed_bytes))
+            .unwrap_or(i64::MAX);
+        figures.insert(Metric::Allocations, int(allocations));
+        figures.insert(Metric::AllocBytes, int(c.alloc_bytes));
+        figures.insert(Metric::NetBytes, Value::Int(net));
+        if iterations > 0 {
+            let n = iterations as f64;
+            figures.insert(
+                Metric::AllocationsPerIteration,
+                Value::Float(allocations as f64 / n),
+            );
+            figures.insert(
+                Metric::AllocBytesPerIteration,
+                Value::Float(c.alloc_bytes as f64 / n),
+            );
+            figures.insert(Metric::NetBytesPerIteration, Value::Float(net as f64 / n));
+        }
+    }
+    if let Some(peak) = summary.peaks.as_ref().and_then(|p| p.vm_hwm_bytes) {
+        figures.insert(Metric::PeakRssBytes, int(peak));
+    }
+    if let Some(last) = &summary.last {
+        figures.insert(Metric::FinalRssBytes, int(last.rss_bytes));
+    }
+    Entry {
+        name,
+        source: None,
+        iterations,
+        figures,
+    }
+}

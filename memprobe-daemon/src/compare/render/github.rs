@@ -1,0 +1,58 @@
+//! GitHub Actions workflow commands: one `::error file=…,line=…,title=…::…` per test whose figures
+//! grew past `--fail-if-growth`, at the annotated function (`file!()`/`line!()` from the report;
+//! reports of schema version 1 have no location, and their annotation names no file). Values
+//! are escaped as the runner requires (`%`, CR, LF; and `:` `,` in properties).
+
+use super::{Render, delta, thresholds};
+use crate::compare::diff::{Change, Comparison};
+use std::fmt;
+
+/// Error annotations for the failing tests.
+pub(crate) struct Github;
+
+impl Render for Github {
+    fn render(&self, c: &Comparison, out: &mut dyn fmt::Write) -> fmt::Result {
+        for row in c.rows.iter().filter(|r| r.failed) {
+            let grown: Vec<String> = row
+                .figures
+                .iter()
+                .filter(|f| f.change == Change::GrewPastThreshold)
+                .map(|f| format!("{} {}", f.metric.label(), delta(f)))
+                .collect();
+            let message = format!(
+                "{} grew past --fail-if-growth {} against {}: {}",
+                row.name,
+                thresholds(c),
+                c.base.display(),
+                grown.join(", ")
+            );
+            let mut properties = Vec::new();
+            if let Some(source) = &row.source {
+                properties.push(format!("file={}", property(&source.file)));
+                properties.push(format!("line={}", source.line));
+            }
+            properties.push(format!("title={}", property("memprobe compare")));
+            writeln!(out, "::error {}::{}", properties.join(","), data(&message))?;
+        }
+        Ok(())
+    }
+}
+
+fn data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn property(s: &str) -> String {
+    data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escaping_follows_the_runner() {
+        assert_eq!(super::data("10%\nx"), "10%25%0Ax");
+        assert_eq!(super::property("a:b,c"), "a%3Ab%2Cc");
+    }
+}

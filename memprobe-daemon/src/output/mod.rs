@@ -1,0 +1,383 @@
+//! Where samples go: JSONL and CSV, one line per sample written with a single `write` as it is
+//! taken (so a SIGKILL of the daemon loses at most the sample being written), and the summary JSON,
+//! replaced atomically (temporary file in the same directory, then `rename`) so a reader never
+//! sees half a file. Files are opened before the target starts: a bad path fails at once.
+//!
+//! Formatting only: the figures come from [`crate::watch`]. Lines are formatted into a reused
+//! buffer, so steady-state sampling allocates nothing here.
+
+pub(crate) mod read;
+
+use crate::cgroup::CgroupSample;
+use crate::procfs::Pss;
+use anyhow::{Context, Result};
+use memprobe::MemorySnapshot;
+use memprobe::publish::PublishedStats;
+use std::fmt::Display;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Version of the summary JSON schema (`watch --summary`, `verdict --summary`), written beside
+/// the code that formats the outputs.
+pub(crate) const SCHEMA_VERSION: u32 = 1;
+
+/// One process of a `--tree` sample.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ProcSample {
+    /// PID.
+    pub(crate) pid: u32,
+    /// Parent PID.
+    pub(crate) ppid: u32,
+    /// RSS.
+    pub(crate) rss_bytes: u64,
+    /// RssAnon.
+    pub(crate) rss_anon_bytes: u64,
+    /// VmSwap.
+    pub(crate) swap_bytes: u64,
+}
+
+/// Totals over a process tree (the root included). Summed RSS over-counts shared pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct TreeTotals {
+    /// Processes alive in the tree.
+    pub(crate) processes: u32,
+    /// Sum of RSS.
+    pub(crate) rss_bytes: u64,
+    /// Sum of RssAnon + VmSwap.
+    pub(crate) anon_swap_bytes: u64,
+}
+
+/// Everything measured at one tick.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sample<'a> {
+    /// Monotonic ns since the run started.
+    pub(crate) t_ns: u64,
+    /// Wall-clock ns since the Unix epoch.
+    pub(crate) wall_ns: u64,
+    /// Watched PID.
+    pub(crate) pid: u32,
+    /// Its figures.
+    pub(crate) mem: &'a MemorySnapshot,
+    /// When `status` was read, ns since the run started: RssFile, RssShmem, VmSwap and VmHWM are
+    /// from then (at most 100 ms before `t_ns`); the other figures are from `t_ns`.
+    pub(crate) status_t_ns: Option<u64>,
+    /// `--tree`: totals and each process.
+    pub(crate) tree: Option<(TreeTotals, &'a [ProcSample])>,
+    /// `--cgroup`.
+    pub(crate) cgroup: Option<CgroupSample>,
+    /// `--pss-interval`, when a walk was taken this tick.
+    pub(crate) pss: Option<Pss>,
+    /// The process's published statistics, when refreshed this tick.
+    pub(crate) published: Option<&'a PublishedStats>,
+}
+
+struct Opt<T>(Option<T>);
+
+impl<T: Display> Display for Opt<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(v) => v.fmt(f),
+            None => f.write_str("null"),
+        }
+    }
+}
+
+/// A CSV cell: the value or nothing.
+struct Cell<T>(Option<T>);
+
+impl<T: Display> Display for Cell<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(v) => v.fmt(f),
+            None => Ok(()),
+        }
+    }
+}
+
+/// CSV header; one column per figure, empty cells for figures not measured.
+pub(crate) const CSV_HEADER: &str = "t_ns,wall_ns,pid,rss_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,swap_bytes,peak_rss_bytes,virtual_bytes,status_t_ns,tree_processes,tree_rss_bytes,tree_anon_swap_bytes,cgroup_usage_bytes,cgroup_peak_bytes,pss_bytes,uss_bytes,jemalloc_allocated_bytes,jemalloc_active_bytes,jemalloc_resident_bytes,live_bytes,iteration\n";
+
+/// Formats one JSONL line (with its newline) into `out`.
+pub(crate) fn format_jsonl(s: &Sample<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let m = s.mem;
+    write!(
+        out,
+        "{{\"t_ns\":{},\"wall_ns\":{},\"pid\":{},\"rss_bytes\":{},\"rss_anon_bytes\":{},\"rss_file_bytes\":{},\"rss_shmem_bytes\":{},\"swap_bytes\":{},\"peak_rss_bytes\":{},\"virtual_bytes\":{},\"status_t_ns\":{}",
+        s.t_ns,
+        s.wall_ns,
+        s.pid,
+        m.rss_bytes,
+        Opt(m.rss_anon_bytes),
+        Opt(m.rss_file_bytes),
+        Opt(m.rss_shmem_bytes),
+        Opt(m.swap_bytes),
+        Opt(m.peak_rss_bytes),
+        Opt(m.virtual_bytes),
+        Opt(s.status_t_ns)
+    )?;
+    if let Some((t, procs)) = s.tree {
+        write!(
+            out,
+            ",\"tree\":{{\"processes\":{},\"rss_bytes\":{},\"anon_swap_bytes\":{}}},\"procs\":[",
+            t.processes, t.rss_bytes, t.anon_swap_bytes
+        )?;
+        for (i, p) in procs.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            write!(
+                out,
+                "{sep}{{\"pid\":{},\"ppid\":{},\"rss_bytes\":{},\"rss_anon_bytes\":{},\"swap_bytes\":{}}}",
+                p.pid, p.ppid, p.rss_bytes, p.rss_anon_bytes, p.swap_bytes
+            )?;
+        }
+        out.push(b']');
+    }
+    if let Some(c) = s.cgroup {
+        write!(
+            out,
+            ",\"cgroup\":{{\"usage_bytes\":{},\"peak_bytes\":{}}}",
+            c.usage_bytes,
+            Opt(c.peak_bytes)
+        )?;
+    }
+    if let Some(p) = s.pss {
+        write!(
+            out,
+            ",\"pss\":{{\"pss_bytes\":{},\"uss_bytes\":{},\"pss_anon_bytes\":{}",
+            p.pss_bytes,
+            p.uss_bytes,
+            Opt(p.pss_anon_bytes)
+        )?;
+        if let Some(tree) = p.tree_pss_bytes {
+            write!(out, ",\"tree_pss_bytes\":{tree}")?;
+        }
+        out.push(b'}');
+    }
+    if let Some(p) = s.published {
+        out.extend_from_slice(b",\"published\":");
+        serde_json::to_writer(&mut *out, p).map_err(std::io::Error::other)?;
+    }
+    out.extend_from_slice(b"}\n");
+    Ok(())
+}
+
+/// Formats one CSV row (with its newline) into `out`.
+pub(crate) fn format_csv(s: &Sample<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let m = s.mem;
+    let tree = s.tree.map(|t| t.0);
+    let jemalloc = s.published.and_then(|p| p.jemalloc);
+    writeln!(
+        out,
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+        s.t_ns,
+        s.wall_ns,
+        s.pid,
+        m.rss_bytes,
+        Cell(m.rss_anon_bytes),
+        Cell(m.rss_file_bytes),
+        Cell(m.rss_shmem_bytes),
+        Cell(m.swap_bytes),
+        Cell(m.peak_rss_bytes),
+        Cell(m.virtual_bytes),
+        Cell(s.status_t_ns),
+        Cell(tree.map(|t| t.processes)),
+        Cell(tree.map(|t| t.rss_bytes)),
+        Cell(tree.map(|t| t.anon_swap_bytes)),
+        Cell(s.cgroup.map(|c| c.usage_bytes)),
+        Cell(s.cgroup.and_then(|c| c.peak_bytes)),
+        Cell(s.pss.map(|p| p.pss_bytes)),
+        Cell(s.pss.map(|p| p.uss_bytes)),
+        Cell(jemalloc.map(|j| j.allocated_bytes)),
+        Cell(jemalloc.map(|j| j.active_bytes)),
+        Cell(jemalloc.map(|j| j.resident_bytes)),
+        Cell(s.published.and_then(|p| p.counting).map(|c| c.live_bytes())),
+        Cell(s.published.map(|p| p.iteration)),
+    )
+}
+
+/// The per-sample files, opened up front.
+#[derive(Debug, Default)]
+pub(crate) struct SampleFiles {
+    jsonl: Option<File>,
+    csv: Option<File>,
+    line: Vec<u8>,
+}
+
+fn create(flag: &str, path: &Path) -> Result<File> {
+    File::create(path).with_context(|| format!("cannot create {flag} {}", path.display()))
+}
+
+impl SampleFiles {
+    /// Creates (truncates) the files and writes the CSV header.
+    ///
+    /// # Errors
+    ///
+    /// Naming the flag and the path that cannot be created.
+    pub(crate) fn open(jsonl: Option<&Path>, csv: Option<&Path>) -> Result<SampleFiles> {
+        let jsonl = jsonl.map(|p| create("--out", p)).transpose()?;
+        let mut csv = csv.map(|p| create("--csv", p)).transpose()?;
+        if let Some(f) = csv.as_mut() {
+            f.write_all(CSV_HEADER.as_bytes())
+                .context("writing the --csv header")?;
+        }
+        Ok(SampleFiles {
+            jsonl,
+            csv,
+            line: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Writes one sample to each file: one `write` per file, no buffering left behind.
+    ///
+    /// # Errors
+    ///
+    /// When a file cannot be written (disk full).
+    pub(crate) fn write(&mut self, sample: &Sample<'_>) -> Result<()> {
+        if let Some(f) = self.jsonl.as_mut() {
+            self.line.clear();
+            format_jsonl(sample, &mut self.line)?;
+            f.write_all(&self.line).context("writing --out")?;
+        }
+        if let Some(f) = self.csv.as_mut() {
+            self.line.clear();
+            format_csv(sample, &mut self.line)?;
+            f.write_all(&self.line).context("writing --csv")?;
+        }
+        Ok(())
+    }
+}
+
+/// The summary file, replaced atomically each time.
+#[derive(Debug)]
+pub(crate) struct SummaryFile {
+    path: PathBuf,
+    temp: PathBuf,
+}
+
+impl SummaryFile {
+    /// Checks that the summary can be written by writing `initial` now.
+    ///
+    /// # Errors
+    ///
+    /// Naming the path when it cannot be written.
+    pub(crate) fn create(path: &Path, initial: &impl serde::Serialize) -> Result<SummaryFile> {
+        let name = path
+            .file_name()
+            .with_context(|| format!("--summary {}: not a file path", path.display()))?;
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(".tmp-{}", std::process::id()));
+        let me = SummaryFile {
+            path: path.to_owned(),
+            temp: path.with_file_name(temp_name),
+        };
+        me.write(initial)
+            .with_context(|| format!("cannot create --summary {}", path.display()))?;
+        Ok(me)
+    }
+
+    /// Replaces the summary with `value`.
+    ///
+    /// PERF: formatted in memory and written with one `write`: serde_json on an unbuffered file
+    /// issues a syscall per token (600 for a summary). No `fsync`: a killed daemon cannot lose
+    /// what the kernel already holds, so the rename alone keeps the file whole after SIGKILL;
+    /// only a power loss could leave an empty file, a risk not worth a disk flush per rewrite.
+    ///
+    /// # Errors
+    ///
+    /// When the temporary file cannot be written or renamed.
+    pub(crate) fn write(&self, value: &impl serde::Serialize) -> Result<()> {
+        let mut text = serde_json::to_vec_pretty(value)?;
+        text.push(b'\n');
+        std::fs::write(&self.temp, &text)
+            .with_context(|| format!("writing {}", self.temp.display()))?;
+        std::fs::rename(&self.temp, &self.path)
+            .with_context(|| format!("renaming to {}", self.path.display()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonl_line_is_valid_json_with_every_part() {
+        let mut mem = MemorySnapshot::default();
+        mem.rss_bytes = 4096;
+        mem.rss_anon_bytes = Some(1024);
+        let procs = [ProcSample {
+            pid: 2,
+            ppid: 1,
+            rss_bytes: 10,
+            rss_anon_bytes: 5,
+            swap_bytes: 0,
+        }];
+        let mut published = PublishedStats::default();
+        published.phase = "st\"eady".into();
+        let s = Sample {
+            t_ns: 1,
+            wall_ns: 2,
+            pid: 1,
+            mem: &mem,
+            status_t_ns: Some(0),
+            tree: Some((
+                TreeTotals {
+                    processes: 2,
+                    rss_bytes: 4106,
+                    anon_swap_bytes: 1029,
+                },
+                &procs,
+            )),
+            cgroup: Some(CgroupSample {
+                usage_bytes: 9,
+                peak_bytes: None,
+            }),
+            pss: Some(Pss {
+                pss_bytes: 1,
+                uss_bytes: 2,
+                pss_anon_bytes: None,
+                tree_pss_bytes: Some(7),
+            }),
+            published: Some(&published),
+        };
+        let mut line = vec![];
+        format_jsonl(&s, &mut line).unwrap();
+        assert_eq!(line.last(), Some(&b'\n'));
+        let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(v["rss_bytes"], 4096);
+        assert_eq!(v["rss_file_bytes"], serde_json::Value::Null);
+        assert_eq!(v["procs"][0]["pid"], 2);
+        assert_eq!(v["tree"]["rss_bytes"], 4106);
+        assert_eq!(v["cgroup"]["usage_bytes"], 9);
+        assert_eq!(v["pss"]["tree_pss_bytes"], 7);
+        assert_eq!(v["published"]["phase"], "st\"eady");
+
+        let mut row = vec![];
+        format_csv(&s, &mut row).unwrap();
+        let row = String::from_utf8(row).unwrap();
+        assert_eq!(row.split(',').count(), CSV_HEADER.split(',').count());
+        assert!(row.starts_with("1,2,1,4096,1024,,"), "{row}");
+    }
+
+    #[test]
+    fn summary_is_replaced_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let f = SummaryFile::create(&path, &serde_json::json!({"a": 1})).unwrap();
+        f.write(&serde_json::json!({"a": 2})).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v["a"], 2);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+        let e = SummaryFile::create(Path::new("/nonexistent-dir/s.json"), &1).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("cannot create --summary /nonexistent-dir/s.json"),
+            "{e:#}"
+        );
+    }
+}
