@@ -2,9 +2,9 @@
 //! minimum evidence needed before it judges at all.
 
 use super::series::SeriesChoice;
-use super::vocab::{Warmup, percent};
+use super::vocab::Warmup;
 use crate::error::{Error, Result};
-use crate::units::Growth;
+use crate::units::{Growth, percent};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 

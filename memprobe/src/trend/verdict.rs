@@ -3,9 +3,9 @@
 
 use super::series::SeriesKind;
 use super::slope::Estimate;
-use super::vocab::{Secs, Warmup, percent};
+use super::vocab::Warmup;
 use super::window::Windows;
-use crate::units::{ByteFigure, ByteRange, Growth};
+use crate::units::{ByteAmount, ByteRange, Growth, Seconds as Secs, percent};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -817,7 +817,7 @@ fn capitalize(series: SeriesKind) -> String {
 
 /// A byte figure in binary units (`7.7 MiB`, `-12 B`, `0.5 B`).
 pub(crate) fn qty(v: f64) -> String {
-    ByteFigure(v).to_string()
+    ByteAmount(v).to_string()
 }
 
 fn rate(v: f64, axis: Axis) -> String {
@@ -826,7 +826,7 @@ fn rate(v: f64, axis: Axis) -> String {
 
 /// Two byte figures in the unit of the larger: `120.0 to 140.0 KiB/s`.
 fn range(low: f64, high: f64, suffix: &str) -> String {
-    format!("{}{suffix}", ByteRange(low, high))
+    format!("{}{suffix}", ByteRange { low, high })
 }
 
 #[cfg(test)]

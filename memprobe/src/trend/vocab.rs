@@ -1,9 +1,9 @@
-//! The vocabulary shared by the configuration, the judge and the sentences: the warm-up, and how
-//! durations and shares are written. It sits below every other trend module, so none of them
-//! imports another for a word.
+//! The vocabulary shared by the configuration, the judge and the sentences: the warm-up. It sits
+//! below every other trend module, so none of them imports another for a word (durations, shares
+//! and byte figures are written by [`crate::units`]).
 
 use crate::error::{Error, Result};
-use crate::units::parse_duration;
+use crate::units::{Seconds as Secs, parse_duration, percent};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
@@ -91,39 +91,5 @@ impl fmt::Display for Warmup {
             Warmup::Share(s) => write!(f, "{}%", percent(s)),
             Warmup::Iterations(n) => write!(f, "{n} iterations"),
         }
-    }
-}
-
-/// A duration in seconds shown in the largest fitting unit: `250 ms`, `30 s`, `2.5 min`, `1.2 h`.
-pub(crate) struct Secs(pub f64);
-
-impl fmt::Display for Secs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = self.0;
-        if s.abs() < 1.0 && s != 0.0 {
-            write!(f, "{} ms", trim(s * 1e3))
-        } else if s.abs() < 120.0 {
-            write!(f, "{} s", trim(s))
-        } else if s.abs() < 7200.0 {
-            write!(f, "{} min", trim(s / 60.0))
-        } else {
-            write!(f, "{} h", trim(s / 3600.0))
-        }
-    }
-}
-
-/// A share as a percentage with at most two decimals: `0.2` → `20`, `0.0725` → `7.25`.
-pub(crate) fn percent(share: f64) -> f64 {
-    (share * 1e4).round() / 100.0
-}
-
-/// One decimal, without a trailing `.0` or a negative zero.
-fn trim(v: f64) -> String {
-    let s = format!("{v:.1}");
-    let s = s.strip_suffix(".0").unwrap_or(&s);
-    if s == "-0" {
-        "0".to_owned()
-    } else {
-        s.to_owned()
     }
 }
