@@ -655,7 +655,7 @@ fn pass_sentence(e: &Evidence) -> String {
             [one] if (one.size_bytes - pl.rise_bytes).abs() <= 0.25 * pl.rise_bytes.abs() => {
                 format!(
                     "{name} steps up {} at {}, flat since at {}: {after}{}, within {}: passes as a plateau",
-                    signed(one.size_bytes),
+                    signed(pl.rise_bytes),
                     position(e.axis, one.at),
                     qty(pl.level_bytes),
                     warmup_phrase(e),
@@ -797,7 +797,7 @@ fn length(axis: Axis, d: f64) -> String {
 
 fn position(axis: Axis, x: f64) -> String {
     match axis {
-        Axis::Iterations => format!("iteration {x}"),
+        Axis::Iterations => format!("iteration {x:.0}"),
         Axis::Seconds => Secs(x).to_string(),
     }
 }
