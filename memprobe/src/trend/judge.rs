@@ -312,7 +312,9 @@ fn plateau_from(
 ) -> Option<Estimate> {
     let last = changes.last()?;
     let k = points.xs.len();
-    let tail_start = points.xs[last.at];
+    // The flat part starts at the step: between the old level's last point and the new one's
+    // first (a point's x is its block's centre, half a block into the new level).
+    let tail_start = (points.xs[last.from.saturating_sub(1)] + points.xs[last.at]) / 2.0;
     let tail_span = x_end - tail_start;
     // Between earlier steps: a staircase's or a ratchet's rhythm. The flat tail must outlast its
     // longest pause twice and its mean pause four times (a pause that long is rare when jumps
@@ -599,8 +601,6 @@ fn judge_points(
 
 /// Whole cycles needed before a periodic series is judged.
 const MIN_CYCLES: f64 = 3.0;
-/// Whole cycles from which a period counts without checking that its teeth drop.
-const SURE_CYCLES: f64 = 6.0;
 /// The shortest plateau after one step from a flat level, as a share of the judged span.
 const MIN_PLATEAU_SHARE: f64 = 0.3;
 /// The shortest plateau after anything else (several rises, a creeping rise), as a share of the
@@ -610,7 +610,7 @@ const MIN_PLATEAU_SHARE_AFTER_STAIRS: f64 = 0.5;
 /// pause in a staircase or a ratchet is not taken for the end of growth.
 const PLATEAU_OVER_GAP: f64 = 2.0;
 /// The fewest aggregated points a plateau's flat part must hold to be fitted.
-const MIN_PLATEAU_POINTS: usize = 4;
+const MIN_PLATEAU_POINTS: usize = 3;
 /// The share of the allowance a plateau's flat part must stay within, projected over the run.
 const PLATEAU_ALLOWANCE_SHARE: f64 = 0.5;
 /// ... and the mean flat stretch between earlier steps this many times.
@@ -691,12 +691,12 @@ fn examine(
             let period_x = f.lag * spacing;
             let whole = span / period_x;
             // A repeating pattern comes back down: a tooth rises, then drops by a similar size.
-            // A few steps up can look periodic once detrended (a staircase, a ratchet, one
-            // step), so with few cycles the period only counts when the series has such drops.
+            // Steps up look periodic once detrended (a staircase, a ratchet, one step), so the
+            // period only counts when the series has such drops.
             let (_, amplitude) = cycles(bins, period_x);
-            let drops = whole >= SURE_CYCLES || {
-                let rough = blocks(bins, config.max_points);
-                steps::changes(&rough.ys)
+            let drops = {
+                let means: Vec<f64> = bins.iter().map(|b| b.mean).collect();
+                steps::changes(&means)
                     .iter()
                     .any(|c| c.size < -0.5 * amplitude)
             };
@@ -732,9 +732,23 @@ fn examine(
     let judged = judge_points(config, &points, exact, span, n, 1.0, offset)
         .ok_or(InconclusiveReason::NoFit { points: k })?;
     let changes = steps::changes(&points.ys);
+    // Steps worth naming: a level on each side. A ramp cut into pieces by the segmentation
+    // rises within its pieces (by more than half the change), and is no staircase.
+    let flat = |a: usize, b: usize, size: f64| {
+        b < a + 3
+            || fit::line(&points.xs[a..b], &points.ys[a..b]).is_none_or(|l| {
+                (l.slope.value * (points.xs[b - 1] - points.xs[a])).abs() <= 0.5 * size.abs()
+            })
+    };
     let steps: Vec<Step> = changes
         .iter()
-        .map(|c| Step {
+        .enumerate()
+        .filter(|&(i, c)| {
+            let before = if i == 0 { 0 } else { changes[i - 1].at };
+            let after = changes.get(i + 1).map_or(k, |n| n.from);
+            flat(before, c.from, c.size) && flat(c.at, after, c.size)
+        })
+        .map(|(_, c)| Step {
             // Between the last point of the old level and the first of the new one.
             at: (points.xs[c.from.saturating_sub(1)] + points.xs[c.at]) / 2.0,
             size_bytes: c.size,

@@ -40,8 +40,8 @@
 //!    confirmed by the periodogram (AUTOPERIOD). When the series repeats, it is judged **per
 //!    cycle**: one point per whole cycle (its mean; its trough is kept as evidence), so windows
 //!    are whole numbers of periods and nothing depends on the phase where the run starts or
-//!    stops. Under 6 cycles a period counts only if the series drops like a tooth (a few steps
-//!    up also look periodic once detrended). With fewer than 3 whole cycles, a sawtooth whose
+//!    stops. A period counts only if the series drops like a tooth (steps up also look
+//!    periodic once detrended: a staircase is judged as steps, not as a sawtooth). With fewer than 3 whole cycles, a sawtooth whose
 //!    tooth could matter is inconclusive, saying how long to run.
 //! 6. **Points**: otherwise the bins are grouped into 12 to 64 blocks (1.5 √n), each its 10%
 //!    trimmed mean: spikes do not move a block, and block means are close to independent.
@@ -104,8 +104,8 @@
 //!   whatever grows last.
 //! - A ratchet with a single jump in the judged run cannot be told from one step then flat: run
 //!   long enough to see several jumps (in the seeded suites, a 16-second run of a ratchet
-//!   leaking 1.25× the threshold passes in 1 of 50 and 8 of 200 seeds, where it jumped once or
-//!   not at all; 200-second runs never do).
+//!   leaking 1.25× the threshold passes in 1 of 50 and 9 of 200 seeds, at 2× in 1 of 200, where it
+//!   jumped once or not at all; 200-second runs never do).
 //! - Growth is judged against the threshold projected over the run: a leak too slow to exceed the
 //!   threshold during this run passes (and the sentence says it grows) even if it would exceed it
 //!   over a longer one.
