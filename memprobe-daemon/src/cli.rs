@@ -58,9 +58,11 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct JudgeArgs {
     /// Fail (exit 1) when the judged series grows more than this over the run after warm-up:
-    /// `10%` (of the first window's median) or a size (`64MiB`). Repeat it or give a comma list
-    /// (`5%,64MiB`) to fail only when growth exceeds every one. Without it, `watch` judges at 5%
-    /// and reports the verdict without enforcing it; `verdict` enforces 5%.
+    /// `10%` (of the first window's mean) or a size (`64MiB`). Repeat it or give a comma list
+    /// (`5%,64MiB`) to fail only when growth exceeds every one. Growth that stops and holds a
+    /// plateau passes (the sentence tells the rise); the full rule is in the `memprobe::trend`
+    /// docs. Without it, `watch` judges at 5% and reports the verdict without enforcing it;
+    /// `verdict` enforces 5%.
     #[arg(long, value_name = "PERCENT|SIZE", value_delimiter = ',')]
     pub fail_if_growth: Vec<String>,
 

@@ -1,25 +1,16 @@
-//! The verdict engine (`memprobe::trend`) judged on synthetic traces with seeded noise, on
-//! properties that must hold for any series, and end to end through the in-process soak helper.
-//!
-//! The soak tests read process-wide allocation counts, so they take [`PROCESS_WIDE`] exclusively
-//! while every other test here holds it shared: no other test allocates during a soak.
+//! The verdict engine (`memprobe::trend`) judged on synthetic traces with seeded noise and on
+//! properties that must hold for any series. The in-process soak helper reads process-wide
+//! allocation counts, so it has its own test binary (`trend_soak.rs`).
 
 memprobe::global_allocator!();
 
 use memprobe::trend::{
-    Axis, InconclusiveReason, Sample, Series, SeriesChoice, SeriesKind, Soak, TrendConfig, Verdict,
+    Axis, InconclusiveReason, Sample, Series, SeriesChoice, SeriesKind, TrendConfig, Verdict,
     VerdictKind, Warmup, analyze,
 };
 use memprobe::units::Growth;
 use std::collections::BTreeMap;
-use std::sync::{RwLock, RwLockReadGuard};
 use std::time::Duration;
-
-static PROCESS_WIDE: RwLock<()> = RwLock::new(());
-
-fn shared() -> RwLockReadGuard<'static, ()> {
-    PROCESS_WIDE.read().unwrap_or_else(|e| e.into_inner())
-}
 
 /// splitmix64: a tiny, well-mixed, seeded generator; enough for test noise.
 struct SplitMix(u64);
@@ -110,7 +101,6 @@ mod synthetic {
 
     #[test]
     fn linear_leak_is_growth() {
-        let _g = shared();
         // 50 KiB/s on 100 MiB: 7.8 MiB over the judged 160 s, noise σ 0.5%.
         let make = |seed| synthetic(SeriesKind::Rss, seed, 0.005 * BASE, |t| BASE + 51_200.0 * t);
         assert_all(make, &TrendConfig::new(), VerdictKind::Growth);
@@ -137,7 +127,6 @@ mod synthetic {
 
     #[test]
     fn slow_leak_under_heavy_noise_is_growth() {
-        let _g = shared();
         // 15% over the run under noise σ 2% (each step is 1/270 of σ).
         let make = |seed| {
             synthetic(SeriesKind::Rss, seed, 0.02 * BASE, |t| {
@@ -149,7 +138,6 @@ mod synthetic {
 
     #[test]
     fn leak_with_spikes_is_growth_and_spiky_flat_passes() {
-        let _g = shared();
         // 2% of the samples read 30% high (a transient buffer): robust fits ignore them.
         let spiky = |seed: u64, slope: f64| {
             let mut rng = SplitMix::new(seed ^ 0xABCD);
@@ -175,7 +163,6 @@ mod synthetic {
 
     #[test]
     fn warmup_then_plateau_passes() {
-        let _g = shared();
         // Fills 20 MiB with a 10 s time constant, then stays.
         let make = |seed| {
             synthetic(SeriesKind::Rss, seed, 0.005 * BASE, |t| {
@@ -193,12 +180,23 @@ mod synthetic {
         assert_all(ramp, &TrendConfig::new(), VerdictKind::Pass);
         let v = analyze(&TrendConfig::new(), &[ramp(3)]).unwrap();
         assert!(v.evidence.plateau_start.is_some(), "{v:#?}");
-        assert!(v.summary.contains("plateaus at"), "{}", v.summary);
+        // The sentence tells the rise before the plateau, then the plateau (issue 18).
+        assert!(
+            v.summary.contains(" grew ")
+                && v.summary.contains(" after warm-up, then flat at ")
+                && v.summary.contains(": passes as a plateau"),
+            "{}",
+            v.summary
+        );
+        let plateau = v.evidence.plateau.unwrap();
+        assert!(
+            (plateau.rise_bytes - 0.2 * BASE).abs() < 0.12 * BASE,
+            "{plateau:?}"
+        );
     }
 
     #[test]
     fn sawtooth_passes() {
-        let _g = shared();
         // Frees 10 MiB every 20 s, random phase.
         let make = |seed: u64| {
             let phase = SplitMix::new(seed ^ 0x5157).uniform() * 20.0;
@@ -211,7 +209,6 @@ mod synthetic {
 
     #[test]
     fn single_step_then_flat_passes() {
-        let _g = shared();
         // +10 MiB once, somewhere between 25% and 65% of the run.
         let make = |seed: u64| {
             let at = (0.25 + 0.4 * SplitMix::new(seed ^ 0x57E9).uniform()) * RUN_SECS;
@@ -232,7 +229,6 @@ mod synthetic {
 
     #[test]
     fn staircase_is_growth() {
-        let _g = shared();
         // +1 MiB every 10 s: a leak in bursts is still a leak.
         let make = |seed| {
             synthetic(SeriesKind::Rss, seed, 0.005 * BASE, |t| {
@@ -244,7 +240,6 @@ mod synthetic {
 
     #[test]
     fn flat_passes() {
-        let _g = shared();
         let make = |seed| synthetic(SeriesKind::Rss, seed, 0.005 * BASE, |_| BASE);
         assert_all(make, &TrendConfig::new(), VerdictKind::Pass);
         let exact = |seed| synthetic(SeriesKind::AllocatorLive, seed, 0.0, |_| BASE);
@@ -264,7 +259,6 @@ mod synthetic {
 
     #[test]
     fn leak_below_the_threshold_passes_and_above_an_absolute_one_fails() {
-        let _g = shared();
         // 2 MiB over the run: under 5%, over 1 MiB.
         let make = |seed| {
             synthetic(SeriesKind::Rss, seed, 0.001 * BASE, |t| {
@@ -282,7 +276,6 @@ mod synthetic {
 
     #[test]
     fn fragmentation_when_rss_grows_and_allocated_is_flat() {
-        let _g = shared();
         for seed in 0..seeds() {
             let allocated = synthetic(SeriesKind::JemallocAllocated, seed, 0.001 * BASE, |_| BASE);
             let rss = synthetic(SeriesKind::Rss, seed + 1000, 0.005 * BASE, |t| {
@@ -313,7 +306,6 @@ mod synthetic {
 
     #[test]
     fn a_leak_in_allocated_is_growth_not_fragmentation() {
-        let _g = shared();
         let allocated = synthetic(SeriesKind::JemallocAllocated, 1, 0.001 * BASE, |t| {
             BASE + 51_200.0 * t
         });
@@ -327,7 +319,6 @@ mod synthetic {
 
     #[test]
     fn auto_prefers_allocated_then_anon_then_rss() {
-        let _g = shared();
         let flat = |kind| synthetic(kind, 1, 0.0, |_| BASE);
         let pick = |series: &[Series]| {
             analyze(&TrendConfig::new(), series)
@@ -362,7 +353,6 @@ mod synthetic {
 
     #[test]
     fn iterations_are_the_axis_when_marked() {
-        let _g = shared();
         // 32 B per iteration at 1000 iterations/s, noise-free: exact.
         let s = Series::from_samples(
             SeriesKind::AllocatorLive,
@@ -386,7 +376,6 @@ mod synthetic {
 
     #[test]
     fn verdicts_serialize_for_the_daemon() {
-        let _g = shared();
         let s = synthetic(SeriesKind::Rss, 1, 0.005 * BASE, |t| BASE + 51_200.0 * t);
         let v = analyze(&TrendConfig::new(), &[s]).unwrap();
         let json: serde_json::Value = serde_json::to_value(&v).unwrap();
@@ -418,7 +407,6 @@ mod inconclusive {
 
     #[test]
     fn too_few_samples() {
-        let _g = shared();
         let s = Series::from_samples(
             SeriesKind::Rss,
             (0..15).map(|i| Sample::new(i as f64, BASE + 1e6 * i as f64)),
@@ -459,7 +447,6 @@ mod inconclusive {
 
     #[test]
     fn too_short() {
-        let _g = shared();
         let s = synthetic(SeriesKind::Rss, 1, 0.0, |t| BASE + 1e5 * t);
         let config = TrendConfig::new()
             .warmup("30s".parse().unwrap())
@@ -501,7 +488,6 @@ mod inconclusive {
 
     #[test]
     fn too_noisy() {
-        let _g = shared();
         // 40 samples with noise σ 10%: a 5% threshold can be neither met nor ruled out.
         let mut rng = SplitMix::new(9);
         let s = Series::from_samples(
@@ -522,7 +508,6 @@ mod inconclusive {
 
     #[test]
     fn bad_input_is_an_error() {
-        let _g = shared();
         let nan = Series::from_samples(SeriesKind::Rss, [Sample::new(0.0, f64::NAN)]);
         let err = analyze(&TrendConfig::new(), &[nan])
             .unwrap_err()
@@ -581,8 +566,7 @@ mod properties {
     proptest! {
         #[test]
         fn adding_a_constant_changes_neither_slope_nor_verdict(s in series(), c in -50_000_000i64..1_000_000_000_000) {
-            let _g = shared();
-            let mut shifted = s.clone();
+                let mut shifted = s.clone();
             for sample in &mut shifted.samples {
                 sample.bytes += c as f64;
             }
@@ -594,8 +578,7 @@ mod properties {
 
         #[test]
         fn scaling_the_series_scales_the_slope(s in series(), k in 0.001f64..1000.0) {
-            let _g = shared();
-            let mut scaled = s.clone();
+                let mut scaled = s.clone();
             for sample in &mut scaled.samples {
                 sample.bytes *= k;
             }
@@ -624,8 +607,7 @@ mod properties {
 
         #[test]
         fn sample_order_within_a_timestamp_does_not_matter(s in series(), seed in any::<u64>()) {
-            let _g = shared();
-            // Shuffle the whole series (Fisher–Yates), then restore time order with a stable
+                // Shuffle the whole series (Fisher–Yates), then restore time order with a stable
             // sort: samples sharing a timestamp end up in a random order.
             let mut rng = SplitMix::new(seed);
             let mut shuffled = s.clone();
@@ -646,76 +628,11 @@ mod properties {
     }
 }
 
-mod soak {
-    use super::*;
-
-    fn exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
-        PROCESS_WIDE.write().unwrap_or_else(|e| e.into_inner())
-    }
-
-    #[test]
-    fn leaking_a_box_per_iteration_is_growth() {
-        let _g = exclusive();
-        let v = Soak::iterations(5_000).run(|i| {
-            std::hint::black_box(Box::leak(Box::new(i)));
-        });
-        let v = v.unwrap();
-        assert_eq!(v.kind, VerdictKind::Growth, "{v:#?}");
-        assert_eq!(v.evidence.series, SeriesKind::AllocatorLive);
-        assert_eq!(v.evidence.axis, Axis::Iterations);
-        // The verdict is exact; the slope is not quite: the series is the process-wide live heap,
-        // and the test harness's own threads (result reporting, output capture) allocate and
-        // free while the soak samples, so the fitted slope wanders around the 8 B leaked per
-        // iteration (8.66 was seen). The range still tells an 8-byte leak from a 16-byte one or
-        // from none.
-        let per_it = v.evidence.slope_per_iteration.unwrap();
-        assert!((7.5..=9.0).contains(&per_it.value), "{v:#?}");
-        assert!(
-            v.summary.starts_with("The live heap grows ") && v.summary.contains(" B/iteration"),
-            "{}",
-            v.summary
-        );
-    }
-
-    #[test]
-    fn allocating_and_freeing_passes() {
-        let _g = exclusive();
-        let v = Soak::iterations(5_000)
-            .sample_every(25)
-            .run(|i| {
-                let v: Vec<u64> = (0..64).map(|j| j * i).collect();
-                std::hint::black_box(v);
-            })
-            .unwrap();
-        assert_eq!(v.kind, VerdictKind::Pass, "{v:#?}");
-        assert_eq!(v.evidence.samples_total, 201);
-    }
-
-    #[test]
-    fn a_duration_soak_samples_on_time() {
-        let _g = exclusive();
-        let v = Soak::duration(Duration::from_millis(300))
-            .assert_pass(|_| drop(std::hint::black_box(Box::new([1u8; 100]))));
-        assert!(v.evidence.samples_total > 100, "{v:#?}");
-        assert!(v.evidence.duration_secs > 0.2, "{v:#?}");
-    }
-
-    #[test]
-    #[should_panic(expected = "memprobe: The live heap grows 64 B/iteration")]
-    fn assert_pass_panics_with_the_sentence() {
-        let _g = exclusive();
-        Soak::iterations(2_000).assert_pass(|_| {
-            std::hint::black_box(Box::leak(Box::new([0u8; 64])));
-        });
-    }
-}
-
 /// Verdict rates on harder traces than the tests demand; run with
 /// `cargo test --release -p memprobe --test trend -- --ignored --nocapture survey`.
 #[test]
 #[ignore = "prints rates for tuning, asserts nothing"]
 fn survey_harder_traces() {
-    let _g = shared();
     let config = TrendConfig::new();
     let report = |name: &str, make: &dyn Fn(u64) -> Series| {
         let seen = survey(make, &config);
@@ -778,4 +695,271 @@ fn survey_harder_traces() {
         s.samples.truncate(200);
         s
     });
+}
+
+/// The sentence must not contradict the numbers (issue 18, items 1 and 2), and names what it saw
+/// (issue 11: steps, periods, what would decide an inconclusive run).
+mod sentences {
+    use super::*;
+
+    const KIB: f64 = 1024.0;
+    const MIB: f64 = 1024.0 * 1024.0;
+
+    #[test]
+    fn growth_under_the_threshold_says_it_grows() {
+        // 96 KiB/s on 200 MiB: 15 MiB over the judged 160 s, above 5% (10 MiB) but under the
+        // 64 MiB that must be exceeded too. It grows, within the thresholds: the sentence says so.
+        let s = synthetic(SeriesKind::RssAnonPlusSwap, 3, 0.001 * BASE, |t| {
+            2.0 * BASE + 96.0 * KIB * t
+        });
+        let config =
+            TrendConfig::new().fail_if_growth_all([Growth::Percent(5.0), Growth::Bytes(64 << 20)]);
+        let v = analyze(&config, std::slice::from_ref(&s)).unwrap();
+        assert_eq!(v.kind, VerdictKind::Pass, "{}", v.summary);
+        assert!(
+            v.summary.starts_with("RssAnon+swap grows 96.0 KiB/s (")
+                && v.summary.contains(" over the run, 95% CI ")
+                && v.summary
+                    .ends_with("within the 5% and 64.0 MiB thresholds (64.0 MiB)"),
+            "{}",
+            v.summary
+        );
+        assert!(!v.summary.contains("does not grow"), "{}", v.summary);
+        let lenient = analyze(
+            &TrendConfig::new().fail_if_growth("500%".parse().unwrap()),
+            &[s],
+        )
+        .unwrap();
+        assert!(
+            lenient.summary.starts_with("RssAnon+swap grows ")
+                && lenient.summary.contains("within the 500% threshold"),
+            "{}",
+            lenient.summary
+        );
+    }
+
+    /// RssAnon from 2.3 MiB at the end of warm-up to 4.2 MiB by 5.6 s, then flat, judged with a
+    /// zero threshold: a plateau, told in full.
+    fn warmed_then_flat() -> Series {
+        Series::from_samples(
+            SeriesKind::RssAnonPlusSwap,
+            (0..200).map(|i| {
+                let t = i as f64 * 0.1;
+                let level = 2.3 * MIB + 1.9 * MIB * ((t - 4.0) / 1.6).clamp(0.0, 1.0);
+                Sample::new(t, (level / 4096.0).round() * 4096.0)
+            }),
+        )
+    }
+
+    #[test]
+    fn a_plateau_after_warm_up_tells_the_rise() {
+        let zero = TrendConfig::new().fail_if_growth(Growth::Bytes(0));
+        let v = analyze(&zero, &[warmed_then_flat()]).unwrap();
+        assert_eq!(v.kind, VerdictKind::Pass, "{}", v.summary);
+        let p = v.evidence.plateau.unwrap();
+        assert!((p.rise_bytes - 1.9 * MIB).abs() < 0.1 * MIB, "{p:?}");
+        assert!((p.level_bytes - 4.2 * MIB).abs() < 0.01 * MIB, "{p:?}");
+        assert!(
+            v.summary
+                .starts_with("RssAnon+swap grew 1.9 MiB after warm-up, then flat at 4.2 MiB from ")
+                && v.summary.contains(": passes as a plateau (0 B/s after it"),
+            "{}",
+            v.summary
+        );
+        let from_start =
+            analyze(&zero.clone().warmup(Warmup::None), &[warmed_then_flat()]).unwrap();
+        // At block resolution the 1.6 s ramp is one step: either wording tells the whole rise.
+        assert!(
+            from_start
+                .summary
+                .starts_with("RssAnon+swap grew 1.9 MiB from the start, then flat at 4.2 MiB")
+                || (from_start
+                    .summary
+                    .starts_with("RssAnon+swap steps up +1.9 MiB at ")
+                    && from_start
+                        .summary
+                        .contains(", flat since at 4.2 MiB: 0 B/s after it")
+                    && (4.0..=5.6).contains(&from_start.evidence.steps[0].at)),
+            "{}",
+            from_start.summary
+        );
+        assert!(
+            from_start.evidence.windows.unwrap().significant,
+            "{from_start:#?}"
+        );
+    }
+
+    #[test]
+    fn one_step_is_named_with_its_size_and_time() {
+        let s = Series::from_samples(
+            SeriesKind::Rss,
+            (0..2000).map(|i| {
+                let t = i as f64 * 0.1;
+                Sample::new(t, if t < 80.0 { BASE } else { BASE + 64.0 * MIB })
+            }),
+        );
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        assert_eq!(v.kind, VerdictKind::Pass, "{}", v.summary);
+        assert!(
+            v.summary.starts_with("RSS steps up +64.0 MiB at ")
+                && (79.0..=81.0).contains(&v.evidence.steps[0].at)
+                && v.summary
+                    .contains(", flat since at 164.0 MiB: 0 B/s after it"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            !v.summary.contains("0 B/s (95% CI 0 to 0 B/s)"),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn a_staircase_is_growth_and_says_so() {
+        let s = synthetic(SeriesKind::JemallocAllocated, 1, 0.0, |t| {
+            BASE + (t / 25.0).floor() * 4.0 * MIB
+        });
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        assert_eq!(v.kind, VerdictKind::Growth, "{}", v.summary);
+        let slope = v.evidence.slope_per_sec.unwrap();
+        assert!(
+            (slope.value / (4.0 * MIB / 25.0) - 1.0).abs() < 0.25,
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn a_sawtooth_reports_its_period_and_amplitude() {
+        let s = synthetic(SeriesKind::Rss, 5, 0.002 * BASE, |t| {
+            BASE + 40.0 * MIB * (t / 2.0).fract()
+        });
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        assert_eq!(v.kind, VerdictKind::Pass, "{}", v.summary);
+        let p = v.evidence.period.unwrap();
+        assert!((p.period - 2.0).abs() < 0.05, "{p:?}");
+        assert!(
+            (p.amplitude_bytes / (40.0 * MIB) - 1.0).abs() < 0.15,
+            "{p:?}"
+        );
+        assert_eq!(p.cycles, 79); // 159.9 s judged
+        assert!(
+            v.summary
+                .starts_with("RSS saw-tooths (period 2 s, amplitude ")
+                && v.summary.contains(" and its per-cycle means ")
+                && v.summary.ends_with("within the 5% threshold (5.9 MiB)"),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn too_few_periods_says_how_long_to_run() {
+        // A 40 MiB tooth every 70 s: 2.3 periods after the 40 s warm-up.
+        let s = synthetic(SeriesKind::Rss, 2, 0.002 * BASE, |t| {
+            BASE + 40.0 * MIB * (t / 70.0).fract()
+        });
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        let VerdictKind::Inconclusive { reason } = &v.kind else {
+            panic!("{}", v.summary)
+        };
+        assert!(
+            matches!(reason, InconclusiveReason::TooFewPeriods { cycles, .. } if *cycles < 3.0),
+            "{reason:?}"
+        );
+        assert!(
+            v.summary.contains(
+                " periods were judged: run at least 3 periods (3.5 min) after the warm-up"
+            ),
+            "{}",
+            v.summary
+        );
+    }
+
+    #[test]
+    fn samples_sharing_an_iteration_mark_keep_their_time_order() {
+        // Ten /proc samples per iteration mark, flat noise: sorting them by bytes within a mark
+        // would make every window's first samples its lowest.
+        let mut significant = 0;
+        for seed in 0..seeds() {
+            let mut rng = SplitMix::new(seed);
+            let s = Series::from_samples(
+                SeriesKind::Rss,
+                (0..400u64).map(|i| {
+                    Sample::new(i as f64 * 0.1, (BASE + 0.01 * BASE * rng.normal()).round())
+                        .with_iteration(i / 40)
+                }),
+            );
+            let v = analyze(
+                &TrendConfig::new().fail_if_growth("1%".parse().unwrap()),
+                &[s],
+            )
+            .unwrap();
+            assert_eq!(v.evidence.axis, Axis::Iterations);
+            assert_ne!(v.kind, VerdictKind::Growth, "seed {seed}: {}", v.summary);
+            significant += u64::from(v.evidence.windows.unwrap().significant);
+        }
+        // A 95% interval excludes zero by chance in about 1 run in 40 on the rising side.
+        assert!(
+            significant * 10 <= seeds(),
+            "{significant} of {} seeds",
+            seeds()
+        );
+    }
+}
+
+/// Evidence files: the new fields are written with schema version 2, and files written before
+/// them (version 1) still read.
+mod schema {
+    use super::*;
+
+    #[test]
+    fn new_evidence_carries_version_2_and_its_fields() {
+        let s = synthetic(SeriesKind::Rss, 1, 0.002 * BASE, |t| {
+            BASE + 51_200.0 * t + 0.2 * BASE * (t / 5.0).fract()
+        });
+        let v = analyze(&TrendConfig::new(), &[s]).unwrap();
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["evidence"]["schema_version"], 2);
+        assert!(json["evidence"]["period"]["period"].as_f64().unwrap() > 4.5);
+        assert!(json["evidence"]["projected_shift_bytes"]["low"].is_f64());
+        assert!(json["evidence"]["windows"]["shift_bytes"]["value"].is_f64());
+        let back: Verdict = serde_json::from_value(json).unwrap();
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn version_1_evidence_still_reads() {
+        let v1 = r#"{"kind":{"verdict":"growth"},"evidence":{"series":"rss","axis":"seconds",
+            "samples_total":2000,"samples_used":1600,"warmup":{"share":0.2},"warmup_dropped":400,
+            "warmup_secs":40.0,"duration_secs":159.9,"iterations":null,"plateau_start":null,
+            "slope_per_sec":{"value":51000.0,"low":50000.0,"high":52000.0},
+            "slope_per_iteration":null,
+            "projected_growth_bytes":{"value":8.1e6,"low":8.0e6,"high":8.3e6},
+            "windows":{"samples_per_window":160,"first_median_bytes":1.07e8,
+              "last_median_bytes":1.15e8,"change_bytes":8e6,"relative_change":0.07,
+              "noise_sigma_bytes":5e5,"noise_floor_bytes":1.25e6,"significant":true},
+            "thresholds":[{"percent":5.0}],"allowance_bytes":5.3e6,"notes":[]},
+            "fragmentation_allowed":false,"summary":"RSS grows 49.8 KiB/s"}"#;
+        let v: Verdict = serde_json::from_str(v1).unwrap();
+        assert_eq!(v.kind, VerdictKind::Growth);
+        assert_eq!(v.evidence.schema_version, 1);
+        assert_eq!(v.evidence.period, None);
+        assert!(v.evidence.steps.is_empty());
+        assert_eq!(v.evidence.windows.unwrap().shift_bytes, None);
+        assert_eq!(v.evidence.windows.unwrap().points_per_window, 0);
+        let reason: InconclusiveReason = serde_json::from_str(
+            r#"{"kind":"too_noisy","projected_growth_bytes":{"value":1.0,"low":0.0,"high":2.0},
+               "allowance_bytes":1.0,"noise_floor_bytes":1.0}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            reason,
+            InconclusiveReason::TooNoisy {
+                projected_shift_bytes: None,
+                ..
+            }
+        ));
+    }
 }

@@ -5,12 +5,15 @@
 //! memprobe-soak-target MODE [--rate SIZE] [--base SIZE] [--step-ms N] [--duration DURATION]
 //!                           [--grow-for DURATION] [--children N] [--child-mode MODE]
 //!                           [--on-term CODE] [--marker FILE] [--report FILE] [--ignore-term]
-//! MODE: flat | leak | plateau | sawtooth | step | fork | idle
+//!                           [--leak SIZE]
+//! MODE: flat | leak | plateau | sawtooth | step | staircase | fork | idle
 //! ```
 //!
 //! - `flat`: `--base` once, then nothing new. `leak`: `--rate` per second, kept for good.
 //! - `plateau`: leaks for `--grow-for`, then flat. `sawtooth`: leaks for `--grow-for`, frees it all,
-//!   repeats. `step`: one `--rate`-sized block after `--grow-for`, then flat.
+//!   repeats. `step`: one `--rate`-sized block after `--grow-for`, then flat. `staircase`: a
+//!   `--rate`-sized block every `--grow-for`, kept for good.
+//! - `--leak SIZE`: in any mode, also keep SIZE per second for good (a leak under a sawtooth).
 //! - `fork`: starts `--children` copies of itself in `--child-mode` and waits for them.
 //! - `idle`: allocates nothing and sleeps (benchmark target).
 //!
@@ -40,6 +43,7 @@ struct Opts {
     marker: Option<String>,
     report: Option<String>,
     ignore_term: bool,
+    leak: u64,
 }
 
 fn parse() -> Result<Opts, String> {
@@ -60,6 +64,7 @@ fn parse() -> Result<Opts, String> {
         marker: None,
         report: None,
         ignore_term: false,
+        leak: 0,
     };
     while let Some(flag) = args.next() {
         if flag == "--ignore-term" {
@@ -81,6 +86,7 @@ fn parse() -> Result<Opts, String> {
             "--on-term" => o.on_term = value.parse().map_err(|_| "--on-term: an exit code")?,
             "--marker" => o.marker = Some(value),
             "--report" => o.report = Some(value),
+            "--leak" => o.leak = parse_bytes(&value).map_err(e)?,
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -151,6 +157,9 @@ fn main() {
     }
     let tooth_steps = (o.grow_for.as_nanos() / o.step.as_nanos().max(1)).max(1) as usize;
     let mut stepped = false;
+    let leak_per_step = (o.leak as f64 * o.step.as_secs_f64()) as u64;
+    let mut leaked: Vec<Vec<u8>> = Vec::new();
+    let mut next_stair = o.grow_for;
     let mut steady = false;
     loop {
         let sig = stop.load(Ordering::Relaxed);
@@ -180,11 +189,18 @@ fn main() {
             // Each tooth grows for --grow-for, then everything but the base is freed.
             "sawtooth" if held.len() > tooth_steps => held.truncate(1),
             "sawtooth" => held.push(touched(per_step)),
+            "staircase" if elapsed >= next_stair => {
+                held.push(touched(o.rate));
+                next_stair += o.grow_for;
+            }
             "step" if !growing && !stepped => {
                 held.push(touched(o.rate));
                 stepped = true;
             }
             _ => {}
+        }
+        if leak_per_step > 0 {
+            leaked.push(touched(leak_per_step));
         }
         if !growing && !steady {
             memprobe::publish::phase("steady");

@@ -19,8 +19,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Version of the summary JSON schema (`watch --summary`, `verdict --summary`), written beside
-/// the code that formats the outputs.
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+/// the code that formats the outputs. 2: the verdict's evidence gained `schema_version`,
+/// `period`, `steps`, `projected_shift_bytes`, `plateau` and the windows' `shift_bytes`
+/// (see `memprobe::trend::Evidence`), and `verdict_input` strides merge samples (min, mean, max)
+/// instead of keeping one in each.
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 /// One process of a `--tree` sample.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

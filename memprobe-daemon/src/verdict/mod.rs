@@ -4,23 +4,18 @@
 //!
 //! # Which samples the verdict sees
 //!
-//! A bucket mean would hide the noise the engine's windowed check measures, and put a sample's
-//! time at a bucket's middle. So [`RunSeries`] keeps a bounded copy of *raw* samples thinned
-//! evenly ([`store::Thinned`]): every sample until [`store::KEEP`] are held, then every second
-//! one, then every fourth, and so on: the samples kept are exactly those whose index is a multiple
-//! of the stride. The TTY status line reads its growth from the same copy.
-//! Raw values keep the noise, even spacing keeps the slope unbiased, and 4,096 samples are plenty:
-//! the engine fits its slope on at most 500 block medians anyway. Memory stays bounded for any
-//! run length (under 0.5 MiB).
-//!
-//! Two streams are thinned apart: the `/proc` figures (one row per tick) and the published ones
-//! (one row per refresh of the record, ≤ 10 Hz); thinned together, a 1 kHz run would keep almost
-//! no published rows.
+//! Every series is kept in a [`memprobe::trend::BoundedSeries`]: at most
+//! [`series::KEEP`] samples, each standing for a stride of consecutive samples with their mean,
+//! minimum and maximum; the stride doubles each time the store fills up. Merging, not keeping
+//! every k-th sample: a period near the stride would alias into a slow drift (a sawtooth read as
+//! growth), while a stride's mean averages it out and its minimum keeps the troughs. 2,048
+//! samples are what the engine bins any series into anyway, so nothing is lost for the verdict,
+//! and memory stays bounded for any run length (under 1 MiB for all series). The TTY status line
+//! reads its growth from the same store.
 //!
 //! `verdict FILE.jsonl` feeds the file's lines through the same [`RunSeries`] in the same order,
 //! so with the same flags it reproduces `watch`'s verdict exactly: the JSONL holds the very values
-//! `watch` recorded. (The full-resolution series is on disk; judging all of it would make a
-//! re-judged verdict differ from the one `watch` gave for runs over 4,096 samples.)
+//! `watch` recorded.
 //!
 //! # Series and x-axis
 //!
@@ -37,12 +32,10 @@
 //!
 //! # Files
 //!
-//! [`store`] keeps the bounded, evenly thinned copy; [`series`] adapts samples to the engine's
-//! series and judges them; [`command`] is the `verdict FILE.jsonl` subcommand (its JSONL reader
+//! [`series`] keeps the bounded series, adapts samples to the engine's series and judges them; [`command`] is the `verdict FILE.jsonl` subcommand (its JSONL reader
 //! sits beside the writer, in [`crate::output::read`]).
 
 pub(crate) mod command;
 pub(crate) mod series;
-pub(crate) mod store;
 
 pub(crate) use series::{RunSeries, VerdictInput, kind_name};

@@ -1,47 +1,33 @@
 //! Series adaptation: the daemon's samples (a tick's `/proc` figures, a refresh of the published
 //! record) kept in [`RunSeries`] and turned into [`memprobe::trend`] series to judge.
 
-use super::store::Thinned;
 use crate::config::JudgeConfig;
 use anyhow::{Result, bail};
 use memprobe::publish::PublishedStats;
-use memprobe::trend::{self, Sample, Series, SeriesChoice, SeriesKind, Verdict, VerdictKind};
+use memprobe::trend::{
+    self, BoundedSeries, Sample, Series, SeriesChoice, SeriesKind, Verdict, VerdictKind,
+};
 use serde::Serialize;
 
-/// One tick's `/proc` figures.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct ProcRow {
-    t_ns: u64,
-    rss_bytes: u64,
-    anon_swap_bytes: Option<u64>,
-    /// The last published iteration count at this tick.
-    iteration: Option<u64>,
-}
-
-/// One refresh of the published record.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct PublishedRow {
-    t_ns: u64,
-    iteration: u64,
-    /// jemalloc allocated, active, resident.
-    jemalloc: Option<[u64; 3]>,
-    live_bytes: Option<i64>,
-}
+/// Samples kept per series: each stands for a stride of consecutive samples (their min, mean and
+/// max), so a run of any length costs the same. 2,048 is what the engine bins a series into
+/// anyway.
+pub(crate) const KEEP: usize = 2048;
 
 /// How many samples the verdict was given, and how they were thinned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub(crate) struct VerdictInput {
     /// `/proc` samples taken.
     pub(crate) proc_samples: u64,
-    /// `/proc` samples judged (one in `proc_stride`).
+    /// `/proc` samples judged: each the min, mean and max of up to `proc_stride` samples.
     pub(crate) proc_kept: usize,
-    /// One `/proc` sample judged per this many.
+    /// `/proc` samples merged into each judged one.
     pub(crate) proc_stride: u64,
     /// Refreshes of the published record read.
     pub(crate) published_samples: u64,
-    /// Published samples judged.
+    /// Published samples judged: each the min, mean and max of up to `published_stride`.
     pub(crate) published_kept: usize,
-    /// One published sample judged per this many.
+    /// Published samples merged into each judged one.
     pub(crate) published_stride: u64,
     /// Whether the `/proc` series are summed over the process tree.
     pub(crate) tree: bool,
@@ -49,14 +35,72 @@ pub(crate) struct VerdictInput {
     pub(crate) iterations_marked: bool,
 }
 
-/// The samples of one run, kept for the verdict.
-#[derive(Debug, Clone, Default)]
+/// The `/proc` series of a run, decimated.
+#[derive(Debug, Clone)]
+struct ProcSeries {
+    rss: BoundedSeries,
+    anon_swap: BoundedSeries,
+}
+
+impl ProcSeries {
+    fn new() -> Self {
+        ProcSeries {
+            rss: BoundedSeries::new(SeriesKind::Rss, KEEP),
+            anon_swap: BoundedSeries::new(SeriesKind::RssAnonPlusSwap, KEEP),
+        }
+    }
+
+    fn push(&mut self, t_ns: u64, rss: u64, anon_swap: Option<u64>, iteration: Option<u64>) {
+        let sample = |bytes: u64| {
+            let s = Sample::new(t_ns as f64 / 1e9, bytes as f64);
+            match iteration {
+                Some(i) => s.with_iteration(i),
+                None => s,
+            }
+        };
+        self.rss.push(sample(rss));
+        if let Some(v) = anon_swap {
+            self.anon_swap.push(sample(v));
+        }
+    }
+}
+
+/// The samples of one run, kept for the verdict: every series decimated into at most [`KEEP`]
+/// samples of min, mean and max ([`BoundedSeries`]).
+#[derive(Debug, Clone)]
 pub(crate) struct RunSeries {
     tree: bool,
-    procs: Thinned<ProcRow>,
-    published: Thinned<PublishedRow>,
+    /// Every tick, on the time axis.
+    procs: ProcSeries,
+    /// The ticks after the first published record, with its iteration count: the iteration
+    /// axis, when the process marks iterations.
+    marked_procs: ProcSeries,
+    /// jemalloc allocated, active, resident.
+    jemalloc: [BoundedSeries; 3],
+    live: BoundedSeries,
+    published_seen: u64,
     last_iteration: Option<u64>,
     max_iteration: u64,
+}
+
+impl Default for RunSeries {
+    fn default() -> Self {
+        RunSeries {
+            tree: false,
+            procs: ProcSeries::new(),
+            marked_procs: ProcSeries::new(),
+            jemalloc: [
+                SeriesKind::JemallocAllocated,
+                SeriesKind::JemallocActive,
+                SeriesKind::JemallocResident,
+            ]
+            .map(|k| BoundedSeries::new(k, KEEP)),
+            live: BoundedSeries::new(SeriesKind::AllocatorLive, KEEP),
+            published_seen: 0,
+            last_iteration: None,
+            max_iteration: 0,
+        }
+    }
 }
 
 impl RunSeries {
@@ -75,12 +119,11 @@ impl RunSeries {
 
     /// Records one tick's `/proc` figures: RSS and RssAnon + VmSwap (of the tree with `--tree`).
     pub(crate) fn record_proc(&mut self, t_ns: u64, rss_bytes: u64, anon_swap_bytes: Option<u64>) {
-        self.procs.push(ProcRow {
-            t_ns,
-            rss_bytes,
-            anon_swap_bytes,
-            iteration: self.last_iteration,
-        });
+        self.procs.push(t_ns, rss_bytes, anon_swap_bytes, None);
+        if let Some(i) = self.last_iteration {
+            self.marked_procs
+                .push(t_ns, rss_bytes, anon_swap_bytes, Some(i));
+        }
     }
 
     /// Records a refresh of the published record read at `t_ns`. Call it before
@@ -88,39 +131,51 @@ impl RunSeries {
     pub(crate) fn record_published(&mut self, t_ns: u64, stats: &PublishedStats) {
         self.last_iteration = Some(stats.iteration);
         self.max_iteration = self.max_iteration.max(stats.iteration);
-        self.published.push(PublishedRow {
-            t_ns,
-            iteration: stats.iteration,
-            jemalloc: stats
-                .jemalloc
-                .map(|j| [j.allocated_bytes, j.active_bytes, j.resident_bytes]),
-            live_bytes: stats.counting.map(|c| c.live_bytes()),
-        });
+        self.published_seen += 1;
+        let t = t_ns as f64 / 1e9;
+        let sample = |bytes: f64| Sample::new(t, bytes).with_iteration(stats.iteration);
+        if let Some(j) = stats.jemalloc {
+            for (series, v) in
+                self.jemalloc
+                    .iter_mut()
+                    .zip([j.allocated_bytes, j.active_bytes, j.resident_bytes])
+            {
+                series.push(sample(v as f64));
+            }
+        }
+        if let Some(c) = stats.counting {
+            self.live.push(sample(c.live_bytes() as f64));
+        }
+    }
+
+    /// The `/proc` series judged: on iterations when the process marks them.
+    fn judged_procs(&self) -> &ProcSeries {
+        if self.max_iteration > 0 {
+            &self.marked_procs
+        } else {
+            &self.procs
+        }
     }
 
     /// The series a status line shows growth of, as `choice` will most likely be judged, with its
     /// name: the change from its first kept value to its last (`None` before two values).
     pub(crate) fn status_growth(&self, choice: SeriesChoice) -> (&'static str, Option<i64>) {
-        fn growth(mut values: impl DoubleEndedIterator<Item = u64> + Clone) -> Option<i64> {
-            let first = values.next()?;
-            let last = values.next_back().unwrap_or(first);
-            Some(last as i64 - first as i64)
+        fn growth(series: &BoundedSeries) -> Option<i64> {
+            let s = series.series();
+            let first = s.samples.first()?;
+            let last = s.samples.last().unwrap_or(first);
+            Some((last.bytes - first.bytes).round() as i64)
         }
-        let procs = self.procs.items().iter();
-        let anon = procs.clone().filter_map(|r| r.anon_swap_bytes);
-        let rss = procs.map(|r| r.rss_bytes);
-        let allocated = self
-            .published
-            .items()
-            .iter()
-            .filter_map(|r| r.jemalloc.map(|[allocated, _, _]| allocated));
+        let anon = &self.procs.anon_swap;
+        let rss = &self.procs.rss;
+        let allocated = &self.jemalloc[0];
         let (anon_name, rss_name) = if self.tree {
             ("tree RssAnon+VmSwap", "tree RSS")
         } else {
             ("RssAnon+VmSwap", "RSS")
         };
-        let has_allocated = allocated.clone().next().is_some();
-        let has_anon = anon.clone().next().is_some();
+        let has_allocated = !allocated.is_empty();
+        let has_anon = !anon.is_empty();
         match choice {
             SeriesChoice::Kind(SeriesKind::Rss) => (rss_name, growth(rss)),
             SeriesChoice::Kind(SeriesKind::RssAnonPlusSwap) => (anon_name, growth(anon)),
@@ -136,12 +191,12 @@ impl RunSeries {
     /// What the verdict is given.
     pub(crate) fn input(&self) -> VerdictInput {
         VerdictInput {
-            proc_samples: self.procs.seen(),
-            proc_kept: self.procs.items().len(),
-            proc_stride: self.procs.stride(),
-            published_samples: self.published.seen(),
-            published_kept: self.published.items().len(),
-            published_stride: self.published.stride(),
+            proc_samples: self.procs.rss.readings(),
+            proc_kept: self.judged_procs().rss.len(),
+            proc_stride: self.judged_procs().rss.stride(),
+            published_samples: self.published_seen,
+            published_kept: self.jemalloc[0].len().max(self.live.len()),
+            published_stride: self.jemalloc[0].stride().max(self.live.stride()),
             tree: self.tree,
             iterations_marked: self.max_iteration > 0,
         }
@@ -149,67 +204,22 @@ impl RunSeries {
 
     /// The series offered to the engine for `choice`.
     pub(crate) fn series(&self, choice: SeriesChoice) -> Vec<Series> {
-        let marked = self.max_iteration > 0;
-        let sample = |t_ns: u64, bytes: f64, iteration: Option<u64>| {
-            let s = Sample::new(t_ns as f64 / 1e9, bytes);
-            match iteration {
-                Some(i) if marked => s.with_iteration(i),
-                _ => s,
-            }
-        };
-        // On the iteration axis, /proc rows from before the first record have no place.
-        let procs = || {
-            self.procs
-                .items()
-                .iter()
-                .filter(move |r| !marked || r.iteration.is_some())
-        };
-        let mut out = vec![Series::from_samples(
-            SeriesKind::Rss,
-            procs().map(|r| sample(r.t_ns, r.rss_bytes as f64, r.iteration)),
-        )];
-        let anon = Series::from_samples(
-            SeriesKind::RssAnonPlusSwap,
-            procs().filter_map(|r| {
-                r.anon_swap_bytes
-                    .map(|v| sample(r.t_ns, v as f64, r.iteration))
-            }),
-        );
-        if !anon.is_empty() {
-            out.push(anon);
+        let procs = self.judged_procs();
+        let mut out = vec![procs.rss.series()];
+        if !procs.anon_swap.is_empty() {
+            out.push(procs.anon_swap.series());
         }
         let allocator_chosen = matches!(choice, SeriesChoice::Kind(k) if !matches!(k, SeriesKind::Rss | SeriesKind::RssAnonPlusSwap));
         if self.tree && !allocator_chosen {
             return out;
         }
-        let rows = self.published.items();
-        let jemalloc = [
-            SeriesKind::JemallocAllocated,
-            SeriesKind::JemallocActive,
-            SeriesKind::JemallocResident,
-        ];
-        for (i, kind) in jemalloc.into_iter().enumerate() {
-            let s = Series::from_samples(
-                kind,
-                rows.iter().filter_map(|r| {
-                    r.jemalloc
-                        .map(|j| sample(r.t_ns, j[i] as f64, Some(r.iteration)))
-                }),
-            );
-            if !s.is_empty() {
-                out.push(s);
-            }
-        }
-        let live = Series::from_samples(
-            SeriesKind::AllocatorLive,
-            rows.iter().filter_map(|r| {
-                r.live_bytes
-                    .map(|v| sample(r.t_ns, v as f64, Some(r.iteration)))
-            }),
+        out.extend(
+            self.jemalloc
+                .iter()
+                .chain([&self.live])
+                .filter(|s| !s.is_empty())
+                .map(BoundedSeries::series),
         );
-        if !live.is_empty() {
-            out.push(live);
-        }
         out
     }
 

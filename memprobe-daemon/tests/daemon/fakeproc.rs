@@ -368,7 +368,7 @@ fn watch_over_three_rounds() {
     );
     assert_eq!(s["tree"]["processes_seen"], 4);
     // Round 2 is flat to the end: the verdict passes, exit 0 (documented in --help).
-    assert_eq!(s["verdict"]["kind"]["verdict"], "pass");
+    assert_eq!(s["verdict"]["kind"]["verdict"], "pass", "{}", s["verdict"]);
     assert_eq!(status.code(), Some(0), "{s}");
     assert_eq!(
         s["system"]["page_size"], PAGE,

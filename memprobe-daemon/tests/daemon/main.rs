@@ -12,6 +12,7 @@ mod faults;
 mod growth;
 mod loads;
 mod sampling;
+mod shapes;
 mod signals;
 mod tree;
 mod verdict_command;

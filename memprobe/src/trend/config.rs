@@ -2,103 +2,17 @@
 //! minimum evidence needed before it judges at all.
 
 use super::series::SeriesChoice;
+use super::vocab::Warmup;
 use crate::error::{Error, Result};
-use crate::units::{Growth, parse_duration};
+use crate::units::{Growth, percent};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::time::Duration;
-
-const WARMUP_FORMS: &str = "a duration (`30s`, `500ms`, `2m`), a share of the run (`20%`), a number of iterations (`100it`), or `none`";
-
-/// The start of a run that is not judged: caches filling, pools growing, JIT warming.
-///
-/// Parses from `none` (or `0`), a share of the run's x-axis span (`20%`; below 100%), a number of
-/// iterations (`100it`, `100 iterations`), or a duration (`30s`, `1.5m`, `500ms`). Durations and
-/// iterations count from the series' first sample, not from zero.
-///
-/// # Examples
-///
-/// ```
-/// use memprobe::trend::Warmup;
-/// use std::time::Duration;
-/// assert_eq!("30s".parse::<Warmup>().unwrap(), Warmup::Duration(Duration::from_secs(30)));
-/// assert_eq!("20%".parse::<Warmup>().unwrap(), Warmup::Share(0.2));
-/// assert_eq!("100it".parse::<Warmup>().unwrap(), Warmup::Iterations(100));
-/// assert_eq!("none".parse::<Warmup>().unwrap(), Warmup::None);
-/// assert!("100%".parse::<Warmup>().is_err());
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Warmup {
-    /// Judge every sample.
-    None,
-    /// Drop the samples taken within this time of the first one.
-    Duration(Duration),
-    /// Drop this share (0 to below 1) of the run's x-axis span, from its start.
-    Share(f64),
-    /// Drop the samples taken within this many iterations of the first one (needs iteration marks).
-    Iterations(u64),
-}
-
-impl Default for Warmup {
-    /// A fifth of the run.
-    fn default() -> Self {
-        Warmup::Share(0.2)
-    }
-}
-
-impl std::str::FromStr for Warmup {
-    type Err = Error;
-
-    fn from_str(input: &str) -> Result<Self> {
-        let bad = || Error::InvalidInput {
-            kind: "warm-up",
-            input: input.to_owned(),
-            expected: WARMUP_FORMS,
-        };
-        let s = input.trim();
-        if s.eq_ignore_ascii_case("none") || s == "0" {
-            return Ok(Warmup::None);
-        }
-        if let Some(number) = s.strip_suffix('%') {
-            let number = number.trim_end();
-            let plain =
-                !number.is_empty() && number.chars().all(|c| c.is_ascii_digit() || c == '.');
-            return match number.parse::<f64>() {
-                Ok(p) if plain && (0.0..100.0).contains(&p) => Ok(Warmup::Share(p / 100.0)),
-                _ => Err(bad()),
-            };
-        }
-        for suffix in ["iterations", "iteration", "iters", "iter", "it"] {
-            if let Some(number) = s.strip_suffix(suffix) {
-                return number
-                    .trim_end()
-                    .parse::<u64>()
-                    .map(Warmup::Iterations)
-                    .map_err(|_| bad());
-            }
-        }
-        parse_duration(s).map(Warmup::Duration).map_err(|_| bad())
-    }
-}
-
-impl fmt::Display for Warmup {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Warmup::None => f.write_str("none"),
-            Warmup::Duration(d) => write!(f, "{}", super::verdict::Secs(d.as_secs_f64())),
-            Warmup::Share(s) => write!(f, "{}%", super::verdict::percent(s)),
-            Warmup::Iterations(n) => write!(f, "{n} iterations"),
-        }
-    }
-}
 
 /// How [`analyze`](super::analyze) judges a run.
 ///
-/// Defaults: a 20% warm-up, growth fails above 5% of the first window's median, at least 20
+/// Defaults: a 20% warm-up, growth fails above 5% of the first window's mean, at least 20
 /// samples after the warm-up, no minimum duration, [`SeriesChoice::Auto`], plateau detection on,
-/// fragmentation fails, at most 500 points in the slope fit.
+/// fragmentation fails. The decision rule is in the [`trend`](super) module docs.
 ///
 /// # Examples
 ///
@@ -117,8 +31,9 @@ pub struct TrendConfig {
     /// The start of the run that is dropped before judging.
     pub warmup: Warmup,
     /// Growth over the run fails only when it exceeds every threshold here (percentages are of the
-    /// first post-warm-up window's median). An empty list fails on any significant growth, and a
-    /// pass then needs the slope's confidence interval at or below zero.
+    /// first post-warm-up window's mean, whole cycles when the series is periodic). An empty list
+    /// fails on any significant growth, and a pass then needs both intervals at or below zero.
+    /// Growth that stops and holds a plateau passes (see the [`trend`](super) module docs).
     pub fail_if_growth: Vec<Growth>,
     /// Report fragmentation (resident memory grows while allocated memory is flat) but exit 0.
     pub allow_fragmentation: bool,
@@ -130,7 +45,8 @@ pub struct TrendConfig {
     pub series: SeriesChoice,
     /// Look for the start of a plateau (a step or a ramp that then stays flat) before judging.
     pub plateau_detection: bool,
-    /// The slope is fitted on at most this many points (block medians of the samples).
+    /// The slope is fitted on at most this many aggregated points (the engine uses 12 to 64
+    /// block means, or one point per cycle of a periodic series); a lower value caps the blocks.
     pub max_points: usize,
 }
 
@@ -271,8 +187,8 @@ impl TrendConfig {
         self
     }
 
-    /// Sets how many points the slope is fitted on at most (raised to 12 if lower). The cost of
-    /// the fit grows with its square; the default, 500, keeps it near a millisecond.
+    /// Sets how many block means the slope is fitted on at most (raised to 12 if lower; the
+    /// engine uses at most 64 whatever this says).
     ///
     /// # Examples
     ///
@@ -290,7 +206,7 @@ impl TrendConfig {
             if !(0.0..1.0).contains(&s) {
                 return Err(Error::InvalidInput {
                     kind: "warm-up share",
-                    input: format!("{}%", super::verdict::percent(s)),
+                    input: format!("{}%", percent(s)),
                     expected: "a share from 0% to below 100%, e.g. `20%`",
                 });
             }

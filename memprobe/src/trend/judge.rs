@@ -11,13 +11,17 @@
 //!        else:                                                              ─▶ Inconclusive (too noisy)
 //! ```
 
-use super::changepoint::plateau_start;
-use super::config::{MIN_SAMPLES_FLOOR, TrendConfig, Warmup};
+use super::config::TrendConfig;
+use super::grid::{self, Bin, MAX_BINS};
 use super::series::{Sample, Series, SeriesKind};
-use super::slope::{Estimate, theil_sen};
-use super::stats::thin;
-use super::verdict::{Axis, Evidence, InconclusiveReason, Verdict, VerdictKind};
+use super::slope::Estimate;
+use super::stats::median;
+use super::verdict::{
+    Axis, Evidence, InconclusiveReason, Period, Plateau, Step, Verdict, VerdictKind,
+};
+use super::vocab::Warmup;
 use super::window::{Windows, compare};
+use super::{fit, period, steps};
 use crate::error::{Error, Result};
 use crate::units::Growth;
 
@@ -182,19 +186,34 @@ pub(crate) fn judge(config: &TrendConfig, series: &Series) -> Result<(VerdictKin
             Box::new(move |s| s.iteration.unwrap_or(0) - it_min >= k)
         }
     };
-    let mut points: Vec<(f64, f64)> = Vec::with_capacity(samples.len());
     let (mut kt_min, mut kt_max) = (f64::INFINITY, f64::NEG_INFINITY);
     let (mut kit_min, mut kit_max) = (u64::MAX, 0);
+    let mut kept = 0;
+    // A canonical order: by x, then by time (samples sharing an iteration mark keep their time
+    // order; sorting on bytes would put the low ones first and bias the windows), then by bytes
+    // for samples sharing both.
+    let key = |s: &Sample| (x_of(s), s.t_secs, s.bytes);
+    let order = |a: &(f64, f64, f64), b: &(f64, f64, f64)| {
+        a.0.total_cmp(&b.0)
+            .then(a.1.total_cmp(&b.1))
+            .then(a.2.total_cmp(&b.2))
+    };
+    let mut sorted = true;
+    let mut previous: Option<(f64, f64, f64)> = None;
     for s in samples.iter().filter(|s| keep(s)) {
-        points.push((x_of(s), s.bytes));
+        kept += 1;
         kt_min = kt_min.min(s.t_secs);
         kt_max = kt_max.max(s.t_secs);
         if let Some(i) = s.iteration {
             kit_min = kit_min.min(i);
             kit_max = kit_max.max(i);
         }
+        let k = key(s);
+        if previous.is_some_and(|p| order(&p, &k).is_gt()) {
+            sorted = false;
+        }
+        previous = Some(k);
     }
-    let kept = points.len();
     ev.warmup_dropped = samples.len() - kept;
     if kept == 0 {
         let reason = InconclusiveReason::WarmupCoversRun {
@@ -222,15 +241,18 @@ pub(crate) fn judge(config: &TrendConfig, series: &Series) -> Result<(VerdictKin
         return Ok((inconclusive(reason), ev));
     }
 
-    // A canonical order: by x, then by bytes, so samples sharing an x may come in any order.
-    let by_x_then_y =
-        |a: &(f64, f64), b: &(f64, f64)| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1));
-    if !points.is_sorted_by(|a, b| by_x_then_y(a, b).is_le()) {
-        points.sort_unstable_by(by_x_then_y);
-    }
-    let (xs, ys): (Vec<f64>, Vec<f64>) = points.into_iter().unzip();
-    let span = xs[kept - 1] - xs[0];
-    if span <= 0.0 {
+    // PERF: samples already in order (the usual case) stream straight into the bins; only
+    // unordered input is copied to be sorted. Either way the analysis after this works on at
+    // most `MAX_BINS` bins, whatever the run's length.
+    let point = |s: &Sample| (x_of(s), s.bytes, s.min_bytes.unwrap_or(s.bytes));
+    let reduced = if sorted {
+        reduce(samples.iter().filter(|s| keep(s)).map(point), kept)
+    } else {
+        let mut copy: Vec<&Sample> = samples.iter().filter(|s| keep(s)).collect();
+        copy.sort_unstable_by(|a, b| order(&key(a), &key(b)));
+        reduce(copy.iter().map(|s| point(s)), kept)
+    };
+    if reduced.span <= 0.0 {
         return Ok((inconclusive(InconclusiveReason::NoProgress { axis }), ev));
     }
 
@@ -244,82 +266,563 @@ pub(crate) fn judge(config: &TrendConfig, series: &Series) -> Result<(VerdictKin
         Axis::Iterations => Some(1.0),
         Axis::Seconds => None,
     };
-
-    let blocks = thin(&xs, &ys, config.max_points.max(MIN_SAMPLES_FLOOR));
-    let mut chosen = fit(config, &blocks.xs, &blocks.ys, &ys, span);
-    let mut used_from = 0;
-    if chosen.outcome != VerdictKind::Pass && config.plateau_detection {
-        if let Some(k) = plateau_start(&blocks.xs, &blocks.ys) {
-            let start = blocks.starts[k];
-            let tail = fit(config, &blocks.xs[k..], &blocks.ys[k..], &ys[start..], span);
-            if tail.outcome == VerdictKind::Pass {
-                chosen = tail;
-                used_from = start;
-                ev.plateau_start = Some(xs[start]);
-            }
-        }
-    }
-    let Fit {
+    let analysis = match examine(config, axis, &reduced) {
+        Ok(a) => a,
+        Err(reason) => return Ok((inconclusive(reason), ev)),
+    };
+    let Analysis {
         slope,
+        projected,
+        projected_shift,
         windows,
         allowance,
-        projected,
+        period,
+        steps,
+        plateau,
+        used_from,
         outcome,
-    } = chosen;
+    } = analysis;
     ev.samples_used = kept - used_from;
     ev.slope_per_sec = per_sec_factor.map(|f| slope.scaled(f));
     ev.slope_per_iteration = per_it_factor.map(|f| slope.scaled(f));
     ev.projected_growth_bytes = Some(projected);
+    ev.projected_shift_bytes = Some(projected_shift);
     ev.windows = Some(windows);
     ev.allowance_bytes = Some(allowance);
+    ev.period = period;
+    ev.steps = steps;
+    ev.plateau_start = plateau.map(|p| p.start);
+    ev.plateau = plateau;
     Ok((outcome, ev))
 }
 
-/// One slope fit and its decision.
-#[derive(Clone, PartialEq)]
-struct Fit {
+/// Whether the points from the last of `changes` (a rise) on are a plateau: long enough to be
+/// believed after the steps before it, and flat by the decision rule at half the threshold's
+/// rate. Returns the flat part's slope.
+#[allow(clippy::too_many_arguments)]
+fn plateau_from(
+    config: &TrendConfig,
+    points: &Points,
+    changes: &[steps::Change],
+    x_end: f64,
+    span: f64,
+    n: usize,
+    offset: f64,
+    period: Option<f64>,
+) -> Option<Estimate> {
+    let last = changes.last()?;
+    let k = points.xs.len();
+    // The flat part starts at the step: between the old level's last point and the new one's
+    // first (a point's x is its block's centre, half a block into the new level).
+    let tail_start = (points.xs[last.from.saturating_sub(1)] + points.xs[last.at]) / 2.0;
+    let tail_span = x_end - tail_start;
+    // Between earlier steps: a staircase's or a ratchet's rhythm. The flat tail must outlast its
+    // longest pause twice and its mean pause four times (a pause that long is rare when jumps
+    // keep coming: under 2% for memoryless jumps).
+    // Only flat stretches are pauses: a ramp cut into steps by the segmentation rises between
+    // them (it moved by more than half the smaller neighbouring step).
+    let gaps: Vec<f64> = changes
+        .windows(2)
+        .filter(|w| {
+            let (a, b) = (w[0].at, w[1].from);
+            b < a + 3
+                || fit::line(&points.xs[a..b], &points.ys[a..b]).is_none_or(|l| {
+                    (l.slope.value * (points.xs[b - 1] - points.xs[a])).abs()
+                        <= 0.5 * w[0].size.abs().min(w[1].size.abs())
+                })
+        })
+        .map(|w| points.xs[w[1].at] - points.xs[w[0].at])
+        .collect();
+    let longest_gap = gaps.iter().copied().fold(0.0, f64::max);
+    let mean_gap = if gaps.is_empty() {
+        0.0
+    } else {
+        gaps.iter().sum::<f64>() / gaps.len() as f64
+    };
+    // One step between two flat stretches needs a flat part of 30% of the run. Anything else
+    // (several rises: a staircase or a ratchet that paused; a rise that crept up before its
+    // jump) needs half the run.
+    let rises = changes.iter().filter(|c| c.size > 0.0).count();
+    let flat_before = rises == 1 && {
+        let head = Points {
+            xs: points.xs[..last.from].to_vec(),
+            ys: points.ys[..last.from].to_vec(),
+            starts: points.starts[..last.from].to_vec(),
+            troughs: Vec::new(),
+        };
+        // Flat over its own length: it rose by less than half the allowance before the step.
+        let head_span = points.xs[last.from.saturating_sub(1)] - points.xs[0];
+        judge_points(
+            config,
+            &head,
+            None,
+            head_span,
+            points.starts[last.from],
+            PLATEAU_ALLOWANCE_SHARE,
+            offset,
+        )
+        .is_some_and(|h| h.decision == Decision::Pass)
+    };
+    let min_share = if flat_before {
+        MIN_PLATEAU_SHARE
+    } else {
+        MIN_PLATEAU_SHARE_AFTER_STAIRS
+    };
+    // The mean pause is a rhythm only with a few pauses to average.
+    let rhythm = if gaps.len() >= 2 { mean_gap } else { 0.0 };
+    let long_enough = tail_span >= min_share * span
+        && tail_span >= PLATEAU_OVER_GAP * longest_gap
+        && tail_span >= PLATEAU_OVER_MEAN_GAP * rhythm
+        && k - last.at >= MIN_PLATEAU_POINTS
+        && period.is_none_or(|p| tail_span >= MIN_CYCLES * p);
+    if !long_enough {
+        return None;
+    }
+    let tail = Points {
+        xs: points.xs[last.at..].to_vec(),
+        ys: points.ys[last.at..].to_vec(),
+        starts: points.starts[last.at..].to_vec(),
+        troughs: Vec::new(),
+    };
+    // The flat part overrides the run's own decision, so it must rule out growth at half the
+    // threshold's rate, not merely at the threshold.
+    judge_points(
+        config,
+        &tail,
+        None,
+        span,
+        n - points.starts[last.at],
+        PLATEAU_ALLOWANCE_SHARE,
+        offset,
+    )
+    .filter(|t| t.decision == Decision::Pass)
+    .map(|t| t.slope)
+}
+
+/// What the judged samples show, before it is written into the evidence.
+struct Analysis {
     slope: Estimate,
+    projected: Estimate,
+    projected_shift: Estimate,
     windows: Windows,
     allowance: f64,
-    projected: Estimate,
+    period: Option<Period>,
+    steps: Vec<Step>,
+    plateau: Option<Plateau>,
+    /// The first sample of the plateau judged, when one was.
+    used_from: usize,
     outcome: VerdictKind,
 }
 
-/// Fits the slope on block medians `(bx, by)`, compares the windows of the raw `ys`, and decides
-/// with the growth projected over `span` (the whole post-warm-up run).
-fn fit(config: &TrendConfig, bx: &[f64], by: &[f64], ys: &[f64], span: f64) -> Fit {
-    let windows = compare(ys);
-    let slope = theil_sen(bx, by).unwrap_or(Estimate {
-        value: 0.0,
-        low: 0.0,
-        high: 0.0,
-    });
-    let reference = windows.first_median_bytes.max(0.0);
-    let allowance = config
+/// Aggregated points the slope and the windows are judged on: one per block of samples, or one
+/// per whole cycle of a periodic series.
+struct Points {
+    xs: Vec<f64>,
+    ys: Vec<f64>,
+    /// First sample behind each point.
+    starts: Vec<usize>,
+    /// Each cycle's trough, when the points are cycles.
+    troughs: Vec<f64>,
+}
+
+/// The number of blocks a run of `n` bins is judged on: enough points for an interval, few enough
+/// that each block mean averages many samples (and its noise is close to independent).
+fn block_count(n: usize) -> usize {
+    ((1.5 * (n as f64).sqrt()) as usize).clamp(12, 64).min(n)
+}
+
+/// Block means of the bins, each the mean of its bins after trimming a tenth from each end (a
+/// spike in one bin does not move its block).
+fn blocks(bins: &[Bin], max_points: usize) -> Points {
+    let n = bins.len();
+    let m = block_count(n).min(max_points);
+    let mut p = Points {
+        xs: Vec::with_capacity(m),
+        ys: Vec::with_capacity(m),
+        starts: Vec::with_capacity(m),
+        troughs: Vec::new(),
+    };
+    let mut scratch = Vec::with_capacity(n.div_ceil(m));
+    for k in 0..m {
+        let (a, b) = (k * n / m, (k + 1) * n / m);
+        if a == b {
+            continue;
+        }
+        scratch.clear();
+        scratch.extend(bins[a..b].iter().map(|b| b.mean));
+        scratch.sort_unstable_by(f64::total_cmp);
+        let trim = scratch.len() / 10;
+        let kept = &scratch[trim..scratch.len() - trim];
+        p.xs.push(bins[a..b].iter().map(|b| b.x).sum::<f64>() / (b - a) as f64);
+        p.ys.push(kept.iter().sum::<f64>() / kept.len() as f64);
+        p.starts.push(bins[a].start);
+    }
+    p
+}
+
+/// One point per whole cycle of `period` (on the axis) from the first bin: the cycle's mean and
+/// its trough. A window exactly one period long holds one whole cycle whatever the phase, so its
+/// mean does not depend on where the run started or stopped; the partial cycle at the end is left
+/// out.
+fn cycles(bins: &[Bin], period: f64) -> (Points, f64) {
+    let x0 = bins[0].x;
+    let count = ((bins[bins.len() - 1].x - x0) / period).floor() as usize;
+    let mut p = Points {
+        xs: Vec::with_capacity(count),
+        ys: Vec::with_capacity(count),
+        starts: Vec::with_capacity(count),
+        troughs: Vec::with_capacity(count),
+    };
+    let mut amplitudes = Vec::with_capacity(count);
+    let mut i = 0;
+    for c in 0..count {
+        let end = x0 + (c + 1) as f64 * period;
+        let start = i;
+        let (mut sx, mut sy, mut lo, mut hi, mut trough) =
+            (0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY);
+        while i < bins.len() && bins[i].x < end {
+            sx += bins[i].x;
+            sy += bins[i].mean;
+            lo = lo.min(bins[i].mean);
+            hi = hi.max(bins[i].mean);
+            trough = trough.min(bins[i].min);
+            i += 1;
+        }
+        if i > start {
+            let n = (i - start) as f64;
+            p.xs.push(sx / n);
+            p.ys.push(sy / n);
+            p.starts.push(bins[start].start);
+            p.troughs.push(trough);
+            amplitudes.push(hi - lo);
+        }
+    }
+    let amplitude = if amplitudes.is_empty() {
+        0.0
+    } else {
+        median(&amplitudes)
+    };
+    (p, amplitude)
+}
+
+/// The allowance over the run: the largest threshold, percentages of `reference`.
+fn allowance(config: &TrendConfig, reference: f64) -> f64 {
+    config
         .fail_if_growth
         .iter()
         .map(|g| match *g {
-            Growth::Percent(p) => reference * p / 100.0,
+            Growth::Percent(p) => reference.max(0.0) * p / 100.0,
             Growth::Bytes(b) => b as f64,
         })
-        .fold(0.0, f64::max);
-    let projected = slope.scaled(span);
-    let outcome = if projected.low > 0.0 && projected.value > allowance && windows.significant {
-        VerdictKind::Growth
-    } else if projected.high <= allowance {
-        VerdictKind::Pass
+        .fold(0.0, f64::max)
+}
+
+/// The one decision rule, on the slope's projected growth `s` and the windows' projected shift
+/// `w` against the allowance `a`: pass when both intervals lie within it; growth when either
+/// lies wholly above it and the other's estimate agrees in sign; else inconclusive.
+fn decide(s: Estimate, w: Estimate, a: f64) -> Decision {
+    if s.high <= a && w.high <= a {
+        Decision::Pass
+    } else if (s.low > a && w.value > 0.0) || (w.low > a && s.value > 0.0) {
+        Decision::Growth
     } else {
-        inconclusive(InconclusiveReason::TooNoisy {
-            projected_growth_bytes: projected,
-            allowance_bytes: allowance,
-            noise_floor_bytes: windows.noise_floor_bytes,
-        })
+        Decision::Undecided
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Decision {
+    Pass,
+    Growth,
+    Undecided,
+}
+
+/// A slope fit of `points`, its windows, and the decision over `span`.
+struct Judged {
+    slope: Estimate,
+    projected: Estimate,
+    projected_shift: Estimate,
+    windows: Windows,
+    allowance: f64,
+    decision: Decision,
+}
+
+fn judge_points(
+    config: &TrendConfig,
+    p: &Points,
+    exact: Option<f64>,
+    span: f64,
+    samples: usize,
+    allowance_share: f64,
+    offset: f64,
+) -> Option<Judged> {
+    let k = p.xs.len();
+    let fit = fit::line(&p.xs, &p.ys)?;
+    let slope = match exact {
+        Some(s) => Estimate {
+            value: s,
+            low: s,
+            high: s,
+        },
+        None => fit.slope,
     };
-    Fit {
+    let m = (k / 5).max(3).min(k / 2).max(1);
+    let mut windows = compare(
+        &p.ys[..m],
+        &p.ys[k - m..],
+        samples * m / k.max(1),
+        fit.inflation,
+    );
+    windows.first_median_bytes += offset;
+    windows.last_median_bytes += offset;
+    windows.relative_change = (windows.first_median_bytes > 0.0)
+        .then(|| windows.change_bytes / windows.first_median_bytes);
+    let mean_x = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
+    let apart = mean_x(&p.xs[k - m..]) - mean_x(&p.xs[..m]);
+    let shift = windows.shift_bytes.expect("compare sets the shift");
+    let projected_shift = if apart > 0.0 {
+        shift.scaled(span / apart)
+    } else {
+        shift
+    };
+    let reference = p.ys[..m].iter().sum::<f64>() / m as f64 + offset;
+    let allowance = allowance(config, reference) * allowance_share;
+    let projected = slope.scaled(span);
+    let decision = decide(projected, projected_shift, allowance);
+    Some(Judged {
         slope,
+        projected,
+        projected_shift,
         windows,
         allowance,
-        projected,
-        outcome,
+        decision,
+    })
+}
+
+/// Whole cycles needed before a periodic series is judged.
+const MIN_CYCLES: f64 = 3.0;
+/// The shortest plateau after one step from a flat level, as a share of the judged span.
+const MIN_PLATEAU_SHARE: f64 = 0.3;
+/// The shortest plateau after anything else (several rises, a creeping rise), as a share of the
+/// judged span.
+const MIN_PLATEAU_SHARE_AFTER_STAIRS: f64 = 0.5;
+/// A plateau must outlast the longest flat stretch between earlier steps this many times, so a
+/// pause in a staircase or a ratchet is not taken for the end of growth.
+const PLATEAU_OVER_GAP: f64 = 2.0;
+/// The fewest aggregated points a plateau's flat part must hold to be fitted.
+const MIN_PLATEAU_POINTS: usize = 3;
+/// The share of the allowance a plateau's flat part must stay within, projected over the run.
+const PLATEAU_ALLOWANCE_SHARE: f64 = 0.5;
+/// ... and the mean flat stretch between earlier steps this many times.
+const PLATEAU_OVER_MEAN_GAP: f64 = 4.0;
+
+/// The judged samples reduced in one pass: bins of levels relative to the first sample (byte
+/// differences are exact, so adding a constant to the series changes no figure but the levels),
+/// and whether they lie exactly on a line.
+struct Reduced {
+    bins: Vec<Bin>,
+    /// The slope of a series exactly on a line (an exact allocator figure), taken exactly.
+    exact: Option<f64>,
+    /// The x span of the judged samples.
+    span: f64,
+    /// The first sample's value, subtracted from every level.
+    offset: f64,
+    /// Samples judged.
+    n: usize,
+}
+
+fn reduce(points: impl Iterator<Item = (f64, f64, f64)> + Clone, n: usize) -> Reduced {
+    let (mut first, mut last) = (None, (0.0, 0.0));
+    for (x, y, _) in points.clone() {
+        first.get_or_insert((x, y));
+        last = (x, y);
     }
+    let (x0, offset) = first.unwrap_or_default();
+    let span = last.0 - x0;
+    let s = if span > 0.0 {
+        (last.1 - offset) / span
+    } else {
+        0.0
+    };
+    let mut exact = true;
+    let mut scale = 1.0f64;
+    let mut worst = 0.0f64;
+    let bins = grid::bins(
+        points.map(|(x, y, min)| {
+            let y = y - offset;
+            scale = scale.max(y.abs());
+            worst = worst.max((y - s * (x - x0)).abs());
+            (x, y, min - offset)
+        }),
+        n,
+        MAX_BINS,
+    );
+    exact &= worst <= 1e-9 * scale;
+    Reduced {
+        bins,
+        exact: exact.then_some(s),
+        span,
+        offset,
+        n,
+    }
+}
+
+fn examine(
+    config: &TrendConfig,
+    axis: Axis,
+    reduced: &Reduced,
+) -> std::result::Result<Analysis, InconclusiveReason> {
+    let Reduced {
+        ref bins,
+        exact,
+        span,
+        offset,
+        n,
+    } = *reduced;
+    let spacing = (bins[bins.len() - 1].x - bins[0].x) / (bins.len() - 1).max(1) as f64;
+    let found = if exact.is_some() {
+        None
+    } else {
+        period::detect(&bins.iter().map(|b| b.mean).collect::<Vec<_>>())
+    };
+    let mut period_evidence = None;
+    let points = match found {
+        Some(f) => {
+            let period_x = f.lag * spacing;
+            let whole = span / period_x;
+            // A repeating pattern comes back down: a tooth rises, then drops by a similar size.
+            // Steps up look periodic once detrended (a staircase, a ratchet, one step), so the
+            // period only counts when the series has such drops.
+            let (_, amplitude) = cycles(bins, period_x);
+            let drops = {
+                let means: Vec<f64> = bins.iter().map(|b| b.mean).collect();
+                steps::changes(&means)
+                    .iter()
+                    .any(|c| c.size < -0.5 * amplitude)
+            };
+            if !drops {
+                blocks(bins, config.max_points)
+            } else if whole < MIN_CYCLES {
+                // A tooth big enough to matter needs a longer run.
+                let level = median(&bins.iter().map(|b| b.mean).collect::<Vec<_>>()) + offset;
+                if amplitude > 0.5 * allowance(config, level) {
+                    return Err(InconclusiveReason::TooFewPeriods {
+                        axis,
+                        period: period_x,
+                        cycles: whole,
+                        need_cycles: MIN_CYCLES,
+                    });
+                }
+                blocks(bins, config.max_points)
+            } else {
+                let (points, amplitude) = cycles(bins, period_x);
+                let trough_slope = fit::line(&points.xs, &points.troughs).map(|l| l.slope);
+                period_evidence = Some(Period {
+                    period: period_x,
+                    amplitude_bytes: amplitude,
+                    cycles: points.xs.len(),
+                    trough_slope,
+                });
+                points
+            }
+        }
+        None => blocks(bins, config.max_points),
+    };
+    let k = points.xs.len();
+    let judged = judge_points(config, &points, exact, span, n, 1.0, offset)
+        .ok_or(InconclusiveReason::NoFit { points: k })?;
+    let changes = steps::changes(&points.ys);
+    // Steps worth naming: a level on each side. A ramp cut into pieces by the segmentation
+    // rises within its pieces (by more than half the change), and is no staircase.
+    let flat = |a: usize, b: usize, size: f64| {
+        b < a + 3
+            || fit::line(&points.xs[a..b], &points.ys[a..b]).is_none_or(|l| {
+                (l.slope.value * (points.xs[b - 1] - points.xs[a])).abs() <= 0.5 * size.abs()
+            })
+    };
+    let steps: Vec<Step> = changes
+        .iter()
+        .enumerate()
+        .filter(|&(i, c)| {
+            let before = if i == 0 { 0 } else { changes[i - 1].at };
+            let after = changes.get(i + 1).map_or(k, |n| n.from);
+            flat(before, c.from, c.size) && flat(c.at, after, c.size)
+        })
+        .map(|(_, c)| Step {
+            // Between the last point of the old level and the first of the new one.
+            at: (points.xs[c.from.saturating_sub(1)] + points.xs[c.at]) / 2.0,
+            size_bytes: c.size,
+        })
+        .collect();
+
+    // A plateau: the run ends on a flat stretch after its last change of level, long enough to
+    // be believed, that passes the same rule on its own.
+    let mut plateau = None;
+    let mut used_from = 0;
+    if judged.decision != Decision::Pass && config.plateau_detection {
+        // Candidates: each rise, latest first. A small wobble after the real rise is not where
+        // the plateau starts; the flat part after the rise may hold it, and the flat part's own
+        // judgement (at half the threshold's rate) decides whether it may.
+        for (index, change) in changes.iter().enumerate().rev() {
+            // Only wobbles (a tenth of this rise at most) may follow the plateau's start: a
+            // later real step means this is no plateau, nor is anything before it.
+            if changes[index + 1..]
+                .iter()
+                .any(|c| c.size.abs() > 0.1 * change.size.abs())
+            {
+                break;
+            }
+            if change.size <= 0.0 {
+                continue;
+            }
+            let Some(found) = plateau_from(
+                config,
+                &points,
+                &changes[..=index],
+                bins[bins.len() - 1].x,
+                span,
+                n,
+                offset,
+                period_evidence.map(|p| p.period),
+            ) else {
+                continue;
+            };
+            let start = change.at;
+            let level = points.ys[start..].iter().sum::<f64>() / (k - start) as f64;
+            // The rise counts from where the judged run starts: the median of its first 1% of
+            // bins (one bin in short runs), not a window that may hold the ramp.
+            let head = (bins.len() / 100).max(1);
+            let first = median(&bins[..head].iter().map(|b| b.mean).collect::<Vec<_>>());
+            plateau = Some(Plateau {
+                start: points.xs[start],
+                level_bytes: level + offset,
+                rise_bytes: level - first,
+                slope_after: found,
+            });
+            used_from = points.starts[start];
+            break;
+        }
+    }
+    let outcome = match (judged.decision, plateau.is_some()) {
+        (Decision::Pass, _) | (_, true) => VerdictKind::Pass,
+        (Decision::Growth, false) => VerdictKind::Growth,
+        (Decision::Undecided, false) => inconclusive(InconclusiveReason::TooNoisy {
+            projected_growth_bytes: judged.projected,
+            allowance_bytes: judged.allowance,
+            noise_floor_bytes: judged.windows.noise_floor_bytes,
+            projected_shift_bytes: Some(judged.projected_shift),
+        }),
+    };
+    Ok(Analysis {
+        slope: judged.slope,
+        projected: judged.projected,
+        projected_shift: judged.projected_shift,
+        windows: judged.windows,
+        allowance: judged.allowance,
+        period: period_evidence,
+        steps,
+        plateau,
+        used_from,
+        outcome,
+    })
 }

@@ -26,8 +26,15 @@ pub struct Sample {
     /// Iterations completed at the reading, when the program marks them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iteration: Option<u64>,
-    /// The figure, in bytes.
+    /// The figure, in bytes (the mean, for a sample standing for several).
     pub bytes: f64,
+    /// The smallest reading, for a sample standing for several consecutive readings (see
+    /// [`BoundedSeries`](super::BoundedSeries)): a sawtooth's troughs survive decimation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_bytes: Option<f64>,
+    /// The largest reading, for a sample standing for several consecutive readings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<f64>,
 }
 
 impl Sample {
@@ -44,6 +51,8 @@ impl Sample {
             t_secs,
             iteration: None,
             bytes,
+            min_bytes: None,
+            max_bytes: None,
         }
     }
 
@@ -57,6 +66,21 @@ impl Sample {
     /// ```
     pub fn with_iteration(mut self, iteration: u64) -> Self {
         self.iteration = Some(iteration);
+        self
+    }
+
+    /// The same sample standing for several readings whose smallest and largest were `min` and
+    /// `max` (`bytes` being their mean).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let s = memprobe::trend::Sample::new(0.25, 1e6).with_range(0.5e6, 2e6);
+    /// assert_eq!((s.min_bytes, s.max_bytes), (Some(0.5e6), Some(2e6)));
+    /// ```
+    pub fn with_range(mut self, min: f64, max: f64) -> Self {
+        self.min_bytes = Some(min);
+        self.max_bytes = Some(max);
         self
     }
 }

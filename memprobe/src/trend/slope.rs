@@ -2,9 +2,12 @@
 //! 95% confidence interval.
 //!
 //! Theil–Sen ignores up to 29% of wild points and needs no noise model; Sen's interval comes from
-//! the null distribution of Kendall's S, corrected for ties in x. It assumes independent errors:
-//! memory series are autocorrelated, so the analysis fits block medians (see `stats::thin`), which
-//! both bounds the quadratic cost and makes neighbouring points closer to independent.
+//! the null distribution of Kendall's S, corrected for ties in x. It assumes independent errors
+//! and untied values, which memory series rarely give (autocorrelated noise, quantised RSS, a
+//! ratchet's flat stretches pull it towards zero), so [`analyze`](super::analyze) no longer uses
+//! it: the verdict's slope is least squares on aggregated points with an interval widened for
+//! autocorrelation (see the module docs of [`trend`](super)). It stays here as a tool for
+//! independent data, and [`Estimate`] is the shape of every interval the engine reports.
 
 use super::stats::median_in_place;
 use serde::{Deserialize, Serialize};

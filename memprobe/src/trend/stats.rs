@@ -1,5 +1,5 @@
-//! Small robust-statistics helpers shared by the trend submodules: medians by selection, the
-//! median absolute deviation, and thinning a long series into block medians.
+//! Small robust-statistics helpers shared by the trend submodules: medians by selection and the
+//! median absolute deviation.
 
 /// The scale factor that turns a median absolute deviation into a standard deviation for normal
 /// noise.
@@ -31,48 +31,6 @@ pub(crate) fn mad(values: &[f64], center: f64) -> f64 {
     median_in_place(&mut deviations)
 }
 
-/// A series thinned to at most `max_points` points: each block of consecutive samples becomes one
-/// point at its middle sample's x and its median y.
-pub(crate) struct Blocks {
-    /// The x of each block's middle sample.
-    pub xs: Vec<f64>,
-    /// The median y of each block.
-    pub ys: Vec<f64>,
-    /// The index of each block's first sample in the thinned series.
-    pub starts: Vec<usize>,
-}
-
-/// Thins `(xs, ys)` (sorted by x) into at most `max_points` block medians; a series that short
-/// already is kept as it is. Block medians rather than picked samples keep the information of
-/// every sample and shrug off spikes.
-pub(crate) fn thin(xs: &[f64], ys: &[f64], max_points: usize) -> Blocks {
-    let n = xs.len();
-    if n <= max_points {
-        return Blocks {
-            xs: xs.to_vec(),
-            ys: ys.to_vec(),
-            starts: (0..n).collect(),
-        };
-    }
-    let m = max_points;
-    let mut blocks = Blocks {
-        xs: Vec::with_capacity(m),
-        ys: Vec::with_capacity(m),
-        starts: Vec::with_capacity(m),
-    };
-    // PERF: one scratch buffer for every block's selection, so thinning allocates once.
-    let mut scratch = Vec::with_capacity(n.div_ceil(m));
-    for k in 0..m {
-        let (start, end) = (k * n / m, (k + 1) * n / m);
-        scratch.clear();
-        scratch.extend_from_slice(&ys[start..end]);
-        blocks.xs.push(xs[start + (end - start) / 2]);
-        blocks.ys.push(median_in_place(&mut scratch));
-        blocks.starts.push(start);
-    }
-    blocks
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,15 +40,5 @@ mod tests {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
         assert_eq!(mad(&[1.0, 2.0, 3.0, 4.0, 100.0], 3.0), 1.0);
-    }
-
-    #[test]
-    fn thinning_keeps_block_medians() {
-        let xs: Vec<f64> = (0..10).map(f64::from).collect();
-        let ys = [0.0, 100.0, 1.0, 2.0, 2.0, 2.0, 3.0, 3.0, -50.0, 3.0];
-        let b = thin(&xs, &ys, 3);
-        assert_eq!(b.starts, [0, 3, 6]);
-        assert_eq!(b.ys, [1.0, 2.0, 3.0]);
-        assert_eq!(b.xs, [1.0, 4.0, 8.0]);
     }
 }

@@ -1,11 +1,11 @@
 //! The answer: a [`Verdict`] with its [`Evidence`] and one sentence a person reads, plus the exit
 //! codes the daemon maps it to. Formatting of that sentence lives here too, apart from the maths.
 
-use super::config::Warmup;
 use super::series::SeriesKind;
 use super::slope::Estimate;
+use super::vocab::Warmup;
 use super::window::Windows;
-use crate::units::Growth;
+use crate::units::{ByteAmount, ByteRange, Growth, Seconds as Secs, percent};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -93,6 +93,27 @@ pub enum InconclusiveReason {
         allowance_bytes: f64,
         /// The change the windowed check needs to see, in bytes.
         noise_floor_bytes: f64,
+        /// The shift between the first and last windows projected over the run, with its 95%
+        /// interval, in bytes (absent in files written before it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        projected_shift_bytes: Option<Estimate>,
+    },
+    /// The series repeats with a period too long for the run: a rising tooth cannot be told from
+    /// growth before three whole cycles.
+    TooFewPeriods {
+        /// The axis of the period.
+        axis: Axis,
+        /// One cycle, on the axis.
+        period: f64,
+        /// Cycles judged.
+        cycles: f64,
+        /// Cycles needed.
+        need_cycles: f64,
+    },
+    /// No slope could be fitted to the judged samples (too few distinct points).
+    NoFit {
+        /// Aggregated points available for the fit.
+        points: usize,
     },
 }
 
@@ -129,19 +150,47 @@ impl fmt::Display for InconclusiveReason {
                 Axis::Iterations => f.write_str("no iteration completes after the warm-up"),
                 Axis::Seconds => f.write_str("every sample after the warm-up has the same time"),
             },
+            InconclusiveReason::TooFewPeriods {
+                axis,
+                period,
+                cycles,
+                need_cycles,
+            } => write!(
+                f,
+                "it repeats every {} but only {:.1} periods were judged: run at least {} periods ({}) after the warm-up",
+                length(*axis, *period),
+                cycles,
+                need_cycles,
+                length(*axis, period * need_cycles)
+            ),
+            InconclusiveReason::NoFit { points } => write!(
+                f,
+                "no slope can be fitted on {points} distinct points: run longer or sample more often"
+            ),
             InconclusiveReason::TooNoisy {
                 projected_growth_bytes: p,
                 allowance_bytes,
                 noise_floor_bytes,
+                projected_shift_bytes,
             } => {
                 if p.low > 0.0 && p.value > *allowance_bytes {
+                    let windows = match projected_shift_bytes {
+                        Some(w) => format!(
+                            "the windows' shift projects {} (95% CI {})",
+                            qty(w.value),
+                            range(w.low, w.high, "")
+                        ),
+                        None => format!(
+                            "the last window's median is within the noise floor ({}) of the first's",
+                            qty(*noise_floor_bytes)
+                        ),
+                    };
                     write!(
                         f,
-                        "too noisy: the slope projects {} over the run (95% CI {}), above the allowed {}, but the last window's median is within the noise floor ({}) of the first's",
+                        "too noisy: the slope projects {} over the run (95% CI {}), above the allowed {}, but {windows}; run longer or sample more often",
                         qty(p.value),
                         range(p.low, p.high, ""),
                         qty(*allowance_bytes),
-                        qty(*noise_floor_bytes)
                     )
                 } else {
                     write!(
@@ -239,6 +288,110 @@ pub struct Evidence {
     pub allowance_bytes: Option<f64>,
     /// Remarks on how the verdict was reached (fallbacks, assumptions).
     pub notes: Vec<String>,
+    /// The layout of this evidence: [`Evidence::SCHEMA_VERSION`] when written, 1 for files
+    /// written before the field existed (they lack every field below, and read as absent).
+    #[serde(default = "schema_v1")]
+    pub schema_version: u32,
+    /// The repeating pattern judged per cycle, when the series has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<Period>,
+    /// Changes of level found in the judged run, in order (up to 32).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+    /// The shift between the first and last windows projected over the run, with its 95%
+    /// interval, in bytes: the second opinion the decision needs beside the slope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projected_shift_bytes: Option<Estimate>,
+    /// The plateau the run ends on, when it passed as one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plateau: Option<Plateau>,
+}
+
+fn schema_v1() -> u32 {
+    1
+}
+
+/// A repeating pattern: a batch built and dropped, a cache flushed on a timer, a collector's cycle.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::trend::{analyze, Sample, Series, SeriesKind, TrendConfig};
+/// // 64 MiB base, a 16 MiB batch built over 2 s and dropped, sampled at 10 Hz for 2 minutes.
+/// let s = Series::from_samples(SeriesKind::Rss, (0..1200).map(|i| {
+///     let t = i as f64 / 10.0;
+///     Sample::new(t, 64.0 * 1048576.0 + 8.0 * 1048576.0 * (t % 2.0))
+/// }));
+/// let v = analyze(&TrendConfig::new(), &[s])?;
+/// let p = v.evidence.period.unwrap();
+/// assert!((p.period - 2.0).abs() < 0.1, "{p:?}");
+/// assert!(v.passed(), "{v}");
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Period {
+    /// One cycle, on the evidence's axis (seconds or iterations).
+    pub period: f64,
+    /// The typical rise and fall within one cycle (median over cycles of the highest minus the
+    /// lowest point), in bytes.
+    pub amplitude_bytes: f64,
+    /// Whole cycles judged.
+    pub cycles: usize,
+    /// The slope of the cycles' troughs (the floor each cycle returns to), per axis unit, with
+    /// its 95% interval: a leak under a sawtooth is rising troughs.
+    pub trough_slope: Option<Estimate>,
+}
+
+/// One change of level.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::trend::{analyze, Sample, Series, SeriesKind, TrendConfig};
+/// // +64 MiB at 80 s of a 200 s run, flat before and after.
+/// let s = Series::from_samples(SeriesKind::Rss, (0..2000).map(|i| {
+///     let t = i as f64 / 10.0;
+///     Sample::new(t, if t < 80.0 { 100e6 } else { 100e6 + 67108864.0 })
+/// }));
+/// let v = analyze(&TrendConfig::new(), &[s])?;
+/// assert_eq!(v.evidence.steps.len(), 1);
+/// assert!((v.evidence.steps[0].size_bytes - 67108864.0).abs() < 1e6);
+/// assert!((79.0..=81.0).contains(&v.evidence.steps[0].at), "{v}");
+/// assert!(v.summary.contains("steps up +64.0 MiB at "), "{v}");
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Step {
+    /// Where the new level starts, on the evidence's axis.
+    pub at: f64,
+    /// The new level minus the old one, in bytes.
+    pub size_bytes: f64,
+}
+
+/// A run that rose, then stayed flat long enough to be believed.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::trend::Plateau;
+/// let p: Plateau = serde_json::from_str(
+///     r#"{"start":5.6,"level_bytes":4404019.0,"rise_bytes":1992294.0,"slope_after":{"value":0.0,"low":-10.0,"high":10.0}}"#,
+/// ).unwrap();
+/// assert_eq!(p.start, 5.6);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Plateau {
+    /// Where the flat part starts, on the evidence's axis.
+    pub start: f64,
+    /// The flat part's level (its mean), in bytes.
+    pub level_bytes: f64,
+    /// How much the series rose from the first window to the plateau, in bytes.
+    pub rise_bytes: f64,
+    /// The slope of the flat part, per axis unit, with its 95% interval.
+    pub slope_after: Estimate,
 }
 
 impl Evidence {
@@ -265,8 +418,29 @@ impl Evidence {
             thresholds: config.fail_if_growth.clone(),
             allowance_bytes: None,
             notes: Vec::new(),
+            schema_version: Self::SCHEMA_VERSION,
+            period: None,
+            steps: Vec::new(),
+            projected_shift_bytes: None,
+            plateau: None,
         }
     }
+
+    /// The layout written by this version: 2 added [`period`](Self::period),
+    /// [`steps`](Self::steps), [`projected_shift_bytes`](Self::projected_shift_bytes),
+    /// [`plateau`](Self::plateau) and the windows' shift.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memprobe::trend::{analyze, Evidence, Sample, Series, SeriesKind, TrendConfig};
+    /// let s = Series::from_samples(SeriesKind::Rss, (0..50).map(|i| Sample::new(i as f64, 1e6)));
+    /// let v = analyze(&TrendConfig::new(), &[s])?;
+    /// assert_eq!(v.evidence.schema_version, Evidence::SCHEMA_VERSION);
+    /// assert_eq!(Evidence::SCHEMA_VERSION, 2);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub const SCHEMA_VERSION: u32 = 2;
 
     /// The slope on the judged axis.
     fn slope(&self) -> Option<Estimate> {
@@ -403,6 +577,27 @@ impl Verdict {
     }
 }
 
+impl VerdictKind {
+    /// The verdict as one lowercase word: `pass`, `growth`, `fragmentation` or `inconclusive`
+    /// (the JSON tag, and what the daemon prints).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memprobe::trend::VerdictKind;
+    /// assert_eq!(VerdictKind::Growth.name(), "growth");
+    /// assert_eq!(VerdictKind::Pass.name(), "pass");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            VerdictKind::Pass => "pass",
+            VerdictKind::Growth => "growth",
+            VerdictKind::Fragmentation => "fragmentation",
+            VerdictKind::Inconclusive { .. } => "inconclusive",
+        }
+    }
+}
+
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.summary)
@@ -426,33 +621,7 @@ fn summarize(kind: &VerdictKind, e: &Evidence, outer: Option<&Evidence>) -> Stri
                 capitalize(e.series)
             ),
         },
-        VerdictKind::Pass => {
-            let (Some(slope), Some(p), Some(w)) = (e.slope(), e.projected_growth_bytes, e.windows)
-            else {
-                return format!("{} passes", capitalize(e.series));
-            };
-            let head = match e.plateau_start {
-                Some(x) => format!(
-                    "{} plateaus at {} from {} on{}",
-                    capitalize(e.series),
-                    qty(w.last_median_bytes),
-                    position(e.axis, x),
-                    warmup_phrase(e)
-                ),
-                None => format!(
-                    "{} does not grow: {} (95% CI {}){}",
-                    capitalize(e.series),
-                    rate(slope.value, e.axis),
-                    range(slope.low, slope.high, &format!("/{}", e.axis.unit())),
-                    warmup_phrase(e)
-                ),
-            };
-            format!(
-                "{head}: at most {} over the run, within {}",
-                qty(p.high.max(0.0)),
-                threshold_phrase(e)
-            )
-        }
+        VerdictKind::Pass => pass_sentence(e),
     };
     for note in &e.notes {
         s.push_str(" (");
@@ -462,11 +631,91 @@ fn summarize(kind: &VerdictKind, e: &Evidence, outer: Option<&Evidence>) -> Stri
     s
 }
 
+/// A pass says what the run did: flat, a sawtooth, growth under the threshold, or a rise that
+/// ended on a plateau (with the rise told in full).
+fn pass_sentence(e: &Evidence) -> String {
+    let name = capitalize(e.series);
+    let (Some(slope), Some(p)) = (e.slope(), e.projected_growth_bytes) else {
+        return format!("{name} passes");
+    };
+    let per = format!("/{}", e.axis.unit());
+    if let Some(pl) = e.plateau {
+        let ups: Vec<&Step> = e
+            .steps
+            .iter()
+            .filter(|s| s.at <= pl.start && s.size_bytes > 0.0)
+            .collect();
+        let after = format!(
+            "{} after it (95% CI {})",
+            rate(pl.slope_after.value, e.axis),
+            range(pl.slope_after.low, pl.slope_after.high, &per)
+        );
+        return match ups.as_slice() {
+            // One step that is the whole rise: name it. A ramp cut into steps is told as a rise.
+            [one] if (one.size_bytes - pl.rise_bytes).abs() <= 0.25 * pl.rise_bytes.abs() => {
+                format!(
+                    "{name} steps up {} at {}, flat since at {}: {after}{}, within {}: passes as a plateau",
+                    signed(pl.rise_bytes),
+                    position(e.axis, one.at),
+                    qty(pl.level_bytes),
+                    warmup_phrase(e),
+                    threshold_phrase(e)
+                )
+            }
+            _ => format!(
+                "{name} grew {}{}, then flat at {} from {}: passes as a plateau ({after}, within {})",
+                qty(pl.rise_bytes),
+                if e.warmup_dropped > 0 {
+                    " after warm-up".to_owned()
+                } else {
+                    " from the start".to_owned()
+                },
+                qty(pl.level_bytes),
+                position(e.axis, pl.start),
+                threshold_phrase(e)
+            ),
+        };
+    }
+    let interval = format!("95% CI {}", range(slope.low, slope.high, &per));
+    let subject = match e.period {
+        Some(period) => format!(
+            "{name} saw-tooths (period {}, amplitude {}) and its per-cycle means",
+            length(e.axis, period.period),
+            qty(period.amplitude_bytes)
+        ),
+        None => name,
+    };
+    if slope.low > 0.0 {
+        // It grows, less than the threshold: say so, with the figures.
+        format!(
+            "{subject} {} {} ({} over the run, {interval}){}, within {}",
+            if e.period.is_some() { "grow" } else { "grows" },
+            rate(slope.value, e.axis),
+            qty(p.value),
+            warmup_phrase(e),
+            threshold_phrase(e)
+        )
+    } else {
+        format!(
+            "{subject} {}: {} ({interval}){}: at most {} over the run, within {}",
+            if e.period.is_some() {
+                "do not grow"
+            } else {
+                "does not grow"
+            },
+            rate(slope.value, e.axis),
+            warmup_phrase(e),
+            qty(p.high.max(0.0)),
+            threshold_phrase(e)
+        )
+    }
+}
+
 fn growth_sentence(e: &Evidence) -> String {
     let (Some(slope), Some(p)) = (e.slope(), e.projected_growth_bytes) else {
         return format!("{} grows", capitalize(e.series));
     };
-    format!(
+    let mut s = format!(
         "{} grows {} (95% CI {}){}: {} over the run, above {}",
         capitalize(e.series),
         rate(slope.value, e.axis),
@@ -474,7 +723,41 @@ fn growth_sentence(e: &Evidence) -> String {
         warmup_phrase(e),
         qty(p.value),
         threshold_phrase(e)
-    )
+    );
+    if let Some(period) = e.period {
+        s.push_str(&format!(
+            ", under a sawtooth (period {}, amplitude {}) judged per cycle",
+            length(e.axis, period.period),
+            qty(period.amplitude_bytes)
+        ));
+    } else if let Some(stairs) = staircase(e) {
+        s.push_str(&stairs);
+    }
+    s
+}
+
+/// "; it climbs in 16 steps of about +1.0 MiB, one every 10 s" when the rise is a staircase.
+fn staircase(e: &Evidence) -> Option<String> {
+    let ups: Vec<&Step> = e.steps.iter().filter(|s| s.size_bytes > 0.0).collect();
+    if ups.len() < 2 || ups.len() > 24 || ups.len() * 4 < e.steps.len() * 3 {
+        return None;
+    }
+    let mean = ups.iter().map(|s| s.size_bytes).sum::<f64>() / ups.len() as f64;
+    let every = (ups[ups.len() - 1].at - ups[0].at) / (ups.len() - 1) as f64;
+    Some(format!(
+        "; it climbs in {} steps of about {}, one every {}",
+        ups.len(),
+        signed(mean),
+        length(e.axis, every)
+    ))
+}
+
+fn signed(v: f64) -> String {
+    if v > 0.0 {
+        format!("+{}", qty(v))
+    } else {
+        qty(v)
+    }
 }
 
 fn warmup_phrase(e: &Evidence) -> String {
@@ -504,9 +787,17 @@ fn threshold_phrase(e: &Evidence) -> String {
     }
 }
 
+/// A length along the axis: `2 s`, `1.5 min`, `20 iterations`.
+fn length(axis: Axis, d: f64) -> String {
+    match axis {
+        Axis::Iterations => format!("{d:.0} iterations"),
+        Axis::Seconds => Secs(d).to_string(),
+    }
+}
+
 fn position(axis: Axis, x: f64) -> String {
     match axis {
-        Axis::Iterations => format!("iteration {x}"),
+        Axis::Iterations => format!("iteration {x:.0}"),
         Axis::Seconds => Secs(x).to_string(),
     }
 }
@@ -524,69 +815,9 @@ fn capitalize(series: SeriesKind) -> String {
         .unwrap_or_default()
 }
 
-/// A duration in seconds shown in the largest fitting unit: `250 ms`, `30 s`, `2.5 min`, `1.2 h`.
-pub(crate) struct Secs(pub f64);
-
-impl fmt::Display for Secs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = self.0;
-        if s.abs() < 1.0 && s != 0.0 {
-            write!(f, "{} ms", trim(s * 1e3))
-        } else if s.abs() < 120.0 {
-            write!(f, "{} s", trim(s))
-        } else if s.abs() < 7200.0 {
-            write!(f, "{} min", trim(s / 60.0))
-        } else {
-            write!(f, "{} h", trim(s / 3600.0))
-        }
-    }
-}
-
-/// A share as a percentage with at most two decimals: `0.2` → `20`, `0.0725` → `7.25`.
-pub(crate) fn percent(share: f64) -> f64 {
-    (share * 1e4).round() / 100.0
-}
-
-/// One decimal, without a trailing `.0` or a negative zero.
-fn trim(v: f64) -> String {
-    let s = format!("{v:.1}");
-    let s = s.strip_suffix(".0").unwrap_or(&s);
-    if s == "-0" {
-        "0".to_owned()
-    } else {
-        s.to_owned()
-    }
-}
-
-const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-
-fn unit_for(magnitude: f64) -> usize {
-    let mut k = 0;
-    let mut v = magnitude.abs();
-    while v >= 1024.0 && k < UNITS.len() - 1 {
-        v /= 1024.0;
-        k += 1;
-    }
-    k
-}
-
-fn scaled(v: f64, k: usize) -> String {
-    let s = v / 1024f64.powi(k as i32);
-    let text = if k == 0 && (s.abs() >= 10.0 || s.fract() == 0.0) {
-        format!("{s:.0}")
-    } else {
-        format!("{s:.1}")
-    };
-    match text.as_str() {
-        "-0" | "-0.0" => text[1..].to_owned(),
-        _ => text,
-    }
-}
-
 /// A byte figure in binary units (`7.7 MiB`, `-12 B`, `0.5 B`).
 pub(crate) fn qty(v: f64) -> String {
-    let k = unit_for(v);
-    format!("{} {}", scaled(v, k), UNITS[k])
+    ByteAmount(v).to_string()
 }
 
 fn rate(v: f64, axis: Axis) -> String {
@@ -595,13 +826,7 @@ fn rate(v: f64, axis: Axis) -> String {
 
 /// Two byte figures in the unit of the larger: `120.0 to 140.0 KiB/s`.
 fn range(low: f64, high: f64, suffix: &str) -> String {
-    let k = unit_for(low.abs().max(high.abs()));
-    format!(
-        "{} to {} {}{suffix}",
-        scaled(low, k),
-        scaled(high, k),
-        UNITS[k]
-    )
+    format!("{}{suffix}", ByteRange { low, high })
 }
 
 #[cfg(test)]
@@ -620,6 +845,7 @@ mod tests {
         );
         assert_eq!(range(-40.0, 60.0, "/s"), "-40 to 60 B/s");
         assert_eq!(Secs(30.0).to_string(), "30 s");
+        assert_eq!(percent(0.0725), 7.25);
         assert_eq!(Secs(0.25).to_string(), "250 ms");
         assert_eq!(Secs(150.0).to_string(), "2.5 min");
     }
