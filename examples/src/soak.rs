@@ -45,7 +45,7 @@ memprobe::global_allocator!(memprobe::jemalloc::Jemalloc);
 mod common;
 
 use memprobe::JemallocStats;
-use memprobe::trend::{Soak, TrendConfig, Verdict, VerdictKind};
+use memprobe::trend::{Soak, TrendConfig, Verdict};
 use memprobe::units::Bytes;
 use std::collections::{HashMap, VecDeque};
 use std::hint::black_box;
@@ -300,13 +300,7 @@ fn run() -> common::Result<u8> {
 
 fn report(mode: Mode, iterations: u64, elapsed: Duration, verdict: &Verdict) -> common::Result<()> {
     let mut out = std::io::stdout().lock();
-    let kind = match &verdict.kind {
-        VerdictKind::Pass => "pass",
-        VerdictKind::Growth => "growth",
-        VerdictKind::Fragmentation => "fragmentation",
-        VerdictKind::Inconclusive { .. } => "inconclusive",
-        _ => "other",
-    };
+    let kind = verdict.kind.name();
     writeln!(
         out,
         "soak --mode {}: {iterations} iterations in {:.1} s",

@@ -1,6 +1,6 @@
 //! The `verdict FILE.jsonl` subcommand: re-judges a saved run from its checked configuration.
 
-use super::series::{VerdictInput, kind_name};
+use super::series::VerdictInput;
 use crate::config::{InconclusiveExit, VerdictConfig};
 use crate::output::SummaryFile;
 use crate::output::read::read_jsonl;
@@ -78,7 +78,7 @@ pub(crate) fn command(args: &VerdictConfig) -> Result<u8> {
         }
         let line = format!(
             "{} (exit {code}): {}\n",
-            kind_name(&verdict.kind),
+            verdict.kind.name(),
             verdict.summary
         );
         // A closed stdout (`| head -0`) is not an error: the exit code still tells.

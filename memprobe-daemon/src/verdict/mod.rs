@@ -38,4 +38,4 @@
 pub(crate) mod command;
 pub(crate) mod series;
 
-pub(crate) use series::{RunSeries, VerdictInput, kind_name};
+pub(crate) use series::{RunSeries, VerdictInput};

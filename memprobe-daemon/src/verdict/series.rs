@@ -4,9 +4,7 @@
 use crate::config::JudgeConfig;
 use anyhow::{Result, bail};
 use memprobe::publish::PublishedStats;
-use memprobe::trend::{
-    self, BoundedSeries, Sample, Series, SeriesChoice, SeriesKind, Verdict, VerdictKind,
-};
+use memprobe::trend::{self, BoundedSeries, Sample, Series, SeriesChoice, SeriesKind, Verdict};
 use serde::Serialize;
 
 /// Samples kept per series: each stands for a stride of consecutive samples (their min, mean and
@@ -278,23 +276,11 @@ impl RunSeries {
     }
 }
 
-/// The verdict's kind in one word, as in the summary JSON: `pass`, `growth`, `fragmentation`,
-/// `inconclusive`.
-pub(crate) fn kind_name(kind: &VerdictKind) -> &'static str {
-    match kind {
-        VerdictKind::Pass => "pass",
-        VerdictKind::Growth => "growth",
-        VerdictKind::Fragmentation => "fragmentation",
-        VerdictKind::Inconclusive { .. } => "inconclusive",
-        _ => "unknown",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::InconclusiveExit;
-    use memprobe::trend::TrendConfig;
+    use memprobe::trend::{TrendConfig, VerdictKind};
     use memprobe::units::Growth;
 
     fn judge_config(thresholds: &[Growth], allow_fragmentation: bool) -> JudgeConfig {

@@ -33,7 +33,6 @@ use crate::config::{Config, Target};
 use crate::output::{SCHEMA_VERSION, Sample, SampleFiles, SummaryFile};
 use crate::procfs;
 use crate::signals::{self, Signals};
-use crate::verdict::kind_name;
 use anyhow::Result;
 use memprobe::units::Bytes;
 use std::io::IsTerminal;
@@ -358,7 +357,7 @@ impl Run<'_> {
             };
             eprintln!(
                 "memprobe-daemon: {} ({enforced}): {}",
-                kind_name(&verdict.kind),
+                verdict.kind.name(),
                 verdict.summary
             );
         }
