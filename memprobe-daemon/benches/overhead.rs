@@ -4,7 +4,8 @@
 //!    ≥ 50,000 samples/s), and the full statm + status rate;
 //! 2. the daemon's CPU share at 10 Hz and 1 kHz (`--out` on, idle target), beside a bare loop that
 //!    only sleeps to deadlines and reads statm (targets ≤ 0.1% and ≤ 1.5% of a core);
-//! 3. the daemon's RSS after a run at 100 Hz (target ≤ 4 MiB, flat).
+//! 3. the daemon's RSS after a run at 1 kHz, anonymous (target ≤ 1 MiB, flat: read 1 s in and
+//!    1 s before the end) and file-backed.
 //!
 //! In (2) the daemon, the bare loop (a thread of this bench) and, when it is installed,
 //! `psrecord` (PyPI; `MEMPROBE_PSRECORD` names the command, default `psrecord`) watch the same
@@ -172,6 +173,9 @@ struct DaemonRun {
     rss: u64,
     rss_anon: u64,
     max_rss: u64,
+    /// `RssAnon` 1 s after the start and 1 s before the end: flat or not.
+    anon_early: u64,
+    anon_late: u64,
 }
 
 /// On-CPU time of a process in ns (`/proc/<pid>/schedstat`, first field).
@@ -222,8 +226,10 @@ fn daemon_run(pid: Option<u32>, interval: &str, secs: u64) -> DaemonRun {
     // dynamic linking, clap) and shutdown left out.
     std::thread::sleep(Duration::from_secs(1));
     let (cpu0, t0) = (on_cpu_ns(child.id()), Instant::now());
+    let anon_early = rss_split(child.id()).0;
     std::thread::sleep(Duration::from_secs(secs.saturating_sub(2).max(1)));
     let steady = (on_cpu_ns(child.id()) - cpu0) as f64 / t0.elapsed().as_nanos() as f64;
+    let anon_late = rss_split(child.id()).0;
     assert!(child.wait().unwrap().success());
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(summary).unwrap()).unwrap();
@@ -237,6 +243,8 @@ fn daemon_run(pid: Option<u32>, interval: &str, secs: u64) -> DaemonRun {
         rss: sampler["rss_bytes"].as_u64().unwrap(),
         rss_anon: sampler["rss_anon_bytes"].as_u64().unwrap(),
         max_rss: sampler["max_rss_bytes"].as_u64().unwrap(),
+        anon_early,
+        anon_late,
     }
 }
 
@@ -314,12 +322,15 @@ fn main() {
             );
         }
     }
-    let d = daemon_run(None, "10ms", rss_secs);
+    let d = daemon_run(None, "1ms", rss_secs);
     println!(
-        "daemon RSS after {rss_secs} s at 100 Hz: {:.2} MiB, of which {:.2} MiB anonymous, the rest its binary's and libraries' pages (peak {:.2} MiB; target <= 4 MiB)",
-        d.rss as f64 / 1048576.0,
-        d.rss_anon as f64 / 1048576.0,
-        d.max_rss as f64 / 1048576.0
+        "daemon RSS after {rss_secs} s at 1 kHz: {:.2} MiB, of which {:.2} MiB anonymous (target <= 1 MiB), the rest its binary's and libraries' pages (peak {:.2} MiB); anonymous 1 s in {:.2} MiB, 1 s before the end {:.2} MiB (flat: {:+} KiB)",
+        mib(d.rss),
+        mib(d.rss_anon),
+        mib(d.max_rss),
+        mib(d.anon_early),
+        mib(d.anon_late),
+        (d.anon_late as i64 - d.anon_early as i64) / 1024,
     );
     target.kill().unwrap();
     target.wait().unwrap();
