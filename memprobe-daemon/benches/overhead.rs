@@ -288,45 +288,76 @@ fn main() {
     }
 
     let mib = |b: u64| b as f64 / 1048576.0;
-    for (label, interval, every, ps_interval, target_ratio) in [
+    let rounds = if quick {
+        1
+    } else {
+        secs("MEMPROBE_BENCH_ROUNDS", 3)
+    };
+    let rates = [
         ("10 Hz", "100ms", Duration::from_millis(100), "0.1", 2.0),
         ("1 kHz", "1ms", Duration::from_millis(1), "0.001", 1.2),
-    ] {
-        // All three at once on the same sleeping target: the bare loop in a thread of this
-        // process, the daemon and psrecord as processes.
-        let (bare, d, p) = std::thread::scope(|s| {
-            let bare = s.spawn(|| bare_loop_share(&pm, every, Duration::from_secs(run_secs)));
-            let p = psrecord.as_deref().map(|cmd| {
-                let pid = target.id();
-                s.spawn(move || psrecord_run(cmd, pid, Some(ps_interval), run_secs))
+    ];
+    // Per rate: the per-round ratios daemon ÷ loop and psrecord ÷ loop.
+    let mut ratios = [(Vec::new(), Vec::new()), (Vec::new(), Vec::new())];
+    for round in 0..rounds {
+        // Alternate which rate goes first, so neither always meets the same stretch of load.
+        let r = round as usize % 2;
+        for (slot, &(label, interval, every, ps_interval, target_ratio)) in
+            [(r, &rates[r]), (1 - r, &rates[1 - r])]
+        {
+            // All three at once on the same sleeping target: the bare loop in a thread of this
+            // process, the daemon and psrecord as processes.
+            let (bare, d, p) = std::thread::scope(|s| {
+                let bare = s.spawn(|| bare_loop_share(&pm, every, Duration::from_secs(run_secs)));
+                let p = psrecord.as_deref().map(|cmd| {
+                    let pid = target.id();
+                    s.spawn(move || psrecord_run(cmd, pid, Some(ps_interval), run_secs))
+                });
+                let d = daemon_run(Some(target.id()), interval, run_secs);
+                (bare.join().unwrap(), d, p.map(|h| h.join().unwrap()))
             });
-            let d = daemon_run(Some(target.id()), interval, run_secs);
-            (bare.join().unwrap(), d, p.map(|h| h.join().unwrap()))
-        });
-        println!(
-            "CPU share at {label} ({run_secs} s): daemon {:.3}% of a core steady ({:.3}% with start-up; achieved {:.1} Hz, {} missed), bare statm loop {:.3}%",
-            d.steady_share * 100.0,
-            d.cpu_share * 100.0,
-            d.achieved_hz,
-            d.missed,
-            bare * 100.0
-        );
-        println!(
-            "  daemon / bare loop at {label}: {:.2}x (target <= {target_ratio}x); daemon RSS {:.2} MiB anonymous (target <= 1 MiB) + {:.2} MiB file-backed",
-            d.steady_share / bare,
-            mib(d.rss_anon),
-            mib(d.rss.saturating_sub(d.rss_anon)),
-        );
-        if let Some(p) = p {
             println!(
-                "  psrecord at {label}: {:.3}% of a core steady, {:.2}x the bare loop, {:.1} samples/s; RSS {:.2} MiB anonymous + {:.2} MiB file-backed",
-                p.steady_share * 100.0,
-                p.steady_share / bare,
-                p.rate_hz,
-                mib(p.rss_anon),
-                mib(p.rss_file),
+                "CPU share at {label} ({run_secs} s): daemon {:.3}% of a core steady ({:.3}% with start-up; achieved {:.1} Hz, {} missed), bare statm loop {:.3}%",
+                d.steady_share * 100.0,
+                d.cpu_share * 100.0,
+                d.achieved_hz,
+                d.missed,
+                bare * 100.0
             );
+            println!(
+                "  daemon / bare loop at {label}: {:.2}x (target <= {target_ratio}x); daemon RSS {:.2} MiB anonymous (target <= 1 MiB) + {:.2} MiB file-backed",
+                d.steady_share / bare,
+                mib(d.rss_anon),
+                mib(d.rss.saturating_sub(d.rss_anon)),
+            );
+            ratios[slot].0.push(d.steady_share / bare);
+            if let Some(p) = p {
+                ratios[slot].1.push(p.steady_share / bare);
+                println!(
+                    "  psrecord at {label}: {:.3}% of a core steady, {:.2}x the bare loop, {:.1} samples/s; RSS {:.2} MiB anonymous + {:.2} MiB file-backed",
+                    p.steady_share * 100.0,
+                    p.steady_share / bare,
+                    p.rate_hz,
+                    mib(p.rss_anon),
+                    mib(p.rss_file),
+                );
+            }
         }
+    }
+    let summary = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        match v.len() {
+            0 => "-".to_string(),
+            n => format!("{:.2}x (min {:.2}x, max {:.2}x)", v[n / 2], v[0], v[n - 1]),
+        }
+    };
+    for (slot, (label, .., target_ratio)) in rates.iter().enumerate() {
+        let (d, p) = &mut ratios[slot];
+        println!(
+            "{label} over {rounds} round(s): daemon / bare loop median {} (target <= {target_ratio}x); psrecord / bare loop median {}",
+            summary(d),
+            summary(p)
+        );
     }
     let d = daemon_run(None, "1ms", rss_secs);
     println!(
