@@ -9,7 +9,8 @@
 #
 # Environment: PEERS_ROUNDS (default 21), PEERS_OPS, PEERS_ENTRIES, PEERS_RECORDS, PEERS_REPS,
 # PEERS_READS (see bench-peers/src/bin/peers.rs), PEERS_COMPILE_ROUNDS (default 5),
-# MEMPROBE_BENCH_SECS / MEMPROBE_BENCH_RSS_SECS (the daemon's run lengths, default 10 / 60).
+# MEMPROBE_BENCH_SECS / MEMPROBE_BENCH_RSS_SECS / MEMPROBE_BENCH_ROUNDS (the daemon: seconds per
+# run, seconds of the RSS run, rounds of the three-way runs; default 10 / 60 / 3).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
