@@ -6,6 +6,8 @@
 
 #[doc(hidden)]
 pub mod __private;
+#[doc(hidden)]
+pub mod __readers;
 pub mod alloc;
 mod backtrace_trim;
 pub mod baseline;
