@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 /// cgroup hierarchy version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Version {
+pub(crate) enum Version {
     /// cgroup v1, memory controller hierarchy.
     V1,
     /// cgroup v2, unified hierarchy.
@@ -28,33 +28,33 @@ pub enum Version {
 
 /// One tick's figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct CgroupSample {
+pub(crate) struct CgroupSample {
     /// Memory charged to the cgroup now (page cache included).
-    pub usage_bytes: u64,
+    pub(crate) usage_bytes: u64,
     /// Highest usage since the cgroup was created or the peak was reset.
-    pub peak_bytes: Option<u64>,
+    pub(crate) peak_bytes: Option<u64>,
 }
 
 /// The breakdown from `memory.stat` (hierarchical totals on v1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct CgroupStat {
+pub(crate) struct CgroupStat {
     /// Anonymous memory (v1 `total_rss`, v2 `anon`).
-    pub anon_bytes: Option<u64>,
+    pub(crate) anon_bytes: Option<u64>,
     /// Page cache (v1 `total_cache`, v2 `file`).
-    pub file_bytes: Option<u64>,
+    pub(crate) file_bytes: Option<u64>,
     /// Shared memory (v1 `total_shmem`, v2 `shmem`).
-    pub shmem_bytes: Option<u64>,
+    pub(crate) shmem_bytes: Option<u64>,
     /// Swapped out (v1 `total_swap`, v2 `memory.swap.current`).
-    pub swap_bytes: Option<u64>,
+    pub(crate) swap_bytes: Option<u64>,
 }
 
 /// A memory cgroup with its files kept open.
 #[derive(Debug)]
-pub struct Cgroup {
+pub(crate) struct Cgroup {
     /// v1 or v2.
-    pub version: Version,
+    pub(crate) version: Version,
     /// The cgroup directory.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     usage: File,
     peak: Option<File>,
 }
@@ -65,7 +65,7 @@ impl Cgroup {
     /// # Errors
     ///
     /// When `dir` is not a memory cgroup directory, naming what was looked for.
-    pub fn open(dir: &Path) -> Result<Cgroup> {
+    pub(crate) fn open(dir: &Path) -> Result<Cgroup> {
         let (version, usage, peak) = if dir.join("memory.current").exists() {
             (Version::V2, "memory.current", "memory.peak")
         } else if dir.join("memory.usage_in_bytes").exists() {
@@ -100,7 +100,7 @@ impl Cgroup {
     /// # Errors
     ///
     /// When the process has no memory cgroup or its directory is not mounted here.
-    pub fn of_process(pid: u32) -> Result<Cgroup> {
+    pub(crate) fn of_process(pid: u32) -> Result<Cgroup> {
         let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
             .with_context(|| format!("reading /proc/{pid}/cgroup"))?;
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
@@ -116,7 +116,7 @@ impl Cgroup {
     /// # Errors
     ///
     /// When a file cannot be read (the cgroup was removed).
-    pub fn sample(&self) -> std::io::Result<CgroupSample> {
+    pub(crate) fn sample(&self) -> std::io::Result<CgroupSample> {
         let mut buf = [0u8; 64];
         Ok(CgroupSample {
             usage_bytes: read_number(&self.usage, &mut buf)?,
@@ -128,7 +128,7 @@ impl Cgroup {
     }
 
     /// The `memory.stat` breakdown (and swap on v2).
-    pub fn stat(&self) -> CgroupStat {
+    pub(crate) fn stat(&self) -> CgroupStat {
         let text = std::fs::read(self.dir.join("memory.stat")).unwrap_or_default();
         let mut stat = parse_stat(self.version, &text);
         if self.version == Version::V2 {
@@ -150,7 +150,7 @@ fn read_number(file: &File, buf: &mut [u8; 64]) -> std::io::Result<u64> {
 }
 
 /// Parses `memory.stat` of either version.
-pub fn parse_stat(version: Version, text: &[u8]) -> CgroupStat {
+pub(crate) fn parse_stat(version: Version, text: &[u8]) -> CgroupStat {
     let keys: [&[u8]; 4] = match version {
         Version::V1 => [b"total_rss", b"total_cache", b"total_shmem", b"total_swap"],
         Version::V2 => [b"anon", b"file", b"shmem", b"\0"],
@@ -176,7 +176,7 @@ pub fn parse_stat(version: Version, text: &[u8]) -> CgroupStat {
 
 /// Finds the memory cgroup directory from `/proc/<pid>/cgroup` and `/proc/self/mountinfo`.
 /// A v1 memory hierarchy wins over v2 (on a hybrid system the v2 tree has no memory controller).
-pub fn locate(proc_cgroup: &str, mountinfo: &str) -> Option<PathBuf> {
+pub(crate) fn locate(proc_cgroup: &str, mountinfo: &str) -> Option<PathBuf> {
     let mut v1 = None;
     let mut v2 = None;
     for line in proc_cgroup.lines() {

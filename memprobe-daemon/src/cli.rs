@@ -1,5 +1,5 @@
 //! Raw command-line flags, exactly as clap parses them. Nothing here is checked beyond its shape:
-//! sizes, durations, ranges and cross-flag rules are validated once, in [`crate::config`]
+//! sizes, durations, ranges and cross-flag rules are validated once, in `config`
 //! (ripgrep's two phases: raw flags, then checked options).
 
 use clap::{Args, Parser, Subcommand};

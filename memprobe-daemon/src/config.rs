@@ -2,7 +2,7 @@
 //! cross-checked here, in one place, so the sampler and the verdict never see a string. Errors
 //! name the flag, the input and the accepted forms in one line.
 
-use crate::cli::{JudgeArgs, WatchArgs};
+use crate::cli::{JudgeArgs, VerdictArgs, WatchArgs};
 use anyhow::{Result, bail};
 use memprobe::trend::{SeriesChoice, SeriesKind, TrendConfig, Verdict, Warmup};
 use memprobe::units::{Growth, parse_duration};
@@ -12,13 +12,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Shortest and longest `--interval`.
-pub const MIN_INTERVAL: Duration = Duration::from_millis(1);
+pub(crate) const MIN_INTERVAL: Duration = Duration::from_millis(1);
 /// Longest `--interval`.
-pub const MAX_INTERVAL: Duration = Duration::from_secs(3600);
+pub(crate) const MAX_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// What is watched.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// A running process, given by PID; never signalled.
     Pid(u32),
     /// A command started by the daemon: program and arguments, run without a shell.
@@ -28,7 +28,7 @@ pub enum Target {
 /// How an inconclusive verdict exits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum InconclusiveExit {
+pub(crate) enum InconclusiveExit {
     /// Exit 3.
     Inconclusive,
     /// Exit 0.
@@ -39,23 +39,52 @@ pub enum InconclusiveExit {
 
 /// Which memory cgroup to sample.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CgroupChoice {
+pub(crate) enum CgroupChoice {
     /// The watched process's own memory cgroup, v1 or v2.
     Auto,
     /// This cgroup directory.
     Path(PathBuf),
 }
 
+/// The `verdict` subcommand's options, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct VerdictConfig {
+    /// The JSONL file written by `watch --out`.
+    pub(crate) file: PathBuf,
+    /// How to judge (`--fail-if-growth` defaults to 5%, enforced).
+    pub(crate) judge: JudgeConfig,
+    /// Where to write the verdict and its settings as JSON, if anywhere.
+    pub(crate) summary: Option<PathBuf>,
+    /// Print nothing but errors.
+    pub(crate) quiet: bool,
+}
+
+impl VerdictConfig {
+    /// Checks the flags of `verdict`.
+    ///
+    /// # Errors
+    ///
+    /// A bad judging flag, in one line naming it and the accepted forms.
+    pub(crate) fn from_args(args: VerdictArgs) -> Result<Self> {
+        Ok(VerdictConfig {
+            judge: JudgeConfig::from_args(args.judge, true)?,
+            file: args.file,
+            summary: args.summary,
+            quiet: args.quiet,
+        })
+    }
+}
+
 /// How a run is judged, checked: what `watch` and `verdict` share.
 #[derive(Debug, Clone)]
-pub struct JudgeConfig {
+pub(crate) struct JudgeConfig {
     /// What the verdict engine is asked: warm-up, thresholds, series, fragmentation.
-    pub trend: TrendConfig,
+    pub(crate) trend: TrendConfig,
     /// Whether the verdict sets the exit code. `watch` without `--fail-if-growth` only records:
     /// it reports the verdict at the engine's default threshold and exits 0.
-    pub enforced: bool,
+    pub(crate) enforced: bool,
     /// Exit code of an inconclusive verdict.
-    pub inconclusive: InconclusiveExit,
+    pub(crate) inconclusive: InconclusiveExit,
 }
 
 impl JudgeConfig {
@@ -66,7 +95,7 @@ impl JudgeConfig {
     /// # Errors
     ///
     /// One line naming the flag, the bad value and the accepted forms.
-    pub fn from_args(args: JudgeArgs, enforce_default: bool) -> Result<JudgeConfig> {
+    pub(crate) fn from_args(args: JudgeArgs, enforce_default: bool) -> Result<JudgeConfig> {
         let thresholds = args
             .fail_if_growth
             .iter()
@@ -116,7 +145,7 @@ impl JudgeConfig {
 
     /// The exit code of `verdict`: 0 pass, 1 growth (and fragmentation unless allowed), 3
     /// inconclusive as mapped by `--inconclusive`; always 0 when not enforced.
-    pub fn exit_code(&self, verdict: &Verdict) -> u8 {
+    pub(crate) fn exit_code(&self, verdict: &Verdict) -> u8 {
         if !self.enforced {
             return 0;
         }
@@ -133,31 +162,31 @@ impl JudgeConfig {
 
 /// A checked `watch` configuration.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     /// What is watched.
-    pub target: Target,
+    pub(crate) target: Target,
     /// Time between samples.
-    pub interval: Duration,
+    pub(crate) interval: Duration,
     /// Stop after this long; `None` runs until the process exits.
-    pub duration: Option<Duration>,
+    pub(crate) duration: Option<Duration>,
     /// JSONL output.
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// CSV output.
-    pub csv: Option<PathBuf>,
+    pub(crate) csv: Option<PathBuf>,
     /// Summary JSON output.
-    pub summary: Option<PathBuf>,
+    pub(crate) summary: Option<PathBuf>,
     /// How the run is judged.
-    pub judge: JudgeConfig,
+    pub(crate) judge: JudgeConfig,
     /// No status line, no final lines.
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Follow children.
-    pub tree: bool,
+    pub(crate) tree: bool,
     /// Memory cgroup to sample.
-    pub cgroup: Option<CgroupChoice>,
+    pub(crate) cgroup: Option<CgroupChoice>,
     /// PSS/USS walk interval.
-    pub pss_interval: Option<Duration>,
+    pub(crate) pss_interval: Option<Duration>,
     /// Reset VmHWM at warm-up end and at each published phase.
-    pub phase_reset: bool,
+    pub(crate) phase_reset: bool,
 }
 
 impl Config {
@@ -166,7 +195,7 @@ impl Config {
     /// # Errors
     ///
     /// One line naming the flag, the bad value and the accepted forms.
-    pub fn from_args(args: WatchArgs) -> Result<Config> {
+    pub(crate) fn from_args(args: WatchArgs) -> Result<Config> {
         let target = match (args.pid, args.command) {
             (Some(pid), cmd) if cmd.is_empty() => Target::Pid(parse_pid(&pid)?),
             (None, cmd) if !cmd.is_empty() => Target::Command(cmd),

@@ -2,21 +2,28 @@
 //! soak run, writes every sample as it is taken, and judges growth.
 //!
 //! The binary is a thin `main` over [`run`]; the pieces are modules named after their concept:
-//! [`cli`] (raw flags), [`config`] (checked options), [`watch`] (the sampling run), [`procfs`] and
-//! [`cgroup`] (readers), [`series`] (bounded in-memory series), [`verdict`] (the growth verdict
-//! by `memprobe::trend`, and the `verdict` command that re-judges a saved run),
-//! [`output`] (JSONL, CSV, summary), [`signals`] (sleeping to deadlines, stop signals).
+//! [`cli`] (raw flags) then `config` (checked options, one struct per subcommand); `watch` (the
+//! sampling run, a small loop over: `child` the command's lifecycle, `sampler` the readers
+//! yielding a plain tick, `tree` the process tree under the target, `recorder` peaks, phases,
+//! notes and the verdict's copy, `summary` the summary JSON and status line, `progress` the run's
+//! clock and how it ended); `procfs`
+//! (what the daemon reads of `/proc` beyond `memprobe::snapshot`, which owns statm, status and
+//! stat) and `cgroup`; `verdict` (`store` the bounded copy, `series` adaptation and judging by
+//! `memprobe::trend`, `command` the `verdict` subcommand); `output` (JSONL and CSV writers, the
+//! summary file, the schema version, and `read`, the JSONL reader beside the writer); `signals`
+//! (sleeping to deadlines, stop signals). Only [`cli`] and [`run`] are public: the rest is
+//! `pub(crate)`, so rustc reports dead code.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
-pub mod cgroup;
+pub(crate) mod cgroup;
 pub mod cli;
-pub mod config;
-pub mod output;
-pub mod procfs;
-pub mod series;
-pub mod signals;
-pub mod verdict;
-pub mod watch;
+pub(crate) mod config;
+pub(crate) mod output;
+pub(crate) mod procfs;
+pub(crate) mod signals;
+pub(crate) mod verdict;
+pub(crate) mod watch;
 
 /// Runs a parsed command line; the exit code (0 pass, 1 growth or fragmentation, 3 inconclusive).
 ///
@@ -26,6 +33,8 @@ pub mod watch;
 pub fn run(cli: cli::Cli) -> anyhow::Result<u8> {
     match cli.command {
         cli::Command::Watch(args) => watch::watch(&config::Config::from_args(args)?),
-        cli::Command::Verdict(args) => verdict::command(args),
+        cli::Command::Verdict(args) => {
+            verdict::command::command(&config::VerdictConfig::from_args(args)?)
+        }
     }
 }

@@ -26,7 +26,7 @@ use std::time::Instant;
 
 /// The daemon's signal state.
 #[derive(Debug)]
-pub struct Signals {
+pub(crate) struct Signals {
     /// The mask in force while sleeping: the daemon's own, with the four signals unblocked.
     sleep_mask: SigSet,
     /// The four signals.
@@ -42,7 +42,7 @@ impl Signals {
     /// # Errors
     ///
     /// When a handler cannot be installed or the mask set.
-    pub fn install() -> Result<Signals> {
+    pub(crate) fn install() -> Result<Signals> {
         let stop = Arc::new(AtomicUsize::new(0));
         let child = Arc::new(AtomicBool::new(false));
         for sig in [SIGINT, SIGTERM, SIGHUP] {
@@ -79,7 +79,7 @@ impl Signals {
     /// # Errors
     ///
     /// When the mask cannot be set, or `f`'s error.
-    pub fn unblocked<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    pub(crate) fn unblocked<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
         pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&self.sleep_mask), None)
             .context("unblocking the stop signals to start the command")?;
         let result = f();
@@ -89,7 +89,7 @@ impl Signals {
     }
 
     /// Sleeps until `deadline` or a signal, whichever is first; `true` when woken by a signal.
-    pub fn sleep_until(&self, deadline: Instant) -> bool {
+    pub(crate) fn sleep_until(&self, deadline: Instant) -> bool {
         let now = Instant::now();
         // Past the deadline, still let a pending signal in: zero timeout, same mask.
         let left = deadline.saturating_duration_since(now);
@@ -104,7 +104,7 @@ impl Signals {
     }
 
     /// The stop signal received since the last call, if any.
-    pub fn take_stop(&self) -> Option<i32> {
+    pub(crate) fn take_stop(&self) -> Option<i32> {
         match self.stop.swap(0, Ordering::Relaxed) {
             0 => None,
             sig => Some(sig as i32),
@@ -112,13 +112,13 @@ impl Signals {
     }
 
     /// `true` when SIGCHLD arrived since the last call.
-    pub fn take_child(&self) -> bool {
+    pub(crate) fn take_child(&self) -> bool {
         self.child.swap(false, Ordering::Relaxed)
     }
 }
 
 /// The name of a signal number, for the summary.
-pub fn name(sig: i32) -> String {
+pub(crate) fn name(sig: i32) -> String {
     nix::sys::signal::Signal::try_from(sig)
         .map_or_else(|_| format!("signal {sig}"), |s| s.as_str().to_owned())
 }

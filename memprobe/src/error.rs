@@ -144,9 +144,25 @@ pub enum Error {
 }
 
 impl Error {
-    /// Maps an I/O error on `path` to the clearest variant: "no such process" for `/proc/<pid>`
-    /// files of a process that is gone, permission denied, or a plain I/O error.
-    pub(crate) fn from_io(
+    /// Maps an I/O error on `path` to the clearest variant: [`Error::ProcessNotFound`] for a file
+    /// of process `pid` that is gone (`ENOENT` or `ESRCH`), [`Error::PermissionDenied`], or a plain
+    /// [`Error::Io`]. The one mapping of I/O errors in memprobe and memprobe-daemon, so a file
+    /// error reads the same wherever it happens. `action` is what was being done ("reading",
+    /// "opening", "writing 5 to").
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::{Error as IoError, ErrorKind};
+    /// use memprobe::Error;
+    /// let gone = Error::from_io("reading", "/proc/7/statm".into(), IoError::from(ErrorKind::NotFound), Some(7));
+    /// assert!(matches!(gone, Error::ProcessNotFound { pid: 7 }));
+    /// let denied = Error::from_io("reading", "/x".into(), IoError::from(ErrorKind::PermissionDenied), None);
+    /// assert_eq!(denied.to_string(), "memprobe: permission denied reading /x: run as the process's owner, or as root (CAP_SYS_PTRACE / CAP_SYS_ADMIN)");
+    /// let other = Error::from_io("reading", "/x".into(), IoError::from(ErrorKind::NotFound), None);
+    /// assert!(matches!(other, Error::Io { .. }));
+    /// ```
+    pub fn from_io(
         action: &'static str,
         path: PathBuf,
         source: std::io::Error,

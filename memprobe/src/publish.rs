@@ -525,18 +525,7 @@ fn invalid(path: &Path, why: String) -> Error {
 }
 
 fn io(action: &'static str, path: &Path, source: std::io::Error) -> Error {
-    if source.kind() == std::io::ErrorKind::PermissionDenied {
-        Error::PermissionDenied {
-            action,
-            path: path.to_owned(),
-        }
-    } else {
-        Error::Io {
-            action,
-            path: path.to_owned(),
-            source,
-        }
-    }
+    Error::from_io(action, path.to_owned(), source, None)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -60,7 +60,9 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 mod parsers {
-    use memprobe::snapshot::procfs::{Status, parse_stat_start_time, parse_statm, parse_status};
+    use memprobe::snapshot::procfs::{
+        Status, parse_stat, parse_stat_start_time, parse_statm, parse_status,
+    };
     use proptest::prelude::*;
 
     const SELF_STATUS: &[u8] = include_bytes!("fixtures/proc/self_status");
@@ -72,6 +74,11 @@ mod parsers {
     const KTHREADD_STATUS: &[u8] = include_bytes!("fixtures/proc/kthreadd_status");
     const KTHREADD_STATM: &[u8] = include_bytes!("fixtures/proc/kthreadd_statm");
     const ODD_COMM_STAT: &[u8] = include_bytes!("fixtures/proc/odd_comm_stat");
+    /// `status` of a `sh` started with 901 supplementary groups (10000..=10900): its `Groups:`
+    /// line is 5.3 KiB and comes before every `Vm*` line.
+    const GROUPS_STATUS: &[u8] = include_bytes!("fixtures/proc/groups_status");
+    /// `stat` of a `sh` that renamed itself `a\nb) (c` (written to `/proc/self/comm`).
+    const NEWLINE_COMM_STAT: &[u8] = include_bytes!("fixtures/proc/newline_comm_stat");
 
     /// An independent, allocating reading of a `status` field in bytes, to check the parser against.
     fn reference_kib(text: &[u8], key: &str) -> Option<u64> {
@@ -188,6 +195,49 @@ mod parsers {
         // A real process named `x) y (z`: counting from the first `)` would read the wrong field.
         assert!(ODD_COMM_STAT.starts_with(b"19541 (x) y (z) S"));
         assert_eq!(parse_stat_start_time(ODD_COMM_STAT), Some(81704));
+    }
+
+    #[test]
+    fn stat_with_a_newline_in_the_name() {
+        let _serial = crate::serial();
+        // Stopping at the first newline (as the reader did) leaves `3707 (a`: no field at all.
+        assert!(NEWLINE_COMM_STAT.starts_with(b"3707 (a\nb) (c) S 3682 "));
+        let first_line = NEWLINE_COMM_STAT.split(|&b| b == b'\n').next().unwrap();
+        assert_eq!(parse_stat(first_line), None);
+        let stat = parse_stat(NEWLINE_COMM_STAT).unwrap();
+        assert_eq!(
+            (stat.state, stat.ppid, stat.start_time_ticks),
+            (b'S', 3682, 99051)
+        );
+        assert_eq!(parse_stat_start_time(NEWLINE_COMM_STAT), Some(99051));
+        let stat = parse_stat(SELF_STAT).unwrap();
+        assert_eq!(stat.start_time_ticks, 81329);
+    }
+
+    #[test]
+    fn status_with_a_5_kib_groups_line() {
+        let _serial = crate::serial();
+        let groups = GROUPS_STATUS
+            .split(|&b| b == b'\n')
+            .find(|l| l.starts_with(b"Groups:"))
+            .unwrap();
+        assert!(groups.len() > 5 * 1024, "{}", groups.len());
+        let status = parse_status(GROUPS_STATUS);
+        for (key, got) in [
+            ("VmSize", status.vm_size_bytes),
+            ("VmHWM", status.vm_hwm_bytes),
+            ("VmRSS", status.vm_rss_bytes),
+            ("RssAnon", status.rss_anon_bytes),
+            ("RssFile", status.rss_file_bytes),
+            ("RssShmem", status.rss_shmem_bytes),
+            ("VmSwap", status.vm_swap_bytes),
+        ] {
+            assert_eq!(got, reference_kib(GROUPS_STATUS, key), "{key}");
+            assert!(got.is_some(), "{key}");
+        }
+        // The copy's bug: the first 4 KiB end inside `Groups:`, before any `Vm*` line.
+        let cut = parse_status(&GROUPS_STATUS[..4096]);
+        assert_eq!((cut.vm_swap_bytes, cut.vm_hwm_bytes), (None, None));
     }
 
     #[test]
@@ -598,6 +648,125 @@ mod linux {
             }
             Err(e) => panic!("reading PID 1: {e}"),
         }
+    }
+
+    /// A real process with 1,000 supplementary groups: its `status` is over 6 KiB, and every
+    /// figure after the long `Groups:` line is still read.
+    #[test]
+    fn process_with_a_thousand_groups_has_every_figure() {
+        let _serial = crate::serial();
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: setting 1,000 supplementary groups needs root");
+            return;
+        }
+        let groups: Vec<String> = (10_000..11_000).map(|g| g.to_string()).collect();
+        let mut child = std::process::Command::new("setpriv")
+            .arg("--groups")
+            .arg(groups.join(","))
+            .args(["--reuid", "0", "--regid", "0", "--", "sleep", "30"])
+            .spawn()
+            .expect("setpriv (util-linux) starts");
+        let pid = child.id();
+        // Wait until setpriv has exec'd sleep with its groups.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let status = loop {
+            let text = std::fs::read(format!("/proc/{pid}/status")).unwrap();
+            if text.windows(6).any(|w| w == b"10999 ") || std::time::Instant::now() > deadline {
+                break text;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        assert!(status.len() > 6 * 1024, "status is {} bytes", status.len());
+        let memory = ProcessMemory::for_pid(pid).unwrap();
+        let s = memory.snapshot().unwrap();
+        assert!(s.swap_bytes.is_some(), "{s:?}");
+        assert!(s.peak_rss_bytes.unwrap() >= s.rss_bytes, "{s:?}");
+        assert!(
+            s.rss_anon_bytes.is_some() && s.rss_file_bytes.is_some(),
+            "{s:?}"
+        );
+        assert_eq!(memory.stat().unwrap().ppid, std::process::id());
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// The sampler's read policy on a live process: its RssAnon is the kernel's `status` line,
+    /// `status` is read at most every `status_every` on fast ticks, and a reaped process is named.
+    #[test]
+    fn sampler_reads_status_on_its_schedule() {
+        use memprobe::snapshot::Sampler;
+        use std::time::{Duration, Instant};
+        let _serial = crate::serial();
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let every = Duration::from_millis(100);
+        let memory = ProcessMemory::for_pid(child.id()).unwrap();
+        let mut r = Sampler::new(memory, every, every);
+        let now = Instant::now();
+        let m = r.read(now).unwrap();
+        let status = memprobe::snapshot::procfs::parse_status(
+            &std::fs::read(format!("/proc/{}/status", child.id())).unwrap(),
+        );
+        assert_eq!(m.rss_anon_bytes, status.rss_anon_bytes);
+        assert_eq!(
+            m.rss_bytes,
+            status.rss_anon_bytes.unwrap()
+                + status.rss_file_bytes.unwrap()
+                + status.rss_shmem_bytes.unwrap()
+        );
+        assert!(m.peak_rss_bytes.unwrap() >= m.rss_bytes && m.swap_bytes.is_some());
+        assert_eq!(r.status_read_at(), Some(now));
+        // Fast ticks read status at most every `every`.
+        let memory = ProcessMemory::for_pid(child.id()).unwrap();
+        let mut fast = Sampler::new(memory, Duration::from_millis(1), every);
+        fast.read(now).unwrap();
+        fast.read(now + Duration::from_millis(50)).unwrap();
+        assert_eq!(fast.status_read_at(), Some(now));
+        let almost = now + every - Duration::from_micros(100);
+        fast.read(almost).unwrap();
+        assert_eq!(fast.status_read_at(), Some(almost));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let e = r.read(Instant::now()).unwrap_err();
+        assert!(matches!(e, Error::ProcessNotFound { .. }), "{e}");
+        let e = memprobe::snapshot::read_stat(i32::MAX as u32).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(&format!("no process with PID {}", i32::MAX)),
+            "{e}"
+        );
+    }
+
+    /// A process named `a\nb) (c` can be watched by PID: its start time and state are read. (The
+    /// shell stays the renamed process: `exec` would rename it after the new program.)
+    #[test]
+    fn process_with_a_newline_in_its_name_has_a_start_time() {
+        let _serial = crate::serial();
+        let mut child = std::process::Command::new("sh")
+            .args([
+                "-c",
+                "printf 'a\\nb) (c' > /proc/$$/comm; while :; do sleep 0.1; done",
+            ])
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::fs::read(format!("/proc/{pid}/comm")).unwrap() != b"a\nb) (c\n" {
+            assert!(std::time::Instant::now() < deadline, "comm never renamed");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let memory = ProcessMemory::for_pid(pid).unwrap();
+        let start = memory.start_time_ticks().unwrap();
+        let stat = memprobe::snapshot::read_stat(pid).unwrap();
+        assert_eq!(stat.start_time_ticks, start);
+        assert_eq!(stat.ppid, std::process::id());
+        assert_eq!(memory.stat().unwrap(), stat);
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! | figure                 | Linux                   | macOS (this process)   | macOS (other) | elsewhere |
 //! |------------------------|-------------------------|------------------------|---------------|-----------|
 //! | `rss_bytes`            | `statm` resident × page | `resident_size`        | `pti_resident_size` | sysinfo |
-//! | `rss_anon/file/shmem`  | `RssAnon/RssFile/RssShmem` | –                   | –             | –         |
+//! | `rss_anon/file/shmem`  | `status` `RssAnon:/RssFile:/RssShmem:` lines | – | –          | –         |
 //! | `swap_bytes`           | `VmSwap`                | –                      | –             | –         |
 //! | `peak_rss_bytes`       | `VmHWM`                 | `resident_size_peak`   | –             | –         |
 //! | `virtual_bytes`        | `VmSize`                | `virtual_size`         | `pti_virtual_size` | sysinfo |
@@ -33,7 +33,11 @@
 //! `benches/snapshot.rs`). The open files follow the process, not its number: after it is reaped
 //! every reading fails with [`crate::Error::ProcessNotFound`], even if the PID is reused. A zombie
 //! (exited, not yet reaped) reads as zero RSS with the `Vm*` figures `None`, as does a kernel
-//! thread. On macOS the calling process is read with mach `task_info`, others with
+//! thread. Each figure has one Linux source, the table above: in particular `rss_anon_bytes` is
+//! the kernel's `RssAnon:` line of `status`, never derived from `statm` (resident − shared).
+//!
+//! A sampling loop that wants the resident size at every tick but not the cost of formatting
+//! `status` each time uses a [`Sampler`]: `statm` every tick, `status` on its own schedule. On macOS the calling process is read with mach `task_info`, others with
 //! `proc_pidinfo`/`proc_pid_rusage` (see `sys/macos.rs` for why not `task_for_pid`). Other
 //! platforms use `sysinfo`.
 
@@ -41,6 +45,8 @@ pub mod procfs;
 mod sys;
 
 use serde::{Deserialize, Serialize};
+#[cfg(target_os = "linux")]
+use std::time::{Duration, Instant};
 
 /// One reading of a process's memory, in bytes. Figures a platform does not offer are `None`.
 ///
@@ -242,5 +248,181 @@ impl ProcessMemory {
     /// ```
     pub fn start_time_ticks(&self) -> crate::Result<u64> {
         self.reader.start_time_ticks()
+    }
+
+    /// State, parent and start time, from the kept-open `/proc/<pid>/stat` (Linux only).
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::ProcessNotFound`] once the process has been reaped;
+    /// [`crate::Error::Parse`] if the file is malformed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let me = memprobe::ProcessMemory::current()?;
+    /// let stat = me.stat()?;
+    /// assert_eq!(stat.state, b'R'); // reading its own stat, the process is running
+    /// assert_eq!(stat.start_time_ticks, me.start_time_ticks()?);
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    #[cfg(target_os = "linux")]
+    pub fn stat(&self) -> crate::Result<procfs::Stat> {
+        self.reader.stat()
+    }
+}
+
+/// Reads `/proc/<pid>/stat` afresh, by number (Linux only): unlike [`ProcessMemory::stat`], which
+/// follows the process it opened, a PID reused since reads as the new process (another start
+/// time). For checking a process's identity, or a process met once (a child found in a tree).
+///
+/// # Errors
+///
+/// [`crate::Error::ProcessNotFound`] when no process has this PID; [`crate::Error::Parse`] if the
+/// file is malformed.
+///
+/// # Examples
+///
+/// ```
+/// let stat = memprobe::snapshot::read_stat(std::process::id())?;
+/// assert_eq!(stat.ppid, std::os::unix::process::parent_id());
+/// assert!(matches!(
+///     memprobe::snapshot::read_stat(i32::MAX as u32),
+///     Err(memprobe::Error::ProcessNotFound { .. })
+/// ));
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+#[cfg(target_os = "linux")]
+pub fn read_stat(pid: u32) -> crate::Result<procfs::Stat> {
+    sys::read_stat(pid)
+}
+
+/// Bytes per memory page, asked of the system once (Linux only).
+///
+/// # Examples
+///
+/// ```
+/// let page = memprobe::snapshot::page_size();
+/// assert!(page.is_power_of_two() && page >= 4096);
+/// ```
+#[cfg(target_os = "linux")]
+pub fn page_size() -> u64 {
+    sys::page_size()
+}
+
+/// A [`ProcessMemory`] read by a sampling loop (Linux only): `statm` at every [`Sampler::read`]
+/// (the resident size, fresh at each tick), `status` only when `status_every` has passed since it
+/// was last read (every other figure, see the table in the [module docs](self)).
+///
+/// `status` is text the kernel formats on each read (signal masks, CPU lists, groups) and costs
+/// several times a `statm` read; at 1 kHz reading it each tick would be most of the sampler's
+/// cost. Its figures in a reading are those of the last `status` read, at
+/// [`Sampler::status_read_at`]. No allocation per reading.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let me = memprobe::ProcessMemory::current()?;
+/// let mut sampler = memprobe::snapshot::Sampler::new(me, Duration::from_millis(1), Duration::from_millis(100));
+/// let t0 = Instant::now();
+/// let first = sampler.read(t0)?;
+/// assert!(first.rss_bytes > 0 && first.rss_anon_bytes.is_some());
+/// assert_eq!(sampler.status_read_at(), Some(t0));
+/// sampler.read(t0 + Duration::from_millis(10))?; // statm only
+/// assert_eq!(sampler.status_read_at(), Some(t0));
+/// sampler.read(t0 + Duration::from_millis(100))?; // status due again
+/// assert_eq!(sampler.status_read_at(), Some(t0 + Duration::from_millis(100)));
+/// # Ok::<(), memprobe::Error>(())
+/// ```
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+pub struct Sampler {
+    memory: ProcessMemory,
+    status_every: Duration,
+    status_at: Option<Instant>,
+    status_last: procfs::Status,
+}
+
+#[cfg(target_os = "linux")]
+impl Sampler {
+    /// Samples `memory` at ticks `interval` apart, reading `status` every `status_every`: at every
+    /// tick when ticks are that far apart or more, otherwise when `status_every` less half an
+    /// interval has passed (so a tick a few µs early does not wait a whole tick more).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let me = memprobe::ProcessMemory::current()?;
+    /// let second = Duration::from_secs(1);
+    /// let mut slow = memprobe::snapshot::Sampler::new(me, second, Duration::from_millis(100));
+    /// let t0 = Instant::now();
+    /// slow.read(t0)?;
+    /// slow.read(t0 + second)?;
+    /// assert_eq!(slow.status_read_at(), Some(t0 + second)); // every tick
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn new(memory: ProcessMemory, interval: Duration, status_every: Duration) -> Self {
+        Sampler {
+            memory,
+            status_every: if interval >= status_every {
+                Duration::ZERO
+            } else {
+                status_every - interval / 2
+            },
+            status_at: None,
+            status_last: procfs::Status::default(),
+        }
+    }
+
+    /// The process read, for its other operations (peak reset, start time).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let me = memprobe::ProcessMemory::current()?;
+    /// let sampler = memprobe::snapshot::Sampler::new(me, Duration::from_millis(10), Duration::from_millis(100));
+    /// assert_eq!(sampler.memory().pid(), std::process::id());
+    /// # Ok::<(), memprobe::Error>(())
+    /// ```
+    pub fn memory(&self) -> &ProcessMemory {
+        &self.memory
+    }
+
+    /// When `status` was last read (`None` before the first reading).
+    ///
+    /// # Examples
+    ///
+    /// See [`Sampler`].
+    pub fn status_read_at(&self) -> Option<Instant> {
+        self.status_at
+    }
+
+    /// One reading at `now`: `statm` always, `status` when due.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::ProcessNotFound`] once the process has been reaped; [`crate::Error::Parse`]
+    /// if `statm` is malformed.
+    ///
+    /// # Examples
+    ///
+    /// See [`Sampler`].
+    pub fn read(&mut self, now: Instant) -> crate::Result<MemorySnapshot> {
+        let statm = self.memory.reader.statm()?;
+        if self
+            .status_at
+            .is_none_or(|at| now.saturating_duration_since(at) >= self.status_every)
+        {
+            self.status_last = self.memory.reader.status()?;
+            self.status_at = Some(now);
+        }
+        Ok(sys::from_parts(
+            &statm,
+            self.memory.reader.page_size(),
+            &self.status_last,
+        ))
     }
 }

@@ -168,11 +168,67 @@ pub fn parse_status(buf: &[u8]) -> Status {
     status
 }
 
-/// Parses field 22, `starttime`, of `/proc/<pid>/stat`: when the process started, in clock ticks
-/// since boot. Together with the PID it names a process uniquely, so a reused PID is detectable.
+/// The identity fields of `/proc/<pid>/stat`: state, parent and start time.
 ///
-/// The second field, the command name, is in parentheses and may itself hold spaces and `)`, so
-/// counting starts after the **last** `)`.
+/// # Examples
+///
+/// ```
+/// use memprobe::snapshot::procfs::parse_stat;
+/// let stat = parse_stat(b"42 (sh) S 1 42 42 0 -1 4194560 10 0 0 0 1 2 0 0 20 0 1 0 9876 3000 100 1\n").unwrap();
+/// assert_eq!((stat.state, stat.ppid, stat.start_time_ticks), (b'S', 1, 9876));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stat {
+    /// Field 3, the one-letter state: `R` running, `S` sleeping, `Z` zombie, `X` dead, ...
+    pub state: u8,
+    /// Field 4, the parent's PID.
+    pub ppid: u32,
+    /// Field 22, `starttime`: when the process started, in clock ticks since boot. Together with
+    /// the PID it names a process uniquely, so a reused PID is detectable.
+    pub start_time_ticks: u64,
+}
+
+/// Parses `/proc/<pid>/stat` (the whole buffer, not its first line).
+///
+/// The second field, the command name, is in parentheses and may itself hold spaces, `)` and
+/// newlines (a process can name itself anything up to 15 bytes), so fields are counted from the
+/// **last** `)` of the buffer. Returns `None` when the buffer is cut before field 23 (which proves
+/// field 22 complete) or a field is malformed.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::snapshot::procfs::parse_stat;
+/// // The command name is `a\nb) (c`.
+/// let stat = b"42 (a\nb) (c) Z 7 42 42 0 -1 4194560 10 0 0 0 1 2 0 0 20 0 1 0 9876 3000 100 1\n";
+/// let stat = parse_stat(stat).unwrap();
+/// assert_eq!((stat.state, stat.ppid, stat.start_time_ticks), (b'Z', 7, 9876));
+/// assert_eq!(parse_stat(b"42 (cut) S 1 42"), None);
+/// ```
+pub fn parse_stat(buf: &[u8]) -> Option<Stat> {
+    let close = buf.iter().rposition(|&b| b == b')')?;
+    let mut fields = buf[close + 1..]
+        .split(|&b| b == b' ' || b == b'\n')
+        .filter(|field| !field.is_empty());
+    // After the `)` come field 3 (state), 4 (ppid), ...: field 22 is the 20th.
+    let state = match fields.next()? {
+        [state] => *state,
+        _ => return None,
+    };
+    let ppid = u32::try_from(parse_u64(fields.next()?)?).ok()?;
+    let start = fields.nth(17)?;
+    // A following field proves `start` was not cut short.
+    fields.next()?;
+    Some(Stat {
+        state,
+        ppid,
+        start_time_ticks: parse_u64(start)?,
+    })
+}
+
+/// Parses field 22, `starttime`, of `/proc/<pid>/stat`: when the process started, in clock ticks
+/// since boot. The same rules as [`parse_stat`] (counting from the last `)`).
 ///
 /// # Examples
 ///
@@ -183,19 +239,21 @@ pub fn parse_status(buf: &[u8]) -> Status {
 /// assert_eq!(parse_stat_start_time(b"42 (cut"), None);
 /// ```
 pub fn parse_stat_start_time(buf: &[u8]) -> Option<u64> {
-    let close = buf.iter().rposition(|&b| b == b')')?;
-    let mut fields = buf[close + 1..]
-        .split(|&b| b == b' ' || b == b'\n')
-        .filter(|field| !field.is_empty());
-    // After the `)` come field 3 (state), 4, ...: field 22 is the 20th.
-    let start = fields.nth(19)?;
-    // A following field proves `start` was not cut short.
-    fields.next()?;
-    parse_u64(start)
+    parse_stat(buf).map(|stat| stat.start_time_ticks)
 }
 
-/// A value of a `status` line: blanks, decimal digits, blanks, `kB`, optional trailing blanks.
-fn parse_kib(rest: &[u8]) -> Option<u64> {
+/// A value in KiB as `status`, `smaps_rollup` and `meminfo` write it, after the `Key:`: blanks,
+/// decimal digits, blanks, `kB`, optional trailing blanks. A value without its unit is refused
+/// (it may have been cut short).
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::snapshot::procfs::parse_kib;
+/// assert_eq!(parse_kib(b"\t    1636 kB"), Some(1636));
+/// assert_eq!(parse_kib(b"\t    1636"), None);
+/// ```
+pub fn parse_kib(rest: &[u8]) -> Option<u64> {
     let rest = rest.trim_ascii_start();
     let digits = rest
         .iter()
@@ -208,8 +266,17 @@ fn parse_kib(rest: &[u8]) -> Option<u64> {
     parse_u64(&rest[..digits])
 }
 
-/// A non-empty run of decimal digits that fits in `u64`.
-fn parse_u64(digits: &[u8]) -> Option<u64> {
+/// A non-empty run of decimal digits that fits in `u64` (no sign, no blanks).
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::snapshot::procfs::parse_u64;
+/// assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
+/// assert_eq!(parse_u64(b"18446744073709551616"), None);
+/// assert_eq!(parse_u64(b" 1"), None);
+/// ```
+pub fn parse_u64(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
@@ -245,6 +312,26 @@ fn find_byte(byte: u8, haystack: &[u8]) -> Option<usize> {
         .iter()
         .position(|&b| b == byte)
         .map(|i| base + i)
+}
+
+/// Reads a whole file with `read_at(buf, offset)` (a `pread`) into `buf`, looping until end of
+/// file or a full buffer; the bytes read. For `stat`, whose fields must be counted from the last
+/// `)` of the whole text, not of its first line.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))] // used by the Linux reader only
+pub(crate) fn read_all(
+    mut read_at: impl FnMut(&mut [u8], u64) -> std::io::Result<usize>,
+    buf: &mut [u8],
+) -> std::io::Result<usize> {
+    let mut len = 0;
+    while len < buf.len() {
+        match read_at(&mut buf[len..], len as u64) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(len)
 }
 
 /// Streams the lines of a file read with `read_at(buf, offset)` (a `pread`) through `buf`, a fixed
@@ -375,6 +462,53 @@ mod tests {
         .unwrap();
         assert_eq!(streamed, parse_status(data));
         assert!(streamed.is_complete());
+    }
+
+    /// The Linux reader's 4 KiB buffer on a `status` whose `Groups:` line alone is 5.3 KiB: the
+    /// long line is skipped and every figure after it read, whatever the read sizes.
+    #[test]
+    fn status_with_a_line_longer_than_the_buffer_is_read_whole() {
+        let data = include_bytes!("../../tests/fixtures/proc/groups_status");
+        assert!(data.len() > 6 * 1024);
+        for chunk in [4096, 1000, 7000] {
+            let mut streamed = Status::default();
+            let mut buf = [0u8; 4096];
+            read_lines(
+                |out, offset| {
+                    let offset = offset as usize;
+                    let n = out.len().min(chunk).min(data.len() - offset);
+                    out[..n].copy_from_slice(&data[offset..offset + n]);
+                    Ok(n)
+                },
+                &mut buf,
+                |line| {
+                    streamed.parse_line(line);
+                    ControlFlow::Continue(())
+                },
+            )
+            .unwrap();
+            assert!(streamed.is_complete(), "chunk {chunk}: {streamed:?}");
+            assert_eq!(streamed, parse_status(data), "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn read_all_loops_until_end_of_file() {
+        let data = b"3707 (a\nb) (c) S 3682 rest";
+        for chunk in 1..8 {
+            let mut buf = [0u8; 64];
+            let n = read_all(
+                |out, offset| {
+                    let offset = offset as usize;
+                    let n = out.len().min(chunk).min(data.len() - offset);
+                    out[..n].copy_from_slice(&data[offset..offset + n]);
+                    Ok(n)
+                },
+                &mut buf,
+            )
+            .unwrap();
+            assert_eq!(&buf[..n], data, "chunk {chunk}");
+        }
     }
 
     #[test]

@@ -23,11 +23,14 @@ use std::sync::OnceLock;
 
 use crate::Error;
 use crate::snapshot::MemorySnapshot;
-use crate::snapshot::procfs::{self, Status};
+use crate::snapshot::procfs::{self, Stat, Statm, Status};
 
 // PERF: statm is one line of seven numbers, at most 7 × 21 bytes, so one read fills it. status is
 // about 1.5 KiB; 4 KiB leaves room for kernels that add lines, and because reading stops at the
-// last field we use (VmSwap, a third of the way down) a larger file still costs one read.
+// last field we use (VmSwap, a third of the way down) a larger file still costs one read. A
+// status larger than the buffer (a `Groups:` line of a thousand groups is 6 KiB) is streamed in
+// several reads, never cut: a line longer than the buffer is skipped whole and the `Vm*` lines
+// after it are still read.
 const STATM_BUF: usize = 256;
 const STATUS_BUF: usize = 4096;
 // stat is one line of 52 fields; the command name is at most 64 bytes.
@@ -48,7 +51,7 @@ fn proc_path(pid: u32, file: &str) -> PathBuf {
 }
 
 /// The page size, asked of the system once.
-fn page_size() -> u64 {
+pub(crate) fn page_size() -> u64 {
     static PAGE_SIZE: OnceLock<u64> = OnceLock::new();
     *PAGE_SIZE.get_or_init(|| {
         // SAFETY: sysconf only reads a configuration value; _SC_PAGESIZE is always defined.
@@ -84,7 +87,7 @@ impl Reader {
         Error::from_io(action, proc_path(self.pid, file), e, Some(self.pid))
     }
 
-    pub(crate) fn rss_bytes(&self) -> crate::Result<u64> {
+    pub(crate) fn statm(&self) -> crate::Result<Statm> {
         let mut buf = [0u8; STATM_BUF];
         let mut statm = None;
         procfs::read_lines(
@@ -96,19 +99,23 @@ impl Reader {
             },
         )
         .map_err(|e| self.io_error("reading", "statm", e))?;
-        let parse_error = || Error::Parse {
-            what: "resident pages",
+        statm.ok_or_else(|| Error::Parse {
+            what: "size, resident and shared pages",
             path: proc_path(self.pid, "statm"),
-        };
-        let statm = statm.ok_or_else(parse_error)?;
-        statm
-            .resident_pages
-            .checked_mul(self.page_size)
-            .ok_or_else(parse_error)
+        })
     }
 
-    pub(crate) fn snapshot(&self) -> crate::Result<MemorySnapshot> {
-        let rss_bytes = self.rss_bytes()?;
+    pub(crate) fn rss_bytes(&self) -> crate::Result<u64> {
+        self.statm()?
+            .resident_pages
+            .checked_mul(self.page_size)
+            .ok_or_else(|| Error::Parse {
+                what: "resident pages",
+                path: proc_path(self.pid, "statm"),
+            })
+    }
+
+    pub(crate) fn status(&self) -> crate::Result<Status> {
         let mut buf = [0u8; STATUS_BUF];
         let mut status = Status::default();
         procfs::read_lines(
@@ -124,16 +131,16 @@ impl Reader {
             },
         )
         .map_err(|e| self.io_error("reading", "status", e))?;
-        Ok(MemorySnapshot {
-            rss_bytes,
-            rss_anon_bytes: status.rss_anon_bytes,
-            rss_file_bytes: status.rss_file_bytes,
-            rss_shmem_bytes: status.rss_shmem_bytes,
-            swap_bytes: status.vm_swap_bytes,
-            peak_rss_bytes: status.vm_hwm_bytes,
-            virtual_bytes: status.vm_size_bytes,
-            phys_footprint_bytes: None,
-        })
+        Ok(status)
+    }
+
+    pub(crate) fn page_size(&self) -> u64 {
+        self.page_size
+    }
+
+    pub(crate) fn snapshot(&self) -> crate::Result<MemorySnapshot> {
+        let statm = self.statm()?;
+        Ok(from_parts(&statm, self.page_size, &self.status()?))
     }
 
     pub(crate) fn reset_peak(&self) -> crate::Result<()> {
@@ -159,21 +166,46 @@ impl Reader {
         }
     }
 
-    pub(crate) fn start_time_ticks(&self) -> crate::Result<u64> {
-        let mut buf = [0u8; STAT_BUF];
-        let mut start = None;
-        procfs::read_lines(
-            |out, offset| self.stat.read_at(out, offset),
-            &mut buf,
-            |line| {
-                start = procfs::parse_stat_start_time(line);
-                ControlFlow::Break(())
-            },
-        )
-        .map_err(|e| self.io_error("reading", "stat", e))?;
-        start.ok_or_else(|| Error::Parse {
-            what: "start time (field 22)",
-            path: proc_path(self.pid, "stat"),
-        })
+    pub(crate) fn stat(&self) -> crate::Result<Stat> {
+        read_stat_from(&self.stat, self.pid)
     }
+
+    pub(crate) fn start_time_ticks(&self) -> crate::Result<u64> {
+        Ok(self.stat()?.start_time_ticks)
+    }
+}
+
+/// A snapshot from `statm` (the resident size, in pages of `page_size` bytes) and the
+/// figures of `status`: the one place each field of [`MemorySnapshot`] gets its Linux source (see
+/// the table in [`crate::snapshot`]).
+pub(crate) fn from_parts(statm: &Statm, page_size: u64, status: &Status) -> MemorySnapshot {
+    MemorySnapshot {
+        rss_bytes: statm.resident_pages.saturating_mul(page_size),
+        rss_anon_bytes: status.rss_anon_bytes,
+        rss_file_bytes: status.rss_file_bytes,
+        rss_shmem_bytes: status.rss_shmem_bytes,
+        swap_bytes: status.vm_swap_bytes,
+        peak_rss_bytes: status.vm_hwm_bytes,
+        virtual_bytes: status.vm_size_bytes,
+        phys_footprint_bytes: None,
+    }
+}
+
+/// Reads and parses a whole `stat` file (all of it: the command name may hold newlines).
+fn read_stat_from(file: &File, pid: u32) -> crate::Result<Stat> {
+    let mut buf = [0u8; STAT_BUF];
+    let n = procfs::read_all(|out, offset| file.read_at(out, offset), &mut buf)
+        .map_err(|e| Error::from_io("reading", proc_path(pid, "stat"), e, Some(pid)))?;
+    procfs::parse_stat(&buf[..n]).ok_or_else(|| Error::Parse {
+        what: "state, parent and start time (fields 3, 4 and 22)",
+        path: proc_path(pid, "stat"),
+    })
+}
+
+/// Opens `/proc/<pid>/stat` afresh and parses it: by number, so a PID reused since reads as the
+/// new process (a different start time).
+pub(crate) fn read_stat(pid: u32) -> crate::Result<Stat> {
+    let path = proc_path(pid, "stat");
+    let file = File::open(&path).map_err(|e| Error::from_io("opening", path, e, Some(pid)))?;
+    read_stat_from(&file, pid)
 }

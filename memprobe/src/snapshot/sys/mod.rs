@@ -6,7 +6,7 @@
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
-pub(crate) use linux::Reader;
+pub(crate) use linux::{Reader, from_parts, page_size, read_stat};
 
 #[cfg(target_os = "macos")]
 mod macos;

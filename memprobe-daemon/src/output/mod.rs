@@ -6,6 +6,8 @@
 //! Formatting only: the figures come from [`crate::watch`]. Lines are formatted into a reused
 //! buffer, so steady-state sampling allocates nothing here.
 
+pub(crate) mod read;
+
 use crate::cgroup::CgroupSample;
 use crate::procfs::Pss;
 use anyhow::{Context, Result};
@@ -16,54 +18,58 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Version of the summary JSON schema (`watch --summary`, `verdict --summary`), written beside
+/// the code that formats the outputs.
+pub(crate) const SCHEMA_VERSION: u32 = 1;
+
 /// One process of a `--tree` sample.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ProcSample {
+pub(crate) struct ProcSample {
     /// PID.
-    pub pid: u32,
+    pub(crate) pid: u32,
     /// Parent PID.
-    pub ppid: u32,
+    pub(crate) ppid: u32,
     /// RSS.
-    pub rss_bytes: u64,
+    pub(crate) rss_bytes: u64,
     /// RssAnon.
-    pub rss_anon_bytes: u64,
+    pub(crate) rss_anon_bytes: u64,
     /// VmSwap.
-    pub swap_bytes: u64,
+    pub(crate) swap_bytes: u64,
 }
 
 /// Totals over a process tree (the root included). Summed RSS over-counts shared pages.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct TreeTotals {
+pub(crate) struct TreeTotals {
     /// Processes alive in the tree.
-    pub processes: u32,
+    pub(crate) processes: u32,
     /// Sum of RSS.
-    pub rss_bytes: u64,
+    pub(crate) rss_bytes: u64,
     /// Sum of RssAnon + VmSwap.
-    pub anon_swap_bytes: u64,
+    pub(crate) anon_swap_bytes: u64,
 }
 
 /// Everything measured at one tick.
 #[derive(Debug, Clone, Copy)]
-pub struct Sample<'a> {
+pub(crate) struct Sample<'a> {
     /// Monotonic ns since the run started.
-    pub t_ns: u64,
+    pub(crate) t_ns: u64,
     /// Wall-clock ns since the Unix epoch.
-    pub wall_ns: u64,
+    pub(crate) wall_ns: u64,
     /// Watched PID.
-    pub pid: u32,
+    pub(crate) pid: u32,
     /// Its figures.
-    pub mem: &'a MemorySnapshot,
+    pub(crate) mem: &'a MemorySnapshot,
     /// When `status` was read, ns since the run started: RssFile, RssShmem, VmSwap and VmHWM are
     /// from then (at most 100 ms before `t_ns`); the other figures are from `t_ns`.
-    pub status_t_ns: Option<u64>,
+    pub(crate) status_t_ns: Option<u64>,
     /// `--tree`: totals and each process.
-    pub tree: Option<(TreeTotals, &'a [ProcSample])>,
+    pub(crate) tree: Option<(TreeTotals, &'a [ProcSample])>,
     /// `--cgroup`.
-    pub cgroup: Option<CgroupSample>,
+    pub(crate) cgroup: Option<CgroupSample>,
     /// `--pss-interval`, when a walk was taken this tick.
-    pub pss: Option<Pss>,
+    pub(crate) pss: Option<Pss>,
     /// The process's published statistics, when refreshed this tick.
-    pub published: Option<&'a PublishedStats>,
+    pub(crate) published: Option<&'a PublishedStats>,
 }
 
 struct Opt<T>(Option<T>);
@@ -90,10 +96,10 @@ impl<T: Display> Display for Cell<T> {
 }
 
 /// CSV header; one column per figure, empty cells for figures not measured.
-pub const CSV_HEADER: &str = "t_ns,wall_ns,pid,rss_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,swap_bytes,peak_rss_bytes,virtual_bytes,status_t_ns,tree_processes,tree_rss_bytes,tree_anon_swap_bytes,cgroup_usage_bytes,cgroup_peak_bytes,pss_bytes,uss_bytes,jemalloc_allocated_bytes,jemalloc_active_bytes,jemalloc_resident_bytes,live_bytes,iteration\n";
+pub(crate) const CSV_HEADER: &str = "t_ns,wall_ns,pid,rss_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,swap_bytes,peak_rss_bytes,virtual_bytes,status_t_ns,tree_processes,tree_rss_bytes,tree_anon_swap_bytes,cgroup_usage_bytes,cgroup_peak_bytes,pss_bytes,uss_bytes,jemalloc_allocated_bytes,jemalloc_active_bytes,jemalloc_resident_bytes,live_bytes,iteration\n";
 
 /// Formats one JSONL line (with its newline) into `out`.
-pub fn format_jsonl(s: &Sample<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
+pub(crate) fn format_jsonl(s: &Sample<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
     let m = s.mem;
     write!(
         out,
@@ -152,7 +158,7 @@ pub fn format_jsonl(s: &Sample<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
 }
 
 /// Formats one CSV row (with its newline) into `out`.
-pub fn format_csv(s: &Sample<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
+pub(crate) fn format_csv(s: &Sample<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
     let m = s.mem;
     let tree = s.tree.map(|t| t.0);
     let jemalloc = s.published.and_then(|p| p.jemalloc);
@@ -187,7 +193,7 @@ pub fn format_csv(s: &Sample<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
 
 /// The per-sample files, opened up front.
 #[derive(Debug, Default)]
-pub struct SampleFiles {
+pub(crate) struct SampleFiles {
     jsonl: Option<File>,
     csv: Option<File>,
     line: Vec<u8>,
@@ -203,7 +209,7 @@ impl SampleFiles {
     /// # Errors
     ///
     /// Naming the flag and the path that cannot be created.
-    pub fn open(jsonl: Option<&Path>, csv: Option<&Path>) -> Result<SampleFiles> {
+    pub(crate) fn open(jsonl: Option<&Path>, csv: Option<&Path>) -> Result<SampleFiles> {
         let jsonl = jsonl.map(|p| create("--out", p)).transpose()?;
         let mut csv = csv.map(|p| create("--csv", p)).transpose()?;
         if let Some(f) = csv.as_mut() {
@@ -222,7 +228,7 @@ impl SampleFiles {
     /// # Errors
     ///
     /// When a file cannot be written (disk full).
-    pub fn write(&mut self, sample: &Sample<'_>) -> Result<()> {
+    pub(crate) fn write(&mut self, sample: &Sample<'_>) -> Result<()> {
         if let Some(f) = self.jsonl.as_mut() {
             self.line.clear();
             format_jsonl(sample, &mut self.line)?;
@@ -239,7 +245,7 @@ impl SampleFiles {
 
 /// The summary file, replaced atomically each time.
 #[derive(Debug)]
-pub struct SummaryFile {
+pub(crate) struct SummaryFile {
     path: PathBuf,
     temp: PathBuf,
 }
@@ -250,7 +256,7 @@ impl SummaryFile {
     /// # Errors
     ///
     /// Naming the path when it cannot be written.
-    pub fn create(path: &Path, initial: &impl serde::Serialize) -> Result<SummaryFile> {
+    pub(crate) fn create(path: &Path, initial: &impl serde::Serialize) -> Result<SummaryFile> {
         let name = path
             .file_name()
             .with_context(|| format!("--summary {}: not a file path", path.display()))?;
@@ -276,7 +282,7 @@ impl SummaryFile {
     /// # Errors
     ///
     /// When the temporary file cannot be written or renamed.
-    pub fn write(&self, value: &impl serde::Serialize) -> Result<()> {
+    pub(crate) fn write(&self, value: &impl serde::Serialize) -> Result<()> {
         let mut text = serde_json::to_vec_pretty(value)?;
         text.push(b'\n');
         std::fs::write(&self.temp, &text)

@@ -1,0 +1,360 @@
+//! The `watch` run: start or attach to the target, tick on absolute monotonic deadlines, write
+//! each sample as it is taken, keep the bounded in-memory series, then stop the target, judge and
+//! write the summary. This file only wires the rooms together, as hyperfine separates
+//! scheduling, measuring and exporting: [`child`] (the command's lifecycle), [`sampler`] (the
+//! readers, yielding a plain tick), [`recorder`] (what is kept of the ticks) and, presenting only,
+//! [`summary`] with [`crate::output`] (JSONL/CSV lines).
+//!
+//! ```text
+//!  open outputs ─▶ start command / open PID ─▶ ┌─ tick: sample ─▶ write line ─▶ series ─┐
+//!  (fail early)     (MEMPROBE_PUBLISH set)     └─ sleep to deadline or signal ◀─────────┘
+//!                                                 │ duration over │ target exited │ signal (PID mode)
+//!                                                 ▼
+//!          purge request + final sample ─▶ SIGTERM, SIGKILL after 5 s ─▶ verdict ─▶ summary
+//! ```
+//!
+//! A stop signal (SIGINT/SIGTERM/SIGHUP) with a started command is forwarded to its process group
+//! and sampling goes on until the command exits (a third signal sends SIGKILL); with `--pid` it
+//! ends the run at once. The summary is rewritten after [`SUMMARY_FIRST`] and then every
+//! [`SUMMARY_EVERY`], so a killed daemon still leaves a valid one.
+//!
+//! # Cost per tick
+//!
+//! PERF: a steady-state tick is a `ppoll` wake-up (no file descriptor, see [`crate::signals`]),
+//! one `pread` of `statm`, one of `status` at most every 100 ms (1 s without swap, see
+//! [`crate::procfs`]), a clock read and one `write` per output file, and no heap allocation.
+//! Everything else runs on its own slower clock: the published record every 100 ms (three
+//! `pread`s; its file looked for every 100 ms for 2 s, then every second), the PID's identity
+//! every second, `memory.stat` every second, the summary every [`SUMMARY_EVERY`], formatted in
+//! memory and written with one `write`. The verdict's copy of the samples
+//! ([`crate::verdict::RunSeries`]) is appended to in place.
+
+use crate::config::{Config, Target};
+use crate::output::{SCHEMA_VERSION, Sample, SampleFiles, SummaryFile};
+use crate::procfs;
+use crate::signals::{self, Signals};
+use crate::verdict::kind_name;
+use anyhow::Result;
+use memprobe::units::Bytes;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+mod child;
+mod progress;
+mod recorder;
+mod sampler;
+mod summary;
+mod tree;
+
+use child::{Started, start_command};
+use progress::{Ended, Progress};
+use recorder::Recorder;
+use sampler::{Reading, Sampler, wall_ns};
+use summary::{Parts, status_line};
+
+/// How often the summary file is rewritten during a run (the first time after [`SUMMARY_FIRST`]).
+pub(crate) const SUMMARY_EVERY: Duration = Duration::from_secs(10);
+/// When the first `running` summary is written, so a run killed early still leaves one.
+pub(crate) const SUMMARY_FIRST: Duration = Duration::from_secs(1);
+const STATUS_EVERY: Duration = Duration::from_millis(250);
+const PURGE_WAIT: Duration = Duration::from_secs(1);
+
+/// One run: its parts, each of one concern, and the run loop's own schedule.
+struct Run<'c> {
+    config: &'c Config,
+    progress: Progress,
+    /// The command, when the daemon started it.
+    command: Option<Started>,
+    sampler: Sampler,
+    recorder: Recorder,
+    files: SampleFiles,
+    summary_file: Option<SummaryFile>,
+    status_due: Instant,
+    summary_due: Instant,
+    tty: bool,
+}
+
+/// Runs `watch`; the process exit code (0 pass, 1 growth, 3 inconclusive).
+///
+/// # Errors
+///
+/// Usage and runtime errors (exit 2): missing PID, permission denied, unwritable output, command
+/// not found.
+pub(crate) fn watch(config: &Config) -> Result<u8> {
+    let signals = Signals::install()?;
+    // Outputs first: a bad path must fail before the target starts.
+    let files = SampleFiles::open(config.out.as_deref(), config.csv.as_deref())?;
+    let summary_file = config
+        .summary
+        .as_deref()
+        .map(|p| {
+            SummaryFile::create(
+                p,
+                &serde_json::json!({"schema_version": SCHEMA_VERSION, "state": "starting"}),
+            )
+        })
+        .transpose()?;
+
+    let (pid, command) = match &config.target {
+        Target::Pid(pid) => (*pid, None),
+        Target::Command(argv) => {
+            let started = signals.unblocked(|| start_command(argv))?;
+            (started.id(), Some(started))
+        }
+    };
+    let publish_path = command.as_ref().map(|c| c.publish_path().to_owned());
+    let sampler = Sampler::open(config, pid, publish_path)?;
+    let start = sampler.start();
+    let mut run = Run {
+        config,
+        progress: Progress {
+            start,
+            started_wall_ns: wall_ns(),
+            ticks: 0,
+            missed: 0,
+            ended: None,
+            sampling_ended: None,
+            sampling_usage: None,
+            stop_signal: None,
+        },
+        command,
+        sampler,
+        recorder: Recorder::new(config.tree),
+        files,
+        summary_file,
+        status_due: start,
+        summary_due: start + SUMMARY_FIRST,
+        tty: !config.quiet && std::io::stderr().is_terminal(),
+    };
+    let result = run.sample_loop(&signals);
+    run.progress.sampling_ended = Some(Instant::now());
+    run.progress.sampling_usage = Some(procfs::self_usage());
+    // Whatever happened, stop the command and leave a summary with what was collected.
+    let finish = run.finish(&signals);
+    result?;
+    finish
+}
+
+impl Run<'_> {
+    /// The parts a summary is made of.
+    fn parts(&self) -> Parts<'_> {
+        Parts {
+            config: self.config,
+            progress: &self.progress,
+            sampler: &self.sampler,
+            recorder: &self.recorder,
+            command: self.command.as_ref(),
+        }
+    }
+
+    /// One tick: read (sampler), write the line (output), keep (recorder); `false` when the
+    /// target has gone.
+    fn tick(&mut self, now: Instant) -> Result<bool> {
+        let reading = self.sampler.read(now)?;
+        let tick = match reading {
+            Reading::Tick(tick) => Some(tick),
+            Reading::Gone => None,
+            Reading::Replaced => None,
+        };
+        if let Some(tick) = tick {
+            self.files.write(&Sample {
+                t_ns: tick.t_ns,
+                wall_ns: tick.wall_ns,
+                pid: tick.pid,
+                mem: &tick.mem,
+                status_t_ns: tick.status_t_ns,
+                tree: tick.tree,
+                cgroup: tick.cgroup,
+                pss: tick.pss,
+                published: tick.published,
+            })?;
+            self.recorder.record(&tick);
+        } else if matches!(reading, Reading::Gone) {
+            // Our own child: reap it so its exit status is known.
+            if let Some(c) = self.command.as_mut() {
+                c.wait_gone()?;
+            }
+        }
+        let alive = tick.is_some();
+        self.recorder.notes.extend(self.sampler.take_notes());
+        Ok(alive)
+    }
+
+    fn sample_loop(&mut self, signals: &Signals) -> Result<()> {
+        let interval_ns = self.config.interval.as_nanos() as u64;
+        let start = self.progress.start;
+        let end_at = self.config.duration.map(|d| start + d);
+        let mut next_tick: u64 = 0;
+        let mut slept = true;
+        loop {
+            if let Some(sig) = signals.take_stop() {
+                self.progress.stop_signal = Some(sig);
+                match self.command.as_mut() {
+                    Some(c) => {
+                        let forward = c.forward_stop(sig)?;
+                        self.recorder.notes.push(format!(
+                            "received {}: sent {} to the command's process group",
+                            signals::name(sig),
+                            forward
+                        ));
+                    }
+                    None => {
+                        self.progress.ended = Some(Ended::Signal);
+                        return Ok(());
+                    }
+                }
+            }
+            if signals.take_child() {
+                if let Some(c) = self.command.as_mut() {
+                    if c.reap()? {
+                        self.progress.ended = Some(Ended::TargetExited);
+                        return Ok(());
+                    }
+                }
+            }
+            let now = Instant::now();
+            if end_at.is_some_and(|end| now >= end) {
+                self.progress.ended = Some(Ended::Duration);
+                return Ok(());
+            }
+            let deadline = start + Duration::from_nanos(interval_ns * next_tick);
+            if now >= deadline && !slept {
+                // Behind without a sleep since the last tick: signals are blocked outside the
+                // sleep, so let pending ones in (a zero-length sleep) before ticking again.
+                slept = true;
+                signals.sleep_until(now);
+                continue;
+            }
+            if now >= deadline {
+                slept = false;
+                if !self.tick(now)? {
+                    self.progress.ended = Some(Ended::TargetExited);
+                    return Ok(());
+                }
+                next_tick += 1;
+                self.progress.ticks = next_tick;
+                // Missed deadlines are skipped, not caught up in a burst.
+                let behind = Instant::now().saturating_duration_since(
+                    start + Duration::from_nanos(interval_ns * next_tick),
+                );
+                if !behind.is_zero() {
+                    let skip = behind.as_nanos() as u64 / interval_ns + 1;
+                    self.progress.missed += skip;
+                    next_tick += skip;
+                    self.progress.ticks = next_tick;
+                }
+                self.periodic(now)?;
+                continue;
+            }
+            let wake = end_at.map_or(deadline, |end| end.min(deadline));
+            signals.sleep_until(wake);
+            slept = true;
+        }
+    }
+
+    /// What runs on slower clocks than the tick: cgroup `memory.stat`, the TTY status line, the
+    /// `running` summary.
+    fn periodic(&mut self, now: Instant) -> Result<()> {
+        self.sampler.slow_reads(now);
+        if self.tty && now >= self.status_due {
+            self.status_due = now + STATUS_EVERY;
+            status_line(self.config, self.progress.start, &self.recorder, now);
+        }
+        if now >= self.summary_due {
+            self.summary_due = now + SUMMARY_EVERY;
+            if let Some(f) = &self.summary_file {
+                f.write(&self.parts().summary("running", None, None, now))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Asks a publishing process to purge, waits for it, and takes one last sample.
+    fn purge_and_final_sample(&mut self) -> Result<()> {
+        let Some(request) = self.sampler.request_purge() else {
+            return Ok(());
+        };
+        let until = Instant::now() + PURGE_WAIT;
+        while Instant::now() < until {
+            if self.sampler.purge_done(request) {
+                let now = Instant::now();
+                self.tick(now)?;
+                self.recorder
+                    .notes
+                    .push("jemalloc purged on request before the final sample".into());
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.recorder
+            .notes
+            .push("the process did not purge jemalloc within 1 s of the request".into());
+        Ok(())
+    }
+
+    /// Stops the command if it still runs, judges, writes the summary; the exit code.
+    fn finish(&mut self, signals: &Signals) -> Result<u8> {
+        if self.tty {
+            eprint!("\r\x1b[2K");
+        }
+        if self.progress.ended == Some(Ended::Duration) {
+            self.purge_and_final_sample()?;
+        }
+        if let Some(c) = self.command.as_mut() {
+            if c.terminate(signals)? {
+                self.recorder
+                    .notes
+                    .push("the command ignored SIGTERM for 5 s and was killed".into());
+            }
+        }
+        if self.progress.ended == Some(Ended::TargetExited) {
+            let at = self.recorder.last_t_ns as f64 / 1e9;
+            if let Some(d) = self.config.duration {
+                self.recorder.notes.push(format!(
+                    "the target exited after {at:.1} s, before --duration {:.1} s: the summary covers what was collected",
+                    d.as_secs_f64()
+                ));
+            }
+        }
+        let judged = self.recorder.judged.judge(&self.config.judge);
+        let now = Instant::now();
+        let (verdict, code) = match &judged {
+            Ok(v) => (Some(v.clone()), Some(self.config.judge.exit_code(v))),
+            Err(e) => {
+                self.recorder.notes.push(format!("no verdict: {e:#}"));
+                (None, None)
+            }
+        };
+        if let Some(f) = &self.summary_file {
+            f.write(&self.parts().summary("finished", verdict, code, now))?;
+        }
+        let verdict = judged?;
+        let code = self.config.judge.exit_code(&verdict);
+        if !self.config.quiet {
+            let elapsed = self
+                .progress
+                .sampling_ended
+                .unwrap_or(now)
+                .duration_since(self.progress.start)
+                .as_secs_f64();
+            eprintln!(
+                "memprobe-daemon: {} samples in {elapsed:.1} s ({:.1}/s, {} missed); peak RSS {}",
+                self.recorder.samples,
+                self.recorder.samples as f64 / elapsed.max(1e-9),
+                self.progress.missed,
+                Bytes(self.recorder.peaks.rss_bytes),
+            );
+            let enforced = if self.config.judge.enforced {
+                format!("exit {code}")
+            } else {
+                "not enforced: no --fail-if-growth".to_owned()
+            };
+            eprintln!(
+                "memprobe-daemon: {} ({enforced}): {}",
+                kind_name(&verdict.kind),
+                verdict.summary
+            );
+        }
+        Ok(code)
+    }
+}
