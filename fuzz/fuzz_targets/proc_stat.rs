@@ -5,7 +5,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let _ = memprobe::snapshot::procfs::parse_stat_start_time(data);
-    let _ = memprobe_daemon::procfs::parse_stat(data);
-    let mut children = Vec::new();
-    memprobe_daemon::procfs::parse_children(data, &mut children);
+    let stat = memprobe::snapshot::procfs::parse_stat(data);
+    assert_eq!(
+        stat.map(|s| s.start_time_ticks),
+        memprobe::snapshot::procfs::parse_stat_start_time(data)
+    );
+    let _ = memprobe_daemon::__readers::children(data);
 });

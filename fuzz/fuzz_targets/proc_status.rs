@@ -5,5 +5,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let _ = memprobe::snapshot::procfs::parse_status(data);
-    let _ = memprobe_daemon::procfs::parse_smaps_rollup(data);
+    let _ = memprobe_daemon::__readers::smaps_rollup(data);
 });

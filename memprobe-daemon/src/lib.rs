@@ -12,10 +12,13 @@
 //! `memprobe::trend`, `command` the `verdict` subcommand); `output` (JSONL and CSV writers, the
 //! summary file, the schema version, and `read`, the JSONL reader beside the writer); `signals`
 //! (sleeping to deadlines, stop signals). Only [`cli`] and [`run`] are public: the rest is
-//! `pub(crate)`, so rustc reports dead code.
+//! `pub(crate)`, so rustc reports dead code (and the hidden `__readers`, which routes the
+//! parsers to the fuzz targets and property tests).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+pub mod __readers;
 pub(crate) mod cgroup;
 pub mod cli;
 pub(crate) mod config;

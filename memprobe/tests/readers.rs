@@ -148,6 +148,9 @@ proptest! {
     }
 }
 
+/// A fuzz target's name and what it calls with each input.
+type Feed = (&'static str, fn(&[u8]));
+
 /// The committed inputs of fuzz target `target`: its corpus and every input that once crashed it.
 fn fuzz_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
@@ -169,7 +172,7 @@ fn fuzz_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
 #[test]
 fn committed_fuzz_inputs_still_pass() {
     let mut fed = 0;
-    let targets: [(&str, fn(&[u8])); 8] = [
+    let targets: [Feed; 8] = [
         ("units_size", |b| {
             if let Ok(s) = std::str::from_utf8(b) {
                 if let Ok(n) = parse_bytes(s) {
