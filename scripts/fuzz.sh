@@ -10,6 +10,8 @@
 # into the committed corpus afterwards. A crash leaves its input in fuzz/artifacts/<target>/:
 # copy it to fuzz/regressions/<target>/ once fixed, where the normal test suite feeds it.
 #
+# FUZZ_TARGETS="jsonl cgroup" runs only the named targets.
+#
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`). Without them the script
 # fails with how to get them, or, with FUZZ_SKIP_UNAVAILABLE=1 (CI), says SKIPPED and exits 0.
 set -euo pipefail
@@ -35,7 +37,8 @@ if [ -n "$missing" ]; then
     exit 2
 fi
 
-targets=$(cargo +nightly fuzz list)
+# FUZZ_TARGETS="a b" runs only those (e.g. to split the targets over two shells).
+targets="${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}"
 cargo +nightly fuzz build -a >/dev/null
 mkdir -p artifacts/logs
 summary=()
