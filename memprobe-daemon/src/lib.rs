@@ -13,13 +13,16 @@
 //! summary file, the schema version, and `read`, the JSONL reader beside the writer); `signals`
 //! (sleeping to deadlines, stop signals); `compare` (the `compare BASE NEW` subcommand: `load`
 //! reports or summaries, `diff` them, `render` the result); `footprint` (the `footprint BINARY
-//! [BINARY2]` subcommand: `load` and `measure` an ELF or Mach-O file, `diff` two, `render`). Only [`cli`] and [`run`] are public: the rest is
-//! `pub(crate)`, so rustc reports dead code.
+//! [BINARY2]` subcommand: `load` and `measure` an ELF or Mach-O file, `diff` two, `render`).
+//! Only [`cli`] and [`run`] are public: the rest is `pub(crate)`, so rustc reports dead code (and
+//! the hidden `__readers`, which routes the parsers to the fuzz targets and property tests).
 // `deny`, not `forbid`: one module may opt out, `watch::child::parent_death` (the `pre_exec`
 // that makes a started command die with the daemon); everything else stays safe code.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+#[doc(hidden)]
+pub mod __readers;
 pub(crate) mod cgroup;
 pub mod cli;
 pub(crate) mod compare;

@@ -108,7 +108,11 @@ pub(crate) fn parse_smaps_rollup(buf: &[u8]) -> Option<Pss> {
         match &line[..colon] {
             b"Pss" => pss = value,
             b"Pss_Anon" => pss_anon = value,
-            b"Private_Clean" | b"Private_Dirty" => private += value.unwrap_or(0),
+            // A present but malformed or out-of-range figure refuses the file rather than
+            // count as 0; the sum of the two cannot exceed u64 in a real file.
+            b"Private_Clean" | b"Private_Dirty" => {
+                private = value.and_then(|v| v.checked_add(private))?
+            }
             _ => {}
         }
     }

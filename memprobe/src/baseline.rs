@@ -167,40 +167,7 @@ impl Baselines {
                 });
             }
         };
-        let bad = |problem: String| Error::Baseline {
-            path: path.clone(),
-            problem,
-        };
-        let file: File = toml::from_str(&text).map_err(|e| {
-            bad(format!(
-                "is not a valid memprobe baseline ({}); fix it by hand, or delete it and rerun with MEMPROBE_UPDATE=1",
-                e.to_string().trim_end()
-            ))
-        })?;
-        if file.format != FORMAT {
-            return Err(bad(format!(
-                "has format {}, but this memprobe reads format {FORMAT}; rewrite it with MEMPROBE_UPDATE=1",
-                file.format
-            )));
-        }
-        if file.name != name {
-            return Err(bad(format!(
-                "is the baseline of `{}`, not `{name}`; was it copied from another test? Delete it and rerun with MEMPROBE_UPDATE=1",
-                file.name
-            )));
-        }
-        if file.iterations == 0 {
-            return Err(bad(
-                "says `iterations = 0`; a baseline covers at least one iteration".to_owned(),
-            ));
-        }
-        Ok(Some(Baseline {
-            iterations: file.iterations,
-            allocations: file.allocations,
-            alloc_bytes: file.alloc_bytes,
-            peak_bytes: file.peak_bytes,
-            rss_growth_bytes: file.rss_growth_bytes,
-        }))
+        parse(&text, name, &path).map(Some)
     }
 
     /// Writes baseline `name` (atomically: a reader never sees half a file), creating the
@@ -318,6 +285,45 @@ impl Baselines {
         let (changes, notes) = compare(&base, &current, policy);
         Ok(verdict(Action::Compared, changes, notes))
     }
+}
+
+/// Checks the text of baseline `name`'s file (`path` only names it in errors): a pure function
+/// of the text that never panics.
+pub(crate) fn parse(text: &str, name: &str, path: &Path) -> Result<Baseline> {
+    let bad = |problem: String| Error::Baseline {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let file: File = toml::from_str(text).map_err(|e| {
+        bad(format!(
+            "is not a valid memprobe baseline ({}); fix it by hand, or delete it and rerun with MEMPROBE_UPDATE=1",
+            e.to_string().trim_end()
+        ))
+    })?;
+    if file.format != FORMAT {
+        return Err(bad(format!(
+            "has format {}, but this memprobe reads format {FORMAT}; rewrite it with MEMPROBE_UPDATE=1",
+            file.format
+        )));
+    }
+    if file.name != name {
+        return Err(bad(format!(
+            "is the baseline of `{}`, not `{name}`; was it copied from another test? Delete it and rerun with MEMPROBE_UPDATE=1",
+            file.name
+        )));
+    }
+    if file.iterations == 0 {
+        return Err(bad(
+            "says `iterations = 0`; a baseline covers at least one iteration".to_owned(),
+        ));
+    }
+    Ok(Baseline {
+        iterations: file.iterations,
+        allocations: file.allocations,
+        alloc_bytes: file.alloc_bytes,
+        peak_bytes: file.peak_bytes,
+        rss_growth_bytes: file.rss_growth_bytes,
+    })
 }
 
 /// The figures a baseline records: totals over `iterations`, as in a [`Report`].

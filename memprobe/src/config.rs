@@ -158,7 +158,13 @@ fn load(path: &Path) -> Result<Vec<Entry>> {
             });
         }
     };
-    let file: ConfigFile = toml::from_str(&text).map_err(|e| Error::ConfigSyntax {
+    parse(&text, path)
+}
+
+/// Checks the text of a memprobe.toml (`path` only names it in errors): a pure function of the
+/// text that never panics.
+pub(crate) fn parse(text: &str, path: &Path) -> Result<Vec<Entry>> {
+    let file: ConfigFile = toml::from_str(text).map_err(|e| Error::ConfigSyntax {
         path: path.to_path_buf(),
         problem: e.to_string().trim_end().to_owned(),
     })?;

@@ -8,6 +8,12 @@ use std::sync::Mutex;
 /// `_`, `-` and `.` stay; anything else is escaped as `%XX` per UTF-8 byte (`%` itself included),
 /// so distinct names give distinct stems. Names that Windows reserves (`con`, `nul`, ...) get a
 /// leading `_`, and very long names are shortened with a hash of the whole name.
+///
+/// So a stem is always one normal path component that cannot leave the directory it is joined
+/// to: no `/` or `\\`, no NUL, never `.`, `..` or a hidden name (a leading `.` gets a `_`), an
+/// absolute path is escaped like any other text, and a name longer than 180 bytes becomes 163
+/// bytes plus `-` and a 16-digit FNV-1a hash, leaving room within 255 bytes for an extension and
+/// `write_atomically`'s temporary suffix.
 pub(crate) fn file_stem(name: &str) -> String {
     let mut stem = String::with_capacity(name.len());
     let mut rest = name;
@@ -114,5 +120,97 @@ mod tests {
         let long = "m::".repeat(200);
         let (a, b) = (file_stem(&long), file_stem(&format!("{long}x")));
         assert!(a.len() <= 180 && b.len() <= 180 && a != b);
+    }
+
+    /// The one property every caller relies on: joined to a directory, a stem (plus the longest
+    /// extension and temp suffix memprobe adds) is exactly one more path component, a normal
+    /// one, inside that directory, and fits a 255-byte file name.
+    fn assert_stays_in(dir: &Path, name: &str) {
+        let stem = file_stem(name);
+        for file in [
+            format!("{stem}.toml"),
+            format!("{stem}.json"),
+            // write_atomically's temporary name, at its longest.
+            format!(".{stem}.toml.{}.{}.tmp", u32::MAX, u64::MAX),
+        ] {
+            let path = dir.join(&file);
+            assert_eq!(path.parent(), Some(dir), "{name:?} -> {path:?}");
+            assert_eq!(
+                path.components().count(),
+                dir.components().count() + 1,
+                "{name:?} -> {path:?}"
+            );
+            assert!(
+                matches!(
+                    path.components().next_back(),
+                    Some(std::path::Component::Normal(_))
+                ),
+                "{name:?} -> {path:?}"
+            );
+            assert!(file.len() <= 255, "{name:?}: {} bytes", file.len());
+            assert!(
+                !file.contains('\0') && !file.contains('/'),
+                "{name:?} -> {file:?}"
+            );
+        }
+        assert!(!stem.starts_with('.'), "{name:?} -> hidden {stem:?}");
+    }
+
+    #[test]
+    fn names_from_test_paths_never_escape_their_directory() {
+        let dir = Path::new("/base/dir");
+        let long = "x".repeat(300);
+        let long_utf8 = "ü".repeat(200);
+        let long_path = format!("{}::{}", "module".repeat(40), "test".repeat(40));
+        for name in [
+            "..",
+            ".",
+            "../../etc/passwd",
+            "a::..::..::b",
+            "..::..",
+            "/etc/passwd",
+            "/",
+            "//",
+            "C:\\Windows\\system32",
+            "a\0b",
+            "\0",
+            "a/../../b",
+            long.as_str(),
+            long_utf8.as_str(),
+            long_path.as_str(),
+        ] {
+            assert_stays_in(dir, name);
+        }
+        assert_eq!(file_stem(".."), "_..");
+        assert_eq!(file_stem("../x"), "_..%2Fx");
+        assert_eq!(file_stem("/etc/passwd"), "%2Fetc%2Fpasswd");
+        assert_eq!(file_stem("a\0b"), "a%00b");
+        // Very long names keep a hash of the whole name: distinct names, distinct files.
+        let (a, b) = (format!("{long}a"), format!("{long}b"));
+        assert_ne!(file_stem(&a), file_stem(&b));
+        assert!(file_stem(&long).len() <= 180);
+        assert!(file_stem(&long_utf8).ends_with(&format!("{:016x}", {
+            long_utf8.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            })
+        })));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_name_escapes_its_directory(name in "\\PC*", raw in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            assert_stays_in(Path::new("/base/dir"), &name);
+            assert_stays_in(Path::new("/base/dir"), &String::from_utf8_lossy(&raw));
+        }
+
+        #[test]
+        fn distinct_short_names_give_distinct_stems(a in "[a-z_:./ ]{0,12}", b in "[a-z_:./ ]{0,12}") {
+            // `::` and `.` both become `.`; test paths never contain `.`, so compare those only.
+            proptest::prop_assume!(a != b && !a.contains('.') && !b.contains('.'));
+            proptest::prop_assume!(!a.is_empty() && !b.is_empty() && a != "_" && b != "_");
+            // A lone `:` next to `::` is ambiguous (`:::`), as it would be in a Rust path.
+            proptest::prop_assume!(!a.contains(":::") && !b.contains(":::"));
+            proptest::prop_assert_ne!(file_stem(&a), file_stem(&b));
+        }
     }
 }

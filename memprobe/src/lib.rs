@@ -14,6 +14,8 @@ pub struct ReadmeSnippets;
 
 #[doc(hidden)]
 pub mod __private;
+#[doc(hidden)]
+pub mod __readers;
 pub mod alloc;
 mod backtrace_trim;
 pub mod baseline;

@@ -97,4 +97,27 @@ mod tests {
         assert!(report_path(None, "app::x").ends_with("app/app.x.json"));
         assert!(report_path(None, "app::x").starts_with(report_dir()));
     }
+
+    #[test]
+    fn report_files_stay_two_levels_below_the_report_dir() {
+        let long = "very_long_module_name::".repeat(20) + "test";
+        for (package, path) in [
+            (Some(".."), "../../etc::passwd"),
+            (Some("/abs"), "/etc/passwd"),
+            (Some("a\0b"), "x::a\0b"),
+            (None, "..::..::x"),
+            (None, long.as_str()),
+        ] {
+            let file = report_path(package, path);
+            let package_dir = file.parent().unwrap();
+            assert_eq!(package_dir.parent(), Some(report_dir()), "{file:?}");
+            assert_eq!(
+                file.components().count(),
+                report_dir().components().count() + 2,
+                "{file:?}"
+            );
+            let name = file.file_name().unwrap().to_str().unwrap();
+            assert!(name.len() <= 255 && !name.starts_with('.'), "{name}");
+        }
+    }
 }

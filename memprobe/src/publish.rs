@@ -41,6 +41,11 @@
 //! when both reads of `seq` are equal and even. Every field is an `AtomicU64`, so the writer's
 //! stores are well-defined while another process reads. The two purge words sit outside the
 //! seqlock: each has a single writer, and a request is a counter the process catches up with.
+//! The reader trusts nothing in the file: it opens it without following a symbolic link or
+//! blocking on a FIFO, checks its type and size, fences between its reads (AArch64 reorders
+//! loads), checks the copy's own sequence word, and refuses a wrong magic, version or pid.
+//! The process reserves the record's pages with `posix_fallocate` before mapping them, so a full
+//! tmpfs is an error from [`start`], not a `SIGBUS` at the first store.
 //! `unsafe` is confined to mapping the file and viewing it as atomics.
 
 use crate::error::{Error, Result};
@@ -116,29 +121,131 @@ pub struct PublishedStats {
     pub purge_done: u64,
 }
 
-/// Decodes a record copied out of the file, or `None` when it is not a version-1 record or was
-/// caught mid-write.
+impl PublishedStats {
+    /// `true` once the process has carried out the purge [`Reader::request_purge`] returned
+    /// `request` for. The request counter wraps at `u64::MAX` (see [`Reader::request_purge`]),
+    /// so this is an equality, not `purge_done >= request`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut stats = memprobe::publish::PublishedStats::default();
+    /// stats.purge_done = 3;
+    /// assert!(stats.has_purged(3));
+    /// assert!(!stats.has_purged(4));
+    /// ```
+    pub fn has_purged(&self, request: u64) -> bool {
+        self.purge_done == request
+    }
+}
+
+/// Why bytes are not (yet) a version-1 record: what [`decode`] refuses.
 ///
 /// # Examples
 ///
 /// ```
-/// assert!(memprobe::publish::decode(&[0u8; memprobe::publish::RECORD_SIZE]).is_none());
+/// use memprobe::publish::{decode, Invalid, RECORD_SIZE};
+/// assert_eq!(decode(&[0u8; RECORD_SIZE]), Err(Invalid::NotYetWritten));
+/// assert_eq!(decode(&[0u8; 8]), Err(Invalid::Size(8)));
+/// assert_eq!(Invalid::Size(8).to_string(), "the record is 8 bytes, not 256");
 /// ```
-pub fn decode(bytes: &[u8]) -> Option<PublishedStats> {
-    if bytes.len() < RECORD_SIZE {
-        return None;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Invalid {
+    /// The file or buffer is not [`RECORD_SIZE`] bytes.
+    Size(u64),
+    /// Magic still zero: the process created the file and has not finished setting it up.
+    NotYetWritten,
+    /// Caught while the writer was updating it (odd sequence word).
+    MidWrite,
+    /// The first word is not [`MAGIC`].
+    Magic(u64),
+    /// A layout version (or record size) this reader does not know.
+    Version {
+        /// The version found.
+        version: u32,
+        /// The record size the record claims, in bytes.
+        size: u32,
+    },
+    /// A pid word that cannot be a pid (0 or beyond `u32`).
+    Pid(u64),
+}
+
+impl Invalid {
+    /// `true` for the states a well-behaved writer passes through (being created, mid-update):
+    /// try again later. Everything else is a file that is not a record.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memprobe::publish::Invalid;
+    /// assert!(Invalid::MidWrite.is_transient());
+    /// assert!(!Invalid::Magic(7).is_transient());
+    /// ```
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Invalid::NotYetWritten | Invalid::MidWrite)
     }
-    let w = |i: usize| u64::from_ne_bytes(bytes[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Invalid::Size(n) => write!(f, "the record is {n} bytes, not {RECORD_SIZE}"),
+            Invalid::NotYetWritten => f.write_str("the record is not written yet"),
+            Invalid::MidWrite => f.write_str("the record is being updated"),
+            Invalid::Magic(m) => write!(
+                f,
+                "bad magic {:?}, not a memprobe published record",
+                String::from_utf8_lossy(&m.to_le_bytes())
+            ),
+            Invalid::Version { version, size } => write!(
+                f,
+                "record version {version} ({size} bytes); this memprobe reads version {VERSION} ({RECORD_SIZE} bytes): use a memprobe-daemon built with the same memprobe as the program"
+            ),
+            Invalid::Pid(p) => write!(f, "pid {p} is not a process id"),
+        }
+    }
+}
+
+/// Decodes a record copied out of the file: [`Invalid`] says why it is not a consistent
+/// version-1 record. A pure function of the bytes; never panics.
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::publish::{decode, Invalid, RECORD_SIZE};
+/// assert_eq!(decode(&[0u8; RECORD_SIZE]), Err(Invalid::NotYetWritten));
+/// assert!(matches!(decode(&[0xffu8; RECORD_SIZE]), Err(Invalid::Magic(_))));
+/// ```
+pub fn decode(bytes: &[u8]) -> std::result::Result<PublishedStats, Invalid> {
+    let bytes: &[u8; RECORD_SIZE] = bytes
+        .try_into()
+        .map_err(|_| Invalid::Size(bytes.len() as u64))?;
+    let w = |i: usize| {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+        u64::from_ne_bytes(word)
+    };
+    match w(WORD_MAGIC) {
+        MAGIC => {}
+        0 => return Err(Invalid::NotYetWritten),
+        other => return Err(Invalid::Magic(other)),
+    }
     let version = w(WORD_VERSION);
-    if w(WORD_MAGIC) != MAGIC
-        || version as u32 != VERSION
-        || (version >> 32) as usize != RECORD_SIZE
-    {
-        return None;
+    if version as u32 != VERSION || (version >> 32) as usize != RECORD_SIZE {
+        return Err(Invalid::Version {
+            version: version as u32,
+            size: (version >> 32) as u32,
+        });
     }
     if w(WORD_SEQ) % 2 == 1 {
-        return None;
+        return Err(Invalid::MidWrite);
     }
+    let pid = w(WORD_PID);
+    let pid = u32::try_from(pid)
+        .ok()
+        .filter(|&p| p != 0)
+        .ok_or(Invalid::Pid(pid))?;
     let flags = w(WORD_FLAGS);
     let jemalloc = (flags & FLAG_JEMALLOC != 0).then(|| crate::JemallocStats {
         allocated_bytes: w(WORD_JEMALLOC),
@@ -155,10 +262,10 @@ pub fn decode(bytes: &[u8]) -> Option<PublishedStats> {
         alloc_bytes: w(WORD_COUNTING + 3),
         freed_bytes: w(WORD_COUNTING + 4),
     });
-    let len = (w(WORD_PHASE_LEN) as usize).min(PHASE_MAX);
+    let len = usize::try_from(w(WORD_PHASE_LEN)).map_or(PHASE_MAX, |l| l.min(PHASE_MAX));
     let name = &bytes[WORD_PHASE * 8..WORD_PHASE * 8 + len];
-    Some(PublishedStats {
-        pid: w(WORD_PID) as u32,
+    Ok(PublishedStats {
+        pid,
         updates: w(WORD_UPDATES),
         updated_monotonic_ns: w(WORD_UPDATED_NS),
         jemalloc,
@@ -171,6 +278,12 @@ pub fn decode(bytes: &[u8]) -> Option<PublishedStats> {
 }
 
 /// The daemon's side: reads a record with `pread` (no mapping, no lock) and asks for purges.
+///
+/// The file is another process's to write, so nothing in it is trusted: [`Reader::open`]
+/// refuses symbolic links, FIFOs, devices and directories without blocking, and
+/// [`Reader::read`] refuses a file of the wrong size, magic, version or (with
+/// [`Reader::expecting_pid`]) pid, each with a one-line error. It never maps the file, so a
+/// file truncated under it is an error, not a `SIGBUS`.
 ///
 /// # Examples
 ///
@@ -185,47 +298,144 @@ pub struct Reader {
     file: File,
     path: PathBuf,
     purges_requested: u64,
+    expected_pid: Option<u32>,
 }
 
 impl Reader {
-    /// Opens a record file for reading and purge requests.
+    /// Opens a record file for reading and purge requests. The last path component must not be
+    /// a symbolic link (`O_NOFOLLOW`) and the file must be a regular file; the open never
+    /// blocks (`O_NONBLOCK`, so a FIFO is refused rather than waited on).
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] or [`Error::PermissionDenied`] naming the file.
+    /// [`Error::Io`] or [`Error::PermissionDenied`] naming the file; [`Error::Io`] of kind
+    /// `InvalidData` when it is a symbolic link or not a regular file.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let err = memprobe::publish::Reader::open(std::path::Path::new("/dev/null")).unwrap_err();
+    /// assert!(err.to_string().contains("not a regular file"), "{err}");
+    /// ```
     pub fn open(path: &Path) -> Result<Reader> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
             .open(path)
-            .map_err(|e| io("reading", path, e))?;
+            .map_err(|e| {
+                if e.raw_os_error() == Some(libc::ELOOP) {
+                    invalid(path, "it is a symbolic link; refusing to follow it".into())
+                } else {
+                    io("reading", path, e)
+                }
+            });
+        // Opening a directory for writing fails with EISDIR before the type check can run.
+        let file = match file {
+            Err(Error::Io { source, .. }) if source.raw_os_error() == Some(libc::EISDIR) => {
+                return Err(invalid(path, "not a regular file (a directory)".into()));
+            }
+            other => other?,
+        };
+        let kind = file
+            .metadata()
+            .map_err(|e| io("reading", path, e))?
+            .file_type();
+        if !kind.is_file() {
+            return Err(invalid(
+                path,
+                format!("not a regular file ({})", file_kind(kind)),
+            ));
+        }
         Ok(Reader {
             file,
             path: path.to_owned(),
             purges_requested: 0,
+            expected_pid: None,
         })
     }
 
+    /// Refuses records published by any process other than `pid`: a descendant that inherited
+    /// `MEMPROBE_PUBLISH` and created the record before the watched process did would otherwise
+    /// have its figures reported as the watched process's.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("record");
+    /// # std::fs::write(&path, b"")?;
+    /// let reader = memprobe::publish::Reader::open(&path)?.expecting_pid(std::process::id());
+    /// assert_eq!(reader.read()?, None); // not written yet
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn expecting_pid(mut self, pid: u32) -> Reader {
+        self.expected_pid = Some(pid);
+        self
+    }
+
     /// One consistent reading, retried a few times while the writer is mid-update; `Ok(None)`
-    /// when the record is not (yet) a valid version-1 record.
+    /// while the record is being created (empty, or magic not yet stored) or stays mid-update.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] naming the file when it cannot be read.
+    /// [`Error::Io`] naming the file when it cannot be read, or (kind `InvalidData`) when it is
+    /// not a version-1 record: wrong size, magic, version or pid.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("record");
+    /// std::fs::write(&path, [0u8; 100])?;
+    /// let err = memprobe::publish::Reader::open(&path)?.read().unwrap_err();
+    /// assert!(err.to_string().contains("100 bytes, not 256"), "{err}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn read(&self) -> Result<Option<PublishedStats>> {
+        let size = self
+            .file
+            .metadata()
+            .map_err(|e| io("reading", &self.path, e))?
+            .len();
+        if size == 0 {
+            // Created (O_EXCL) but not yet sized by the process.
+            return Ok(None);
+        }
+        if size != RECORD_SIZE as u64 {
+            return Err(invalid(&self.path, Invalid::Size(size).to_string()));
+        }
         let mut buf = [0u8; RECORD_SIZE];
         for _ in 0..8 {
             let before = self.word(WORD_SEQ)?;
+            // The seqlock's reader side. `pread` copies the words the writer stores; the fences
+            // keep this thread's loads in order on weakly ordered CPUs (AArch64): the copy is
+            // not read before `before`, and `after` not before the copy.
+            fence(Ordering::Acquire);
             if before % 2 == 0 {
                 let n = self
                     .file
                     .read_at(&mut buf, 0)
                     .map_err(|e| io("reading", &self.path, e))?;
+                fence(Ordering::Acquire);
+                let after = self.word(WORD_SEQ)?;
                 if n < RECORD_SIZE {
-                    return Ok(None);
+                    // Truncated since the size check.
+                    return Err(invalid(&self.path, Invalid::Size(n as u64).to_string()));
                 }
-                if self.word(WORD_SEQ)? == before {
-                    return Ok(decode(&buf));
+                // The copy's own sequence word must be the one read around it too: a copy
+                // taken across two updates can show equal outer reads but a different inner one.
+                let inner = u64::from_ne_bytes(
+                    buf[WORD_SEQ * 8..WORD_SEQ * 8 + 8]
+                        .try_into()
+                        .expect("8 bytes"),
+                );
+                if after == before && inner == before {
+                    match decode(&buf) {
+                        Ok(stats) => return self.check_pid(stats).map(Some),
+                        Err(e) if e.is_transient() => {}
+                        Err(e) => return Err(invalid(&self.path, e.to_string())),
+                    }
                 }
             }
             std::thread::yield_now();
@@ -233,14 +443,43 @@ impl Reader {
         Ok(None)
     }
 
+    fn check_pid(&self, stats: PublishedStats) -> Result<PublishedStats> {
+        match self.expected_pid {
+            Some(pid) if pid != stats.pid => Err(invalid(
+                &self.path,
+                format!(
+                    "published by pid {}, not the watched process {pid} (a descendant that inherited {ENV_VAR}?); ignoring it",
+                    stats.pid
+                ),
+            )),
+            _ => Ok(stats),
+        }
+    }
+
     /// Asks the process to purge jemalloc's dirty pages; returns the request number, which
-    /// [`PublishedStats::purge_done`] reaches once the process has purged (≤ 100 ms later).
+    /// [`PublishedStats::has_purged`] accepts once the process has purged (≤ 100 ms later).
+    ///
+    /// The request counter wraps: after `u64::MAX` comes 0. Wrapping rather than saturating,
+    /// because the process purges whenever the request differs from the last one it carried
+    /// out; a saturated counter would equal it forever and never purge again.
     ///
     /// # Errors
     ///
-    /// [`Error::Io`] naming the file when it cannot be written.
+    /// [`Error::Io`] naming the file when it cannot be read or written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("record");
+    /// std::fs::write(&path, [0u8; memprobe::publish::RECORD_SIZE])?;
+    /// let mut reader = memprobe::publish::Reader::open(&path)?;
+    /// assert_eq!(reader.request_purge()?, 1);
+    /// assert_eq!(reader.request_purge()?, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn request_purge(&mut self) -> Result<u64> {
-        self.purges_requested = self.word(WORD_PURGE_REQUESTED)? + 1;
+        self.purges_requested = self.word(WORD_PURGE_REQUESTED)?.wrapping_add(1);
         self.file
             .write_all_at(
                 &self.purges_requested.to_ne_bytes(),
@@ -256,6 +495,32 @@ impl Reader {
             .read_exact_at(&mut w, (index * 8) as u64)
             .map_err(|e| io("reading", &self.path, e))?;
         Ok(u64::from_ne_bytes(w))
+    }
+}
+
+fn file_kind(kind: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
+/// A file that is not a record: one line naming it and why.
+fn invalid(path: &Path, why: String) -> Error {
+    Error::Io {
+        action: "reading the published record",
+        path: path.to_owned(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, why),
     }
 }
 
@@ -281,8 +546,9 @@ static PHASE: std::sync::Mutex<(u64, String)> = std::sync::Mutex::new((0, String
 ///
 /// # Errors
 ///
-/// [`Error::Io`] naming the file when it cannot be created or mapped (then nothing is published;
-/// later calls return `Ok(false)`).
+/// [`Error::Io`] naming the file when it cannot be created, its pages reserved (a full device:
+/// `memprobe: reserving <path>: No space left on device`) or mapped. Then nothing is published
+/// and later calls return `Ok(false)`; the program runs on.
 ///
 /// # Examples
 ///
@@ -379,10 +645,24 @@ impl Record {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(None),
             Err(e) => return Err(io("creating", path, e)),
         };
-        file.set_len(RECORD_SIZE as u64)
-            .map_err(|e| io("sizing", path, e))?;
-        // SAFETY: a fresh shared mapping of RECORD_SIZE bytes of a file we just sized to that; the
-        // kernel picks the address. The fd may close afterwards: the mapping keeps the file.
+        // Reserve the pages, do not just size the file: on tmpfs (/dev/shm) `set_len` allocates
+        // nothing, and the first store into the mapping would raise SIGBUS in the watched
+        // program when the device is full (Docker's /dev/shm is 64 MiB). posix_fallocate makes
+        // a full device an error here instead. (A file truncated under the mapping by someone
+        // else can still fault; the file lives in the daemon's private 0700 directory.)
+        // SAFETY: a valid open descriptor; the range is within off_t.
+        let reserved =
+            unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, RECORD_SIZE as libc::off_t) };
+        if reserved != 0 {
+            return Err(io(
+                "reserving",
+                path,
+                std::io::Error::from_raw_os_error(reserved),
+            ));
+        }
+        // SAFETY: a fresh shared mapping of RECORD_SIZE bytes of a file whose blocks we just
+        // reserved; the kernel picks the address. The fd may close afterwards: the mapping keeps
+        // the file.
         let ptr = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
@@ -401,7 +681,7 @@ impl Record {
             "mmap returns page-aligned memory"
         );
         // SAFETY: the mapping is page-aligned, RECORD_SIZE bytes, readable and writable, zeroed
-        // by set_len, and never unmapped, so it lives for 'static. AtomicU64 has the size and
+        // by posix_fallocate, and never unmapped, so it lives for 'static. AtomicU64 has the size and
         // alignment of u64 and allows shared mutation, which the daemon's pwrite also does.
         let words: &'static [AtomicU64; WORDS] = unsafe { &*ptr.cast::<[AtomicU64; WORDS]>() };
         words[WORD_VERSION].store(

@@ -84,11 +84,20 @@ pub(crate) fn read_jsonl(path: &Path) -> Result<SavedRun> {
         }
         let (rss, anon_swap) = match (&line.tree, run.tree()) {
             (Some(t), true) => (t.rss_bytes, Some(t.anon_swap_bytes)),
-            _ => (
-                line.rss_bytes,
-                line.rss_anon_bytes
-                    .map(|a| a + line.swap_bytes.unwrap_or(0)),
-            ),
+            _ => {
+                let anon_swap = match line.rss_anon_bytes {
+                    None => None,
+                    Some(a) => Some(a.checked_add(line.swap_bytes.unwrap_or(0)).with_context(
+                        || {
+                            format!(
+                                "{}:{number}: rss_anon_bytes + swap_bytes exceed 2^64 bytes: not a sample `watch` wrote",
+                                path.display()
+                            )
+                        },
+                    )?),
+                };
+                (line.rss_bytes, anon_swap)
+            }
         };
         run.record_proc(line.t_ns, rss, anon_swap);
     }

@@ -337,10 +337,23 @@ impl Sampler {
                 }
                 return (false, false);
             }
-            self.publish_reader = publish::Reader::open(path).ok();
+            // Only the watched process's own record counts: a descendant that inherited
+            // MEMPROBE_PUBLISH and created the file first is refused by its pid.
+            self.publish_reader = publish::Reader::open(path)
+                .ok()
+                .map(|r| r.expecting_pid(self.pid));
         }
-        let Some(Ok(Some(stats))) = self.publish_reader.as_ref().map(publish::Reader::read) else {
-            return (false, false);
+        let stats = match self.publish_reader.as_ref().map(publish::Reader::read) {
+            Some(Ok(Some(stats))) => stats,
+            Some(Err(e)) => {
+                // Not a record of the watched process (another pid, a hostile or corrupt file):
+                // say so once and stop reading it, rather than report its figures.
+                self.notes.push(format!("published figures ignored: {e}"));
+                self.publish_path = None;
+                self.publish_reader = None;
+                return (false, false);
+            }
+            _ => return (false, false),
         };
         let previous = self.published.as_ref();
         if previous.is_some_and(|p| p.updates == stats.updates) {
@@ -411,7 +424,7 @@ impl Sampler {
             return false;
         };
         if let Ok(Some(stats)) = reader.read() {
-            if stats.purge_done >= request {
+            if stats.has_purged(request) {
                 self.publish_due = Instant::now();
                 return true;
             }

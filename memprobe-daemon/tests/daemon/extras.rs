@@ -76,6 +76,41 @@ fn published_stats_arrive_and_agree_with_the_process() {
     );
 }
 
+/// The watched process is a shell; its child inherits MEMPROBE_PUBLISH and creates the record.
+/// Its figures are not the shell's: the daemon refuses them (by the record's pid) with a note.
+#[test]
+fn a_descendants_record_is_not_reported_as_the_watched_process() {
+    let d = dir();
+    let summary = d.path().join("s.json");
+    daemon()
+        .args([
+            "watch",
+            "--quiet",
+            "--interval",
+            "50ms",
+            "--duration",
+            "1200ms",
+            "--summary",
+        ])
+        .arg(&summary)
+        // `; true` keeps the shell from exec'ing the target in its place.
+        .args(["--", "sh", "-c", "\"$0\" flat --base 4MiB; true"])
+        .arg(target())
+        .assert()
+        .success();
+    let s = read_json(&summary);
+    assert!(
+        s["published"].is_null(),
+        "a descendant's record reported as the shell's: {}",
+        s["published"]
+    );
+    let notes = s["notes"].to_string();
+    assert!(
+        notes.contains("published figures ignored") && notes.contains("not the watched process"),
+        "{notes}"
+    );
+}
+
 #[test]
 fn phase_reset_resets_the_peak() {
     let Outputs {
