@@ -650,9 +650,9 @@ impl Record {
         // program when the device is full (Docker's /dev/shm is 64 MiB). posix_fallocate makes
         // a full device an error here instead. (A file truncated under the mapping by someone
         // else can still fault; the file lives in the daemon's private 0700 directory.)
-        // SAFETY: a valid open descriptor; the range is within off_t.
-        let reserved =
-            unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, RECORD_SIZE as libc::off_t) };
+        let fd = file.as_raw_fd();
+        // SAFETY: `fd` is a valid open descriptor; the range is within off_t.
+        let reserved = unsafe { libc::posix_fallocate(fd, 0, RECORD_SIZE as libc::off_t) };
         if reserved != 0 {
             return Err(io(
                 "reserving",
