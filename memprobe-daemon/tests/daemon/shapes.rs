@@ -49,14 +49,22 @@ const SAWTOOTH: [&str; 7] = [
 #[test]
 fn sawtooth_without_a_leak_passes() {
     let (code, v) = watch_for(20, &["--fail-if-growth", "10%"], &target(), &SAWTOOTH);
-    assert_eq!(kind(&v), "pass", "false growth on a sawtooth: {v}");
-    assert_eq!(code, 0);
+    // Never growth. Usually pass; on a loaded machine 16 judged seconds of a 30 MiB tooth can be
+    // too noisy to rule out growth, and then the verdict must say so (inconclusive, exit 3).
+    assert_ne!(kind(&v), "growth", "false growth on a sawtooth: {v}");
     assert!(v["evidence"]["period"]["period"].is_number(), "{v}");
-    assert!(
-        sentence(&v).contains(" saw-tooths (period "),
-        "{}",
-        sentence(&v)
-    );
+    if kind(&v) == "pass" {
+        assert_eq!(code, 0);
+        assert!(
+            sentence(&v).contains(" saw-tooths (period "),
+            "{}",
+            sentence(&v)
+        );
+    } else {
+        assert_eq!(kind(&v), "inconclusive", "{v}");
+        assert_eq!(code, 3);
+        assert!(sentence(&v).contains("run longer"), "{}", sentence(&v));
+    }
 }
 
 #[test]
