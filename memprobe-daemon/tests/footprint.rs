@@ -69,7 +69,12 @@ fn built() -> &'static Built {
             let out = dir.join(format!("{name}.bin"));
             let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
             let status = std::process::Command::new(rustc)
-                .args(["--edition", "2021", "-C", "debuginfo=0", "-o"])
+                .args(["--edition", "2021", "-C", "debuginfo=0"])
+                // The source path is in `.rodata` (panic locations): the same path in both
+                // builds, so the two differ only in the statics, wherever the checkout lives.
+                .arg("--remap-path-prefix")
+                .arg(format!("{}=src", src.display()))
+                .arg("-o")
                 .arg(&out)
                 .arg(src.join("prog.rs"))
                 .status()
