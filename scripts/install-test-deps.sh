@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the real parts some tests drive, where a fresh machine lacks them:
+#   - Debian packages: prometheus (+ promtool) for the Prometheus endpoint test, chromium and
+#     librsvg2-bin (rsvg-convert) to look at the plots, qemu-system-arm for the Cortex-M run,
+#     fonts-dejavu-core so rendered text has glyphs;
+#   - rustup pieces: rust-src (macOS and embedded type-checks) and the thumbv7m-none-eabi
+#     standard library (the QEMU firmware).
+# Each step that cannot be done says so in one line and the script goes on: the tests that need
+# the missing part skip with that reason on a developer machine and fail under CI=true.
+#
+# Usage: scripts/install-test-deps.sh        (as root, or with sudo available)
+set -uo pipefail
+
+need=()
+command -v prometheus >/dev/null || need+=(prometheus)
+command -v chromium >/dev/null || need+=(chromium)
+command -v rsvg-convert >/dev/null || need+=(librsvg2-bin)
+command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+
+if [ ${#need[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo="sudo"
+    echo "install-test-deps: apt-get install ${need[*]}" >&2
+    if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+        --no-install-recommends "${need[@]}" >/dev/null; }; then
+        echo "install-test-deps: could not install ${need[*]} with apt-get (not Debian, offline, or not root); the tests that need them skip locally and fail under CI=true" >&2
+    fi
+else
+    echo "install-test-deps: Debian packages already present" >&2
+fi
+
+rustup component add rust-src >/dev/null 2>&1 \
+    || echo "install-test-deps: rust-src unavailable (offline, or no rustup); the type-check scripts skip" >&2
+rustup target add thumbv7m-none-eabi >/dev/null 2>&1 \
+    || echo "install-test-deps: the thumbv7m-none-eabi target is unavailable; the QEMU firmware test skips" >&2
+exit 0
