@@ -20,35 +20,36 @@ use std::time::{Duration, Instant};
 // The counting allocator over the system allocator (no argument: `std::alloc::System`).
 memprobe::global_allocator!();
 
+/// The command line (see the module docs).
+#[derive(clap::Parser)]
+#[command(name = "memprobe-soak-system")]
 struct Opts {
+    /// Bytes per second kept for good.
+    #[arg(long, default_value = "256KiB", value_parser = bytes)]
     leak: u64,
+    /// About how many bytes each step's temporary buffer has.
+    #[arg(long, default_value = "8MiB", value_parser = bytes)]
     churn: u64,
+    /// Milliseconds between steps.
+    #[arg(long = "step-ms", default_value = "50", value_parser = millis)]
     step: Duration,
+    /// Stop after this long (default: until killed).
+    #[arg(long, value_parser = duration)]
     duration: Option<Duration>,
 }
 
-fn parse() -> Result<Opts, String> {
-    let mut o = Opts {
-        leak: 256 << 10,
-        churn: 8 << 20,
-        step: Duration::from_millis(50),
-        duration: None,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let e = |e: memprobe::Error| e.to_string();
-        match flag.as_str() {
-            "--leak" => o.leak = parse_bytes(&value).map_err(e)?,
-            "--churn" => o.churn = parse_bytes(&value).map_err(e)?,
-            "--step-ms" => {
-                o.step = Duration::from_millis(value.parse().map_err(|_| "--step-ms: a number")?)
-            }
-            "--duration" => o.duration = Some(parse_duration(&value).map_err(e)?),
-            _ => return Err(format!("unknown option {flag}")),
-        }
-    }
-    Ok(o)
+fn bytes(s: &str) -> Result<u64, String> {
+    parse_bytes(s).map_err(|e| e.to_string())
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    parse_duration(s).map_err(|e| e.to_string())
+}
+
+fn millis(s: &str) -> Result<Duration, String> {
+    s.parse()
+        .map(Duration::from_millis)
+        .map_err(|_| format!("`{s}` is not a number of milliseconds"))
 }
 
 /// A block whose every page is written, so it counts in RSS.
@@ -61,13 +62,7 @@ fn touched(bytes: usize) -> Vec<u8> {
 }
 
 fn main() {
-    let o = match parse() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("memprobe-soak-system: {e}");
-            std::process::exit(2);
-        }
-    };
+    let o = <Opts as clap::Parser>::parse();
     let _ = memprobe::publish::start();
     let start = Instant::now();
     let per_step = (o.leak as f64 * o.step.as_secs_f64()) as usize;

@@ -30,67 +30,63 @@ use std::time::{Duration, Instant};
 
 memprobe::global_allocator!(tikv_jemallocator::Jemalloc);
 
+/// The command line (see the module docs).
+#[derive(clap::Parser)]
+#[command(name = "memprobe-soak-target")]
 struct Opts {
+    /// The shape of the memory it allocates.
+    #[arg(value_parser = ["flat", "leak", "plateau", "sawtooth", "step", "staircase", "fork", "idle"])]
     mode: String,
+    /// Bytes per second while growing (a block's size in `step` and `staircase`).
+    #[arg(long, default_value = "8MiB", value_parser = bytes)]
     rate: u64,
+    /// Bytes allocated once at the start.
+    #[arg(long, default_value = "4MiB", value_parser = bytes)]
     base: u64,
+    /// Milliseconds between steps.
+    #[arg(long = "step-ms", default_value = "50", value_parser = millis)]
     step: Duration,
+    /// Stop after this long (default: until signalled).
+    #[arg(long, value_parser = duration)]
     duration: Option<Duration>,
+    /// How long it grows (or the time between stairs and teeth).
+    #[arg(long = "grow-for", default_value = "1s", value_parser = duration)]
     grow_for: Duration,
+    /// How many copies `fork` starts.
+    #[arg(long, default_value_t = 2)]
     children: u32,
+    /// The mode of the copies `fork` starts.
+    #[arg(long = "child-mode", default_value = "flat")]
     child_mode: String,
+    /// The exit code on SIGTERM/SIGINT.
+    #[arg(long = "on-term", default_value_t = 143)]
     on_term: i32,
+    /// A file to write `got SIGTERM`/`got SIGINT` to.
+    #[arg(long)]
     marker: Option<String>,
+    /// A file rewritten each step with its own jemalloc `allocated resident` reading.
+    #[arg(long)]
     report: Option<String>,
+    /// Ignore SIGTERM and SIGINT.
+    #[arg(long = "ignore-term")]
     ignore_term: bool,
+    /// Also keep this many bytes per second for good, in any mode.
+    #[arg(long, default_value = "0", value_parser = bytes)]
     leak: u64,
 }
 
-fn parse() -> Result<Opts, String> {
-    let mut args = std::env::args().skip(1);
-    let mode = args
-        .next()
-        .ok_or("usage: memprobe-soak-target MODE [options] (see the source's docs)")?;
-    let mut o = Opts {
-        mode,
-        rate: 8 << 20,
-        base: 4 << 20,
-        step: Duration::from_millis(50),
-        duration: None,
-        grow_for: Duration::from_secs(1),
-        children: 2,
-        child_mode: "flat".into(),
-        on_term: 143,
-        marker: None,
-        report: None,
-        ignore_term: false,
-        leak: 0,
-    };
-    while let Some(flag) = args.next() {
-        if flag == "--ignore-term" {
-            o.ignore_term = true;
-            continue;
-        }
-        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let e = |e: memprobe::Error| e.to_string();
-        match flag.as_str() {
-            "--rate" => o.rate = parse_bytes(&value).map_err(e)?,
-            "--base" => o.base = parse_bytes(&value).map_err(e)?,
-            "--step-ms" => {
-                o.step = Duration::from_millis(value.parse().map_err(|_| "--step-ms: a number")?)
-            }
-            "--duration" => o.duration = Some(parse_duration(&value).map_err(e)?),
-            "--grow-for" => o.grow_for = parse_duration(&value).map_err(e)?,
-            "--children" => o.children = value.parse().map_err(|_| "--children: a number")?,
-            "--child-mode" => o.child_mode = value,
-            "--on-term" => o.on_term = value.parse().map_err(|_| "--on-term: an exit code")?,
-            "--marker" => o.marker = Some(value),
-            "--report" => o.report = Some(value),
-            "--leak" => o.leak = parse_bytes(&value).map_err(e)?,
-            _ => return Err(format!("unknown option {flag}")),
-        }
-    }
-    Ok(o)
+fn bytes(s: &str) -> Result<u64, String> {
+    parse_bytes(s).map_err(|e| e.to_string())
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    parse_duration(s).map_err(|e| e.to_string())
+}
+
+fn millis(s: &str) -> Result<Duration, String> {
+    s.parse()
+        .map(Duration::from_millis)
+        .map_err(|_| format!("`{s}` is not a number of milliseconds"))
 }
 
 /// A block whose every page is written, so it counts in RSS.
@@ -103,13 +99,7 @@ fn touched(bytes: u64) -> Vec<u8> {
 }
 
 fn main() {
-    let o = match parse() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("memprobe-soak-target: {e}");
-            std::process::exit(2);
-        }
-    };
+    let o = <Opts as clap::Parser>::parse();
     let stop = Arc::new(AtomicUsize::new(0));
     if !o.ignore_term {
         for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
