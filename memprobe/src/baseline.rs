@@ -45,13 +45,15 @@
 //! terminal and appended to [`notes_file`] (`target/memprobe/baseline-notes.txt`).
 
 use crate::error::{Error, Result};
-use crate::files::{file_stem, write_atomically};
+use crate::files::file_stem;
 pub use crate::output_dir::notes_file;
 use crate::report::{OutsideNote, Report};
 use crate::units::{Exact, parse_bytes};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+pub(crate) mod file;
 
 /// The `format` this build writes and reads.
 const FORMAT: u32 = 1;
@@ -157,17 +159,9 @@ impl Baselines {
     /// ```
     pub fn load(&self, name: &str) -> Result<Option<Baseline>> {
         let path = self.path(name);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(Error::Baseline {
-                    path,
-                    problem: format!("cannot be read: {e}"),
-                });
-            }
-        };
-        parse(&text, name, &path).map(Some)
+        file::read(&path)?
+            .map(|text| parse(&text, name, &path))
+            .transpose()
     }
 
     /// Writes baseline `name` (atomically: a reader never sees half a file), creating the
@@ -200,18 +194,12 @@ impl Baselines {
             peak_bytes: baseline.peak_bytes,
             rss_growth_bytes: baseline.rss_growth_bytes,
         };
-        let body = toml::to_string(&file).map_err(|e| Error::Baseline {
-            path: path.clone(),
-            problem: format!("could not be serialized: {e}"),
-        })?;
-        let text = format!(
-            "# memprobe baseline of `{name}`: exact figures compared by fail_if_growth.\n# Rewrite it with: {update_command}\n{body}"
-        );
-        std::fs::create_dir_all(&self.dir).map_err(|e| {
-            Error::from_io("creating baseline directory", self.dir.clone(), e, None)
-        })?;
-        write_atomically(&path, text.as_bytes())
-            .map_err(|e| Error::from_io("writing", path.clone(), e, None))?;
+        file::write(
+            &path,
+            &format!("memprobe baseline of `{name}`: exact figures compared by fail_if_growth."),
+            update_command,
+            &file,
+        )?;
         Ok(path)
     }
 
@@ -290,32 +278,12 @@ impl Baselines {
 /// Checks the text of baseline `name`'s file (`path` only names it in errors): a pure function
 /// of the text that never panics.
 pub(crate) fn parse(text: &str, name: &str, path: &Path) -> Result<Baseline> {
-    let bad = |problem: String| Error::Baseline {
-        path: path.to_path_buf(),
-        problem,
-    };
-    let file: File = toml::from_str(text).map_err(|e| {
-        bad(format!(
-            "is not a valid memprobe baseline ({}); fix it by hand, or delete it and rerun with MEMPROBE_UPDATE=1",
-            e.to_string().trim_end()
-        ))
-    })?;
-    if file.format != FORMAT {
-        return Err(bad(format!(
-            "has format {}, but this memprobe reads format {FORMAT}; rewrite it with MEMPROBE_UPDATE=1",
-            file.format
-        )));
-    }
-    if file.name != name {
-        return Err(bad(format!(
-            "is the baseline of `{}`, not `{name}`; was it copied from another test? Delete it and rerun with MEMPROBE_UPDATE=1",
-            file.name
-        )));
-    }
+    let file: File = file::parse(text, "baseline", name, FORMAT, path)?;
     if file.iterations == 0 {
-        return Err(bad(
-            "says `iterations = 0`; a baseline covers at least one iteration".to_owned(),
-        ));
+        return Err(Error::Baseline {
+            path: path.to_path_buf(),
+            problem: "says `iterations = 0`; a baseline covers at least one iteration".to_owned(),
+        });
     }
     Ok(Baseline {
         iterations: file.iterations,
@@ -410,6 +378,15 @@ struct File {
     peak_bytes: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rss_growth_bytes: Option<i64>,
+}
+
+impl file::Header for File {
+    fn format(&self) -> u32 {
+        self.format
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 /// How much growth is allowed, and how to bless.

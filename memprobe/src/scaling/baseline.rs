@@ -23,9 +23,9 @@
 
 use super::Fit;
 use super::table::count;
-use crate::baseline::{Action, Baselines, Mode, Policy};
+use crate::baseline::{Action, Baselines, Mode, Policy, file};
 use crate::error::{Error, Result};
-use crate::files::{file_stem, write_atomically};
+use crate::files::file_stem;
 use crate::units::ByteAmount;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -75,56 +75,26 @@ fn path_of(baselines: &Baselines, name: &str) -> PathBuf {
 }
 
 fn load(path: &Path, name: &str) -> Result<Option<File>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(Error::Baseline {
-                path: path.to_owned(),
-                problem: format!("cannot be read: {e}"),
-            });
-        }
-    };
-    let bad = |problem: String| Error::Baseline {
-        path: path.to_owned(),
-        problem,
-    };
-    let file: File = toml::from_str(&text).map_err(|e| {
-        bad(format!(
-            "is not a valid memprobe per-item baseline ({}); fix it by hand, or delete it and rerun with MEMPROBE_UPDATE=1",
-            e.to_string().trim_end()
-        ))
-    })?;
-    if file.format != FORMAT {
-        return Err(bad(format!(
-            "has format {}, but this memprobe reads format {FORMAT}; rewrite it with MEMPROBE_UPDATE=1",
-            file.format
-        )));
-    }
-    if file.name != name {
-        return Err(bad(format!(
-            "is the per-item baseline of `{}`, not `{name}`; was it copied from another test? Delete it and rerun with MEMPROBE_UPDATE=1",
-            file.name
-        )));
-    }
-    Ok(Some(file))
+    file::read(path)?
+        .map(|text| file::parse(&text, "per-item baseline", name, FORMAT, path))
+        .transpose()
 }
 
 fn save(path: &Path, file: &File, update_command: &str) -> Result<()> {
-    let body = toml::to_string(file).map_err(|e| Error::Baseline {
-        path: path.to_owned(),
-        problem: format!("could not be serialized: {e}"),
-    })?;
-    let text = format!(
-        "# memprobe per-item baseline of `{}`: costs per {} from a scaling fit, compared by fail_if_growth.\n# Rewrite it with: {update_command}\n{body}",
+    let title = format!(
+        "memprobe per-item baseline of `{}`: costs per {} from a scaling fit, compared by fail_if_growth.",
         file.name, file.item
     );
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::from_io("creating baseline directory", dir.to_owned(), e, None))?;
+    file::write(path, &title, update_command, file)
+}
+
+impl file::Header for File {
+    fn format(&self) -> u32 {
+        self.format
     }
-    write_atomically(path, text.as_bytes())
-        .map_err(|e| Error::from_io("writing", path.to_owned(), e, None))
+    fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 impl Fit {
