@@ -63,19 +63,43 @@ impl ProcSeries {
     }
 }
 
-/// The samples of one run, kept for the verdict: every series decimated into at most [`KEEP`]
-/// samples of min, mean and max ([`BoundedSeries`]).
+/// The series fed by the published record: made on its first refresh, so watching a process
+/// that never publishes keeps only the two `/proc` series.
 #[derive(Debug, Clone)]
-pub(crate) struct RunSeries {
-    tree: bool,
-    /// Every tick, on the time axis.
-    procs: ProcSeries,
+struct PublishedSeries {
     /// The ticks after the first published record, with its iteration count: the iteration
     /// axis, when the process marks iterations.
     marked_procs: ProcSeries,
     /// jemalloc allocated, active, resident.
     jemalloc: [BoundedSeries; 3],
     live: BoundedSeries,
+}
+
+impl PublishedSeries {
+    fn new() -> Self {
+        PublishedSeries {
+            marked_procs: ProcSeries::new(),
+            jemalloc: [
+                SeriesKind::JemallocAllocated,
+                SeriesKind::JemallocActive,
+                SeriesKind::JemallocResident,
+            ]
+            .map(|k| BoundedSeries::new(k, KEEP)),
+            live: BoundedSeries::new(SeriesKind::AllocatorLive, KEEP),
+        }
+    }
+}
+
+/// The samples of one run, kept for the verdict: every series decimated into at most [`KEEP`]
+/// samples of min, mean and max ([`BoundedSeries`]), each allocated and touched in full when it
+/// is made, so the daemon's resident memory does not grow as they fill.
+#[derive(Debug, Clone)]
+pub(crate) struct RunSeries {
+    tree: bool,
+    /// Every tick, on the time axis.
+    procs: ProcSeries,
+    /// From the first refresh of the published record on.
+    published: Option<Box<PublishedSeries>>,
     published_seen: u64,
     last_iteration: Option<u64>,
     max_iteration: u64,
@@ -86,14 +110,7 @@ impl Default for RunSeries {
         RunSeries {
             tree: false,
             procs: ProcSeries::new(),
-            marked_procs: ProcSeries::new(),
-            jemalloc: [
-                SeriesKind::JemallocAllocated,
-                SeriesKind::JemallocActive,
-                SeriesKind::JemallocResident,
-            ]
-            .map(|k| BoundedSeries::new(k, KEEP)),
-            live: BoundedSeries::new(SeriesKind::AllocatorLive, KEEP),
+            published: None,
             published_seen: 0,
             last_iteration: None,
             max_iteration: 0,
@@ -118,8 +135,8 @@ impl RunSeries {
     /// Records one tick's `/proc` figures: RSS and RssAnon + VmSwap (of the tree with `--tree`).
     pub(crate) fn record_proc(&mut self, t_ns: u64, rss_bytes: u64, anon_swap_bytes: Option<u64>) {
         self.procs.push(t_ns, rss_bytes, anon_swap_bytes, None);
-        if let Some(i) = self.last_iteration {
-            self.marked_procs
+        if let (Some(i), Some(p)) = (self.last_iteration, self.published.as_mut()) {
+            p.marked_procs
                 .push(t_ns, rss_bytes, anon_swap_bytes, Some(i));
         }
     }
@@ -132,26 +149,28 @@ impl RunSeries {
         self.published_seen += 1;
         let t = t_ns as f64 / 1e9;
         let sample = |bytes: f64| Sample::new(t, bytes).with_iteration(stats.iteration);
+        let published = self
+            .published
+            .get_or_insert_with(|| Box::new(PublishedSeries::new()));
         if let Some(j) = stats.jemalloc {
-            for (series, v) in
-                self.jemalloc
-                    .iter_mut()
-                    .zip([j.allocated_bytes, j.active_bytes, j.resident_bytes])
-            {
+            for (series, v) in published.jemalloc.iter_mut().zip([
+                j.allocated_bytes,
+                j.active_bytes,
+                j.resident_bytes,
+            ]) {
                 series.push(sample(v as f64));
             }
         }
         if let Some(c) = stats.counting {
-            self.live.push(sample(c.live_bytes() as f64));
+            published.live.push(sample(c.live_bytes() as f64));
         }
     }
 
     /// The `/proc` series judged: on iterations when the process marks them.
     fn judged_procs(&self) -> &ProcSeries {
-        if self.max_iteration > 0 {
-            &self.marked_procs
-        } else {
-            &self.procs
+        match &self.published {
+            Some(p) if self.max_iteration > 0 => &p.marked_procs,
+            _ => &self.procs,
         }
     }
 
@@ -166,20 +185,20 @@ impl RunSeries {
         }
         let anon = &self.procs.anon_swap;
         let rss = &self.procs.rss;
-        let allocated = &self.jemalloc[0];
+        let allocated = self.published.as_ref().map(|p| &p.jemalloc[0]);
         let (anon_name, rss_name) = if self.tree {
             ("tree RssAnon+VmSwap", "tree RSS")
         } else {
             ("RssAnon+VmSwap", "RSS")
         };
-        let has_allocated = !allocated.is_empty();
+        let has_allocated = allocated.is_some_and(|a| !a.is_empty());
         let has_anon = !anon.is_empty();
         match choice {
             SeriesChoice::Kind(SeriesKind::Rss) => (rss_name, growth(rss)),
             SeriesChoice::Kind(SeriesKind::RssAnonPlusSwap) => (anon_name, growth(anon)),
-            SeriesChoice::Kind(_) => ("jemalloc allocated", growth(allocated)),
+            SeriesChoice::Kind(_) => ("jemalloc allocated", allocated.and_then(growth)),
             SeriesChoice::Auto if !self.tree && has_allocated => {
-                ("jemalloc allocated", growth(allocated))
+                ("jemalloc allocated", allocated.and_then(growth))
             }
             SeriesChoice::Auto if has_anon => (anon_name, growth(anon)),
             SeriesChoice::Auto => (rss_name, growth(rss)),
@@ -193,8 +212,14 @@ impl RunSeries {
             proc_kept: self.judged_procs().rss.len(),
             proc_stride: self.judged_procs().rss.stride(),
             published_samples: self.published_seen,
-            published_kept: self.jemalloc[0].len().max(self.live.len()),
-            published_stride: self.jemalloc[0].stride().max(self.live.stride()),
+            published_kept: self
+                .published
+                .as_ref()
+                .map_or(0, |p| p.jemalloc[0].len().max(p.live.len())),
+            published_stride: self
+                .published
+                .as_ref()
+                .map_or(1, |p| p.jemalloc[0].stride().max(p.live.stride())),
             tree: self.tree,
             iterations_marked: self.max_iteration > 0,
         }
@@ -211,10 +236,14 @@ impl RunSeries {
         if self.tree && !allocator_chosen {
             return out;
         }
+        let Some(published) = &self.published else {
+            return out;
+        };
         out.extend(
-            self.jemalloc
+            published
+                .jemalloc
                 .iter()
-                .chain([&self.live])
+                .chain([&published.live])
                 .filter(|s| !s.is_empty())
                 .map(BoundedSeries::series),
         );
