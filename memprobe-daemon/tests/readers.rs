@@ -6,7 +6,7 @@
 
 use memprobe_daemon::__readers::{cgroup_locate, cgroup_stat, children, jsonl, smaps_rollup};
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn bytes() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
@@ -104,31 +104,14 @@ proptest! {
     }
 }
 
-/// A fuzz target's name and what it calls with each input.
-type Feed = (&'static str, fn(&[u8]));
-
-/// The committed inputs of fuzz target `target`: its corpus and every input that once crashed it.
-fn fuzz_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-    let mut inputs = Vec::new();
-    for kind in ["corpus", "regressions"] {
-        let Ok(dir) = std::fs::read_dir(fuzz.join(kind).join(target)) else {
-            continue;
-        };
-        for entry in dir {
-            let path = entry.unwrap().path();
-            inputs.push((path.clone(), std::fs::read(&path).unwrap()));
-        }
-    }
-    inputs
-}
+#[path = "../../fuzz/replay.rs"]
+mod replay;
 
 /// Feeds every committed input of the daemon's targets to what the target calls (see
 /// `fuzz/fuzz_targets/<target>.rs`); a panic names the file.
 #[test]
 fn committed_fuzz_inputs_still_pass() {
-    let mut fed = 0;
-    let targets: [Feed; 4] = [
+    let targets: [replay::Feed; 4] = [
         ("cgroup", |b| {
             let _ = cgroup_stat(false, b);
             let _ = cgroup_stat(true, b);
@@ -148,12 +131,6 @@ fn committed_fuzz_inputs_still_pass() {
             }
         }),
     ];
-    for (target, feed) in targets {
-        for (path, bytes) in fuzz_inputs(target) {
-            let outcome = std::panic::catch_unwind(|| feed(&bytes));
-            assert!(outcome.is_ok(), "{}: panicked", path.display());
-            fed += 1;
-        }
-    }
+    let fed = replay::feed_all(&targets);
     assert!(fed > 0, "no committed fuzz input found under fuzz/corpus");
 }

@@ -8,7 +8,6 @@
 use memprobe::snapshot::procfs::{parse_stat_start_time, parse_statm, parse_status};
 use memprobe::units::{Growth, parse_bytes, parse_duration};
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Any text: arbitrary bytes made UTF-8, and arbitrary characters.
@@ -148,31 +147,14 @@ proptest! {
     }
 }
 
-/// A fuzz target's name and what it calls with each input.
-type Feed = (&'static str, fn(&[u8]));
-
-/// The committed inputs of fuzz target `target`: its corpus and every input that once crashed it.
-fn fuzz_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-    let mut inputs = Vec::new();
-    for kind in ["corpus", "regressions"] {
-        let Ok(dir) = std::fs::read_dir(fuzz.join(kind).join(target)) else {
-            continue;
-        };
-        for entry in dir {
-            let path = entry.unwrap().path();
-            inputs.push((path.clone(), std::fs::read(&path).unwrap()));
-        }
-    }
-    inputs
-}
+#[path = "../../fuzz/replay.rs"]
+mod replay;
 
 /// Feeds every committed input of each target to what the target calls (see
 /// `fuzz/fuzz_targets/<target>.rs`); a panic names the file.
 #[test]
 fn committed_fuzz_inputs_still_pass() {
-    let mut fed = 0;
-    let targets: [Feed; 8] = [
+    let targets: [replay::Feed; 8] = [
         ("units_size", |b| {
             if let Ok(s) = std::str::from_utf8(b) {
                 if let Ok(n) = parse_bytes(s) {
@@ -223,15 +205,10 @@ fn committed_fuzz_inputs_still_pass() {
             }
         }),
     ];
-    for (target, feed) in targets {
-        for (path, bytes) in fuzz_inputs(target) {
-            let outcome = std::panic::catch_unwind(|| feed(&bytes));
-            assert!(outcome.is_ok(), "{}: panicked", path.display());
-            fed += 1;
-        }
-    }
+    #[cfg_attr(not(feature = "publish"), allow(unused_mut))]
+    let mut fed = replay::feed_all(&targets);
     #[cfg(feature = "publish")]
-    for (path, bytes) in fuzz_inputs("published_record") {
+    for (path, bytes) in replay::inputs("published_record") {
         if let Ok(s) = memprobe::publish::decode(&bytes) {
             assert!(
                 s.phase.chars().count() <= memprobe::publish::PHASE_MAX,
