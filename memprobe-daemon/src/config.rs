@@ -97,14 +97,7 @@ impl JudgeConfig {
     ///
     /// One line naming the flag, the bad value and the accepted forms.
     pub(crate) fn from_args(args: JudgeArgs, enforce_default: bool) -> Result<JudgeConfig> {
-        let thresholds = args
-            .fail_if_growth
-            .iter()
-            .map(|g| {
-                g.parse::<Growth>()
-                    .map_err(|e| flag_error("--fail-if-growth", e))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let thresholds = fail_if_growth(&args.fail_if_growth)?;
         let warmup = args
             .warmup
             .parse::<Warmup>()
@@ -272,6 +265,17 @@ fn flag_duration(flag: &str, value: &str) -> Result<Duration> {
 
 /// `--flag: invalid duration "x": expected ...`: the library's message without its `memprobe:`
 /// prefix, since the daemon prints its own.
+/// The thresholds of `--fail-if-growth` (repeated, or several in one value).
+fn fail_if_growth(values: &[String]) -> Result<Vec<Growth>> {
+    values
+        .iter()
+        .map(|g| {
+            g.parse::<Growth>()
+                .map_err(|e| flag_error("--fail-if-growth", e))
+        })
+        .collect()
+}
+
 fn flag_error(flag: &str, e: memprobe::Error) -> anyhow::Error {
     let message = e.to_string();
     anyhow::anyhow!(
@@ -329,14 +333,7 @@ impl CompareConfig {
     /// A bad threshold or noise allowance, in one line naming the flag and the accepted forms.
     pub(crate) fn from_args(args: crate::cli::CompareArgs) -> Result<Self> {
         use std::io::IsTerminal;
-        let fail_if_growth = args
-            .fail_if_growth
-            .iter()
-            .map(|g| {
-                g.parse::<Growth>()
-                    .map_err(|e| flag_error("--fail-if-growth", e))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let fail_if_growth = fail_if_growth(&args.fail_if_growth)?;
         let rss_noise = args
             .rss_noise
             .parse::<Growth>()
@@ -406,14 +403,7 @@ impl FootprintConfig {
     /// A bad threshold, in one line naming the flag and the accepted forms; a threshold with
     /// one binary (there is nothing to grow from).
     pub(crate) fn from_args(args: crate::cli::FootprintArgs) -> Result<Self> {
-        let fail_if_growth = args
-            .fail_if_growth
-            .iter()
-            .map(|g| {
-                g.parse::<Growth>()
-                    .map_err(|e| flag_error("--fail-if-growth", e))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let fail_if_growth = fail_if_growth(&args.fail_if_growth)?;
         if args.new.is_none() && !fail_if_growth.is_empty() {
             bail!(
                 "--fail-if-growth needs two binaries to compare: give BINARY2 (the build under \
