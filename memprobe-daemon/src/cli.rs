@@ -37,6 +37,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per process: boxing `watch`'s flags would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sample a running process (--pid) or a command started here (-- CMD ARGS...).
