@@ -10,7 +10,10 @@
 //!
 //! Each daemon's CPU share is its own summary's `sampler` figure (getrusage of the whole
 //! process, so the HTTP thread is counted) over its sampling time. Run twice: one target (a
-//! single `--pid`) and 16 targets (a fleet of 16 `--pid`s).
+//! single `--pid`) and 16 targets (a fleet of 16 `--pid`s). At these shares (a tenth of a
+//! percent) the difference between daemons is within the machine's noise, so the cost of one
+//! scrape is also measured directly: 2000 scrapes back to back, the daemon's CPU over the burst
+//! less its CPU over as long again without scrapes.
 //!
 //! ```text
 //! cargo bench -p memprobe-daemon --bench scrape
@@ -155,6 +158,72 @@ fn round(targets: usize, secs: u64) {
     );
 }
 
+/// CPU time of process `pid` so far, from `/proc/PID/stat` (utime + stime), in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    let hz: f64 = String::from_utf8(
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .parse()
+    .unwrap();
+    ticks as f64 / hz
+}
+
+/// The CPU of one scrape, measured directly: a daemon over `targets` idle processes is scraped
+/// `n` times back to back; its CPU over the burst, less its sampling cost over the same time
+/// (measured over as long just before), divided by `n`.
+fn burst(targets: usize, n: u32) {
+    let idle: Vec<Killed> = (0..targets)
+        .map(|_| {
+            Killed(
+                Command::new(SOAK)
+                    .args(["flat", "--base", "1MiB", "--step-ms", "1000"])
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let pids: Vec<u32> = idle.iter().map(|k| k.0.id()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let (d, url) = daemon(&pids, 600, dir.path(), true);
+    let url = url.unwrap();
+    let pid = d.0.id();
+    std::thread::sleep(Duration::from_secs(1));
+    let t0 = Instant::now();
+    let c0 = cpu_seconds(pid);
+    let mut n_done = 0;
+    while n_done < n {
+        ureq::get(&url)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        n_done += 1;
+    }
+    let burst = t0.elapsed();
+    let c1 = cpu_seconds(pid);
+    std::thread::sleep(burst);
+    let c2 = cpu_seconds(pid);
+    let per_scrape = ((c1 - c0) - (c2 - c1)).max(0.0) / f64::from(n);
+    println!(
+        "{targets} target(s): {n} scrapes back to back in {:.2} s: {:.0} µs of daemon CPU per scrape (sampling over as long subtracted: {:.3} s); at 1 scrape/s that is {:.3} % of a core",
+        burst.as_secs_f64(),
+        per_scrape * 1e6,
+        c2 - c1,
+        per_scrape * 100.0
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not supported, so ignore the rest.
     let secs = std::env::var("MEMPROBE_BENCH_SECS")
@@ -163,4 +232,6 @@ fn main() {
         .unwrap_or(30);
     round(1, secs);
     round(16, secs);
+    burst(1, 2000);
+    burst(16, 2000);
 }

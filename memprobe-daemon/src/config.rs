@@ -600,6 +600,29 @@ mod tests {
     }
 
     #[test]
+    fn several_pids_or_a_match_make_a_fleet() {
+        let c = config(&["--pid", "1", "--pid", "2", "--prometheus", "9464"]).unwrap();
+        let Target::Fleet(f) = &c.target else {
+            panic!("not a fleet: {:?}", c.target)
+        };
+        assert_eq!(f.pids, [1, 2]);
+        assert!(f.patterns.is_empty());
+        assert_eq!(c.prometheus, Some("127.0.0.1:9464".parse().unwrap()));
+        let c = config(&["--match", "^srv", "--match", "worker"]).unwrap();
+        let Target::Fleet(f) = &c.target else {
+            panic!("not a fleet")
+        };
+        assert!(f.pids.is_empty());
+        assert!(f.patterns[0].is_match("srv --port 0") && !f.patterns[0].is_match("my-srv"));
+        assert!(f.patterns[1].is_match("a worker"));
+        // One --pid alone stays the single-target run it always was.
+        let c = config(&["--pid", "7"]).unwrap();
+        assert_eq!(c.target, Target::Pid(7));
+        assert_eq!(c.prometheus, None);
+        assert!(err(&["--match", "x", "--proc-root", "/"]).contains("--proc-root reads one fake"));
+    }
+
+    #[test]
     fn bad_values_name_flag_and_forms() {
         assert!(err(&["--pid", "abc"]).contains("--pid \"abc\" is not a process ID"));
         assert!(err(&["--pid", "0"]).contains("not a process ID"));

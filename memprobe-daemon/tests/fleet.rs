@@ -174,3 +174,23 @@ fn fleet_flags_are_checked_in_one_line() {
         assert!(err.starts_with(expected), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn a_match_that_never_matches_is_inconclusive_when_enforced() {
+    // The pattern is in the daemon's own command line, and only there.
+    let pattern = format!("nothing-matches-{}", std::process::id());
+    for (enforce, code) in [(false, 0), (true, 3)] {
+        let mut cmd = Command::new(DAEMON);
+        cmd.args(["watch", "--match", &pattern, "--duration", "1500ms"]);
+        if enforce {
+            cmd.args(["--fail-if-growth", "5%"]);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{err}");
+        assert_eq!(
+            err.trim(),
+            "memprobe-daemon: no process was watched: no --match pattern matched a running process"
+        );
+    }
+}

@@ -21,6 +21,10 @@
 //! 3 (inconclusive) over 0; a fleet that never watched anything is inconclusive (3, or 0 when the
 //! verdict is not enforced). There is no live status line: the targets' final lines name their
 //! PID instead.
+//!
+//! PERF: a tick of the fleet is each running target's tick, allocation-free as for one target.
+//! The `--match` scan (a listing of `/proc` and each process's `comm` and `cmdline`) allocates and
+//! runs once a second, after the tick, as the summary does.
 
 use super::{Export, Run, SUMMARY_FIRST, procfs_comm};
 use crate::config::{Config, Fleet, Target};

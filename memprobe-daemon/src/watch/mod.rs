@@ -27,7 +27,10 @@
 //! `pread`s; its file looked for every 100 ms for 2 s, then every second), the PID's identity
 //! every second, `memory.stat` every second, the summary every [`SUMMARY_EVERY`], formatted in
 //! memory and written with one `write`. The verdict's copy of the samples
-//! ([`crate::verdict::RunSeries`]) is appended to in place.
+//! ([`crate::verdict::RunSeries`]) is appended to in place. With `--prometheus`, a tick also
+//! copies its figures into the target's slot of the [`crate::prometheus::board`] (relaxed atomic
+//! stores, no lock); the verdict shown there is re-judged every
+//! [`crate::prometheus::VERDICT_EVERY`], off the tick. Several targets: [`fleet`].
 
 use crate::config::{Config, Target};
 use crate::output::{SCHEMA_VERSION, Sample, SampleFiles, SummaryFile};
