@@ -37,6 +37,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per process: boxing `watch`'s flags would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sample a running process (--pid) or a command started here (-- CMD ARGS...).
@@ -109,11 +111,12 @@ pub struct VerdictArgs {
 
 /// Flags of `watch`, unvalidated.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["pid", "command"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).multiple(true).args(["pid", "command", "matching"])))]
 pub struct WatchArgs {
-    /// Watch this running process (it is never signalled).
+    /// Watch this running process (it is never signalled). Repeat it to watch several (a
+    /// fleet: each target gets its own outputs, see --out).
     #[arg(long, value_name = "PID")]
-    pub pid: Option<String>,
+    pub pid: Vec<String>,
 
     /// Time between samples, 1ms..1h.
     #[arg(long, value_name = "DURATION", default_value = "100ms")]
@@ -162,6 +165,21 @@ pub struct WatchArgs {
     #[arg(long)]
     pub phase_reset: bool,
 
+    // ---- Prometheus and fleets (issue 15, part 2) ----
+    /// Also watch every process whose command name (comm) or command line matches this regular
+    /// expression, rescanned every second: processes that start later are picked up, ended ones
+    /// are marked ended. Repeatable; combines with --pid, not with -- CMD. With several targets,
+    /// --out, --csv and --summary name one file per target: `NAME.PID.EXT` (`run.jsonl` becomes
+    /// `run.4242.jsonl`), and the exit code is the worst of the targets' (2 over 1 over 3 over 0).
+    #[arg(long = "match", id = "matching", value_name = "PATTERN")]
+    pub matching: Vec<String>,
+
+    /// Serve the latest figures and verdict of every target at http://ADDR/metrics in the
+    /// Prometheus text format: HOST:PORT (port 0 picks a free one, printed on stderr), or a port
+    /// alone, bound on loopback. A non-loopback address is allowed, with a warning.
+    #[arg(long, value_name = "ADDR")]
+    pub prometheus: Option<String>,
+    // ---- end of Prometheus and fleets ----
     /// Read `/proc` from this directory instead (tests: a committed fake tree). Hidden from
     /// `--help`: it is not a user feature.
     #[arg(long, value_name = "DIR", hide = true)]

@@ -24,7 +24,31 @@ pub(crate) enum Target {
     Pid(u32),
     /// A command started by the daemon: program and arguments, run without a shell.
     Command(Vec<OsString>),
+    /// Several processes (`--pid` repeated, or `--match`): `watch::fleet`.
+    Fleet(Fleet),
 }
+
+/// The targets of a fleet run: PIDs given, and patterns matched every second.
+#[derive(Debug, Clone)]
+pub(crate) struct Fleet {
+    /// `--pid`, in the order given.
+    pub(crate) pids: Vec<u32>,
+    /// `--match`, compiled.
+    pub(crate) patterns: Vec<regex::Regex>,
+}
+
+impl PartialEq for Fleet {
+    fn eq(&self, other: &Fleet) -> bool {
+        self.pids == other.pids
+            && self
+                .patterns
+                .iter()
+                .map(regex::Regex::as_str)
+                .eq(other.patterns.iter().map(regex::Regex::as_str))
+    }
+}
+
+impl Eq for Fleet {}
 
 /// How an inconclusive verdict exits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -183,6 +207,9 @@ pub(crate) struct Config {
     pub(crate) phase_reset: bool,
     /// Where `/proc` is read (hidden `--proc-root`; `/proc` itself otherwise).
     pub(crate) proc_root: ProcRoot,
+    // ---- Prometheus and fleets (issue 15, part 2) ----
+    /// Where `/metrics` is served (`--prometheus`).
+    pub(crate) prometheus: Option<std::net::SocketAddr>,
 }
 
 impl Config {
@@ -192,8 +219,15 @@ impl Config {
     ///
     /// One line naming the flag, the bad value and the accepted forms.
     pub(crate) fn from_args(args: WatchArgs) -> Result<Config> {
-        let target = match (args.pid, args.command) {
-            (Some(pid), cmd) if cmd.is_empty() => Target::Pid(parse_pid(&pid)?),
+        let fleet = !args.matching.is_empty() || args.pid.len() > 1;
+        if fleet && !args.command.is_empty() {
+            bail!(
+                "--match and several --pid watch running processes: give them without -- CMD ARGS..., or watch the command alone"
+            );
+        }
+        let target = match (args.pid.first(), args.command) {
+            _ if fleet => Target::Fleet(fleet_targets(&args.pid, &args.matching)?),
+            (Some(pid), cmd) if cmd.is_empty() => Target::Pid(parse_pid(pid)?),
             (None, cmd) if !cmd.is_empty() => Target::Command(cmd),
             (Some(_), _) => bail!("give either --pid PID or -- CMD ARGS..., not both"),
             (None, _) => bail!("nothing to watch: give --pid PID or -- CMD ARGS..."),
@@ -232,6 +266,14 @@ impl Config {
                 args.interval
             );
         }
+        let prometheus = args
+            .prometheus
+            .as_deref()
+            .map(crate::prometheus::parse_addr)
+            .transpose()?;
+        if matches!(target, Target::Fleet(_)) && args.proc_root.is_some() {
+            bail!("--proc-root reads one fake process tree: give a single --pid with it");
+        }
         Ok(Config {
             target,
             interval,
@@ -255,8 +297,30 @@ impl Config {
                     )
                 })?,
             },
+            prometheus,
         })
     }
+}
+
+/// The targets of a fleet run: every `--pid` checked, every `--match` compiled.
+fn fleet_targets(pids: &[String], patterns: &[String]) -> Result<Fleet> {
+    let pids = pids
+        .iter()
+        .map(|p| parse_pid(p))
+        .collect::<Result<Vec<_>>>()?;
+    let patterns = patterns
+        .iter()
+        .map(|p| {
+            regex::Regex::new(p).map_err(|e| {
+                let first = e.to_string();
+                let first = first.lines().last().unwrap_or("").trim().to_owned();
+                anyhow::anyhow!(
+                    "--match {p:?} is not a regular expression ({first}): escape special characters, e.g. `my-server\\.py`"
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Fleet { pids, patterns })
 }
 
 fn flag_duration(flag: &str, value: &str) -> Result<Duration> {
@@ -523,6 +587,29 @@ mod tests {
                 .warmup,
             Warmup::None
         );
+    }
+
+    #[test]
+    fn several_pids_or_a_match_make_a_fleet() {
+        let c = config(&["--pid", "1", "--pid", "2", "--prometheus", "9464"]).unwrap();
+        let Target::Fleet(f) = &c.target else {
+            panic!("not a fleet: {:?}", c.target)
+        };
+        assert_eq!(f.pids, [1, 2]);
+        assert!(f.patterns.is_empty());
+        assert_eq!(c.prometheus, Some("127.0.0.1:9464".parse().unwrap()));
+        let c = config(&["--match", "^srv", "--match", "worker"]).unwrap();
+        let Target::Fleet(f) = &c.target else {
+            panic!("not a fleet")
+        };
+        assert!(f.pids.is_empty());
+        assert!(f.patterns[0].is_match("srv --port 0") && !f.patterns[0].is_match("my-srv"));
+        assert!(f.patterns[1].is_match("a worker"));
+        // One --pid alone stays the single-target run it always was.
+        let c = config(&["--pid", "7"]).unwrap();
+        assert_eq!(c.target, Target::Pid(7));
+        assert_eq!(c.prometheus, None);
+        assert!(err(&["--match", "x", "--proc-root", "/"]).contains("--proc-root reads one fake"));
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //! summary file, the schema version, and `read`, the JSONL reader beside the writer); `signals`
 //! (sleeping to deadlines, stop signals); `compare` (the `compare BASE NEW` subcommand: `load`
 //! reports or summaries, `diff` them, `render` the result); `footprint` (the `footprint BINARY
-//! [BINARY2]` subcommand: `load` and `measure` an ELF or Mach-O file, `diff` two, `render`).
+//! [BINARY2]` subcommand: `load` and `measure` an ELF or Mach-O file, `diff` two, `render`);
+//! `prometheus` (`watch --prometheus`: the lock-free `board` the sampler publishes into, the
+//! `exposition` text format, the HTTP `server` thread); `watch::fleet` (several targets).
 //! Only [`cli`] and [`run`] are public: the rest is `pub(crate)`, so rustc reports dead code (and
 //! the hidden `__readers`, which routes the parsers to the fuzz targets and property tests).
 // `deny`, not `forbid`: one module may opt out, `watch::child::parent_death` (the `pre_exec`
@@ -30,6 +32,7 @@ pub(crate) mod config;
 pub(crate) mod footprint;
 pub(crate) mod output;
 pub(crate) mod procfs;
+pub(crate) mod prometheus;
 pub(crate) mod signals;
 pub(crate) mod verdict;
 pub(crate) mod watch;

@@ -27,18 +27,26 @@
 //! `pread`s; its file looked for every 100 ms for 2 s, then every second), the PID's identity
 //! every second, `memory.stat` every second, the summary every [`SUMMARY_EVERY`], formatted in
 //! memory and written with one `write`. The verdict's copy of the samples
-//! ([`crate::verdict::RunSeries`]) is appended to in place.
+//! ([`crate::verdict::RunSeries`]) is appended to in place. With `--prometheus`, a tick also
+//! copies its figures into the target's slot of the [`crate::prometheus::board`] (relaxed atomic
+//! stores, no lock); the verdict shown there is re-judged every
+//! [`crate::prometheus::VERDICT_EVERY`], off the tick. Several targets: [`fleet`].
 
 use crate::config::{Config, Target};
 use crate::output::{SCHEMA_VERSION, Sample, SampleFiles, SummaryFile};
 use crate::procfs;
+use crate::prometheus::Exporter;
+use crate::prometheus::board::{Board, SlotId, TickFigures, VerdictKind};
 use crate::signals::{self, Signals};
 use anyhow::Result;
 use memprobe::units::Bytes;
+use std::borrow::Cow;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod child;
+mod fleet;
 mod progress;
 mod recorder;
 mod sampler;
@@ -58,9 +66,10 @@ pub(crate) const SUMMARY_FIRST: Duration = Duration::from_secs(1);
 const STATUS_EVERY: Duration = Duration::from_millis(250);
 const PURGE_WAIT: Duration = Duration::from_secs(1);
 
-/// One run: its parts, each of one concern, and the run loop's own schedule.
+/// One run: its parts, each of one concern, and the run loop's own schedule. A fleet run holds
+/// one per target, each with its own copy of the configuration (its own output paths).
 struct Run<'c> {
-    config: &'c Config,
+    config: Cow<'c, Config>,
     progress: Progress,
     /// The command, when the daemon started it.
     command: Option<Started>,
@@ -71,6 +80,44 @@ struct Run<'c> {
     status_due: Instant,
     summary_due: Instant,
     tty: bool,
+    /// Where this target's figures go for `/metrics` (`--prometheus`).
+    export: Option<Export>,
+    /// How the final lines name the target in a fleet run (`PID 4242 (comm)`).
+    fleet_label: Option<String>,
+}
+
+/// A target's place on the Prometheus board and its verdict schedule.
+struct Export {
+    board: Arc<Board>,
+    /// `None` when the board was full (the target is watched, not exported).
+    slot: Option<SlotId>,
+    verdict_due: Instant,
+}
+
+impl Export {
+    /// A slot for `pid` on `board`, named after its comm.
+    fn claim(board: &Arc<Board>, pid: u32, start: Instant, notes: &mut Vec<String>) -> Export {
+        let slot = board.claim(pid, &procfs_comm(pid));
+        if slot.is_none() {
+            notes.push(format!(
+                "--prometheus: {} targets are already exported; PID {pid} is watched but not served at /metrics",
+                crate::prometheus::board::MAX_TARGETS
+            ));
+        }
+        Export {
+            board: board.clone(),
+            slot,
+            verdict_due: start + SUMMARY_FIRST,
+        }
+    }
+}
+
+/// The process's command name (`/proc/PID/comm`), read once when it becomes a target; empty when
+/// it cannot be read.
+fn procfs_comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|c| c.trim_end_matches('\n').to_owned())
+        .unwrap_or_default()
 }
 
 /// Runs `watch`; the process exit code (0 pass, 1 growth, 3 inconclusive).
@@ -80,6 +127,9 @@ struct Run<'c> {
 /// Usage and runtime errors (exit 2): missing PID, permission denied, unwritable output, command
 /// not found.
 pub(crate) fn watch(config: &Config) -> Result<u8> {
+    if let Target::Fleet(targets) = &config.target {
+        return fleet::watch(config, targets);
+    }
     let signals = Signals::install()?;
     // Outputs first: a bad path must fail before the target starts.
     let files = SampleFiles::open(config.out.as_deref(), config.csv.as_deref())?;
@@ -94,18 +144,28 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
         })
         .transpose()?;
 
+    // The server before the target: a port in use fails before anything starts.
+    let exporter = config
+        .prometheus
+        .map(|addr| Exporter::start(addr, config.quiet))
+        .transpose()?;
     let (pid, command) = match &config.target {
         Target::Pid(pid) => (*pid, None),
         Target::Command(argv) => {
             let started = signals.unblocked(|| start_command(argv))?;
             (started.id(), Some(started))
         }
+        Target::Fleet(_) => unreachable!("fleet runs return above"),
     };
     let publish_path = command.as_ref().map(|c| c.publish_path().to_owned());
     let sampler = Sampler::open(config, pid, publish_path)?;
     let start = sampler.start();
+    let mut notes = Vec::new();
+    let export = exporter
+        .as_ref()
+        .map(|e| Export::claim(&e.board, pid, start, &mut notes));
     let mut run = Run {
-        config,
+        config: Cow::Borrowed(config),
         progress: Progress {
             start,
             started_wall_ns: wall_ns(),
@@ -124,7 +184,10 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
         status_due: start,
         summary_due: start + SUMMARY_FIRST,
         tty: !config.quiet && std::io::stderr().is_terminal(),
+        export,
+        fleet_label: None,
     };
+    run.recorder.notes.append(&mut notes);
     let result = run.sample_loop(&signals);
     run.progress.sampling_ended = Some(Instant::now());
     run.progress.sampling_usage = Some(procfs::self_usage());
@@ -138,7 +201,7 @@ impl Run<'_> {
     /// The parts a summary is made of.
     fn parts(&self) -> Parts<'_> {
         Parts {
-            config: self.config,
+            config: &self.config,
             progress: &self.progress,
             sampler: &self.sampler,
             recorder: &self.recorder,
@@ -168,6 +231,14 @@ impl Run<'_> {
                 published: tick.published,
             })?;
             self.recorder.record(&tick);
+            if let Some(Export {
+                board,
+                slot: Some(slot),
+                ..
+            }) = &self.export
+            {
+                publish_tick(board, *slot, &tick, self.recorder.samples);
+            }
         } else if matches!(reading, Reading::Gone) {
             // Our own child: reap it so its exit status is known.
             if let Some(c) = self.command.as_mut() {
@@ -239,6 +310,9 @@ impl Run<'_> {
                 if !behind.is_zero() {
                     let skip = behind.as_nanos() as u64 / interval_ns + 1;
                     self.progress.missed += skip;
+                    if let Some(e) = &self.export {
+                        e.board.add_missed(skip);
+                    }
                     next_tick += skip;
                     self.progress.ticks = next_tick;
                 }
@@ -257,8 +331,9 @@ impl Run<'_> {
         self.sampler.slow_reads(now);
         if self.tty && now >= self.status_due {
             self.status_due = now + STATUS_EVERY;
-            status_line(self.config, self.progress.start, &self.recorder, now);
+            status_line(&self.config, self.progress.start, &self.recorder, now);
         }
+        self.rejudge_for_export(now);
         if now >= self.summary_due {
             self.summary_due = now + SUMMARY_EVERY;
             if let Some(f) = &self.summary_file {
@@ -266,6 +341,26 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Re-judges the run for `/metrics` when due ([`crate::prometheus::VERDICT_EVERY`]): on its
+    /// own schedule, never per sample, since judging allocates and walks the series.
+    fn rejudge_for_export(&mut self, now: Instant) {
+        let Some(Export {
+            board,
+            slot: Some(slot),
+            verdict_due,
+        }) = &mut self.export
+        else {
+            return;
+        };
+        if now < *verdict_due {
+            return;
+        }
+        *verdict_due = now + crate::prometheus::VERDICT_EVERY;
+        if let Ok(v) = self.recorder.judged.judge(&self.config.judge) {
+            board.set_verdict(*slot, VerdictKind::of(&v.kind));
+        }
     }
 
     /// Asks a publishing process to purge, waits for it, and takes one last sample.
@@ -323,6 +418,17 @@ impl Run<'_> {
             ));
         }
         let judged = self.recorder.judged.judge(&self.config.judge);
+        if let Some(Export {
+            board,
+            slot: Some(slot),
+            ..
+        }) = &self.export
+        {
+            if let Ok(v) = &judged {
+                board.set_verdict(*slot, VerdictKind::of(&v.kind));
+            }
+            board.end(*slot);
+        }
         let now = Instant::now();
         let (verdict, code) = match &judged {
             Ok(v) => (Some(v.clone()), Some(self.config.judge.exit_code(v))),
@@ -343,8 +449,12 @@ impl Run<'_> {
                 .unwrap_or(now)
                 .duration_since(self.progress.start)
                 .as_secs_f64();
+            let who = self
+                .fleet_label
+                .as_ref()
+                .map_or_else(String::new, |l| format!("{l}: "));
             eprintln!(
-                "memprobe-daemon: {} samples in {elapsed:.1} s ({:.1}/s, {} missed); peak RSS {}",
+                "memprobe-daemon: {who}{} samples in {elapsed:.1} s ({:.1}/s, {} missed); peak RSS {}",
                 self.recorder.samples,
                 self.recorder.samples as f64 / elapsed.max(1e-9),
                 self.progress.missed,
@@ -356,11 +466,36 @@ impl Run<'_> {
                 "not enforced: no --fail-if-growth".to_owned()
             };
             eprintln!(
-                "memprobe-daemon: {} ({enforced}): {}",
+                "memprobe-daemon: {who}{} ({enforced}): {}",
                 verdict.kind.name(),
                 verdict.summary
             );
         }
         Ok(code)
+    }
+}
+
+/// Copies one tick's figures into its slot. PERF: plain copies into atomics; no allocation (the
+/// phase is copied only when a new one starts).
+fn publish_tick(board: &Board, slot: SlotId, tick: &sampler::Tick<'_>, samples: u64) {
+    let mem = &tick.mem;
+    board.publish(
+        slot,
+        &TickFigures {
+            rss_bytes: mem.rss_bytes,
+            anon_swap_bytes: mem
+                .rss_anon_bytes
+                .map(|a| a.saturating_add(mem.swap_bytes.unwrap_or(0))),
+            peak_rss_bytes: mem.peak_rss_bytes,
+            cgroup_usage_bytes: tick.cgroup.map(|c| c.usage_bytes),
+            jemalloc: tick
+                .published
+                .and_then(|p| p.jemalloc)
+                .map(|j| [j.allocated_bytes, j.active_bytes, j.resident_bytes]),
+            samples,
+        },
+    );
+    if let Some(p) = tick.published.filter(|_| tick.phase_started) {
+        board.set_phase(slot, &p.phase);
     }
 }

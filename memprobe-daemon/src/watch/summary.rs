@@ -187,7 +187,7 @@ impl Parts<'_> {
             complete: state == "finished" && p.stop_signal.is_none(),
             command: match &c.target {
                 Target::Command(argv) => Some(argv.iter().map(|a| a.to_string_lossy().into_owned()).collect()),
-                Target::Pid(_) => None,
+                Target::Pid(_) | Target::Fleet(_) => None,
             },
             target: TargetInfo {
                 pid: s.pid,
