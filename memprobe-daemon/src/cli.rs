@@ -20,6 +20,7 @@ Exit codes:
      not found, unreadable or corrupt JSONL)
   3  inconclusive (too few samples or too short after warm-up, too noisy); --inconclusive pass|fail
      maps it to 0 or 1
+A fleet (--pid repeated, --match) exits with the worst of its targets' codes, ranked 2, 1, 3, 0.
 
 The watched command runs directly (no shell) in its own process group; SIGINT and SIGTERM sent to
 the daemon are forwarded to that group, and the summary is written once it has exited. The
