@@ -22,7 +22,11 @@ fn watch_pid_of_a_process_with_a_thousand_groups_has_swap_and_peak() {
     let deadline = Instant::now() + Duration::from_secs(5);
     let status = loop {
         let text = std::fs::read(format!("/proc/{pid}/status")).unwrap();
-        if text.windows(6).any(|w| w == b"10999 ") || Instant::now() > deadline {
+        // setpriv sets the groups, then execs `sleep`: wait for the exec too, or the first status
+        // read (the peak) can be setpriv's while the first statm read (RSS) is sleep's.
+        let execed =
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "sleep");
+        if execed && text.windows(6).any(|w| w == b"10999 ") || Instant::now() > deadline {
             break text;
         }
         std::thread::sleep(Duration::from_millis(10));
