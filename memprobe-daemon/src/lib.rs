@@ -13,7 +13,9 @@
 //! summary file, the schema version, and `read`, the JSONL reader beside the writer); `signals`
 //! (sleeping to deadlines, stop signals); `compare` (the `compare BASE NEW` subcommand: `load`
 //! reports or summaries, `diff` them, `render` the result); `footprint` (the `footprint BINARY
-//! [BINARY2]` subcommand: `load` and `measure` an ELF or Mach-O file, `diff` two, `render`).
+//! [BINARY2]` subcommand: `load` and `measure` an ELF or Mach-O file, `diff` two, `render`);
+//! `plot` (`plot FILE.jsonl` and `watch --plot/--html`: `data` what a plot shows, `units`, and
+//! the `svg` and `html` renderers).
 //! Only [`cli`] and [`run`] are public: the rest is `pub(crate)`, so rustc reports dead code (and
 //! the hidden `__readers`, which routes the parsers to the fuzz targets and property tests).
 // `deny`, not `forbid`: one module may opt out, `watch::child::parent_death` (the `pre_exec`
@@ -29,6 +31,7 @@ pub(crate) mod compare;
 pub(crate) mod config;
 pub(crate) mod footprint;
 pub(crate) mod output;
+pub(crate) mod plot;
 pub(crate) mod procfs;
 pub(crate) mod signals;
 pub(crate) mod verdict;
@@ -91,5 +94,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<u8> {
         cli::Command::Footprint(args) => {
             footprint::command(&config::FootprintConfig::from_args(args)?)
         }
+        cli::Command::Plot(args) => plot::command(&config::PlotConfig::from_args(args)?),
     }
 }

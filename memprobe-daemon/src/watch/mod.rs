@@ -68,6 +68,8 @@ struct Run<'c> {
     recorder: Recorder,
     files: SampleFiles,
     summary_file: Option<SummaryFile>,
+    /// `--plot` and `--html`, created with the other outputs and drawn at the end.
+    plots: Option<crate::plot::Outputs>,
     status_due: Instant,
     summary_due: Instant,
     tty: bool,
@@ -93,6 +95,7 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
             )
         })
         .transpose()?;
+    let plots = Some(crate::plot::Outputs::open(&config.plot)?).filter(|p| p.any());
 
     let (pid, command) = match &config.target {
         Target::Pid(pid) => (*pid, None),
@@ -121,6 +124,7 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
         recorder: Recorder::new(config.tree),
         files,
         summary_file,
+        plots,
         status_due: start,
         summary_due: start + SUMMARY_FIRST,
         tty: !config.quiet && std::io::stderr().is_terminal(),
@@ -336,6 +340,19 @@ impl Run<'_> {
         }
         let verdict = judged?;
         let code = self.config.judge.exit_code(&verdict);
+        if let Some(plots) = self.plots.take() {
+            let phases: Vec<crate::plot::Phase> = self
+                .recorder
+                .phases
+                .iter()
+                .map(|p| crate::plot::Phase {
+                    name: p.name.clone(),
+                    t_ns: p.t_ns,
+                    iteration: p.iteration,
+                })
+                .collect();
+            plots.write(&self.recorder.judged, &verdict, &phases)?;
+        }
         if !self.config.quiet {
             let elapsed = self
                 .progress
