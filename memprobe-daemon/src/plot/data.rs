@@ -251,9 +251,12 @@ impl Chart {
             .plateau_start
             .or(warmup.as_ref().map(|w| w.x1))
             .unwrap_or(f64::NEG_INFINITY);
-        let slope = match axis {
-            Axis::Iterations => ev.slope_per_iteration,
-            Axis::Seconds => ev.slope_per_sec,
+        // A run that passed as a plateau is judged on its flat part: that part's slope is the
+        // one the sentence gives.
+        let slope = match (ev.plateau, axis) {
+            (Some(p), _) => Some(p.slope_after),
+            (None, Axis::Iterations) => ev.slope_per_iteration,
+            (None, Axis::Seconds) => ev.slope_per_sec,
         };
         let fit = slope.and_then(|slope| {
             let used: Vec<&(f64, Option<u64>, f64, f64)> =

@@ -81,13 +81,35 @@ type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
 fn draw(chart: &Chart, root: &DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult {
     root.fill(&WHITE)?;
     let title = wrap(&chart.title, TITLE_WRAP);
-    let title_h = 14 + 22 * title.len() as u32;
-    let (top, body) = root.split_vertically(title_h);
+    // The legend flows in rows under the title, outside the plot: it never hides the data.
+    let legend = legend_entries(chart);
+    let mut placed: Vec<(i32, i32, usize)> = Vec::new();
+    let (mut x, mut y) = (20, 14 + 22 * title.len() as i32 + 6);
+    for (i, (_, name)) in legend.iter().enumerate() {
+        let w = 34 + (name.chars().count() as f64 * 6.6) as i32 + 22;
+        if x + w > WIDTH as i32 - 20 && x > 20 {
+            x = 20;
+            y += 20;
+        }
+        placed.push((x, y, i));
+        x += w;
+    }
+    let top_h = (y + 24) as u32;
+    let (top, body) = root.split_vertically(top_h);
     for (i, line) in title.iter().enumerate() {
         top.draw(&Text::new(
             line.as_str(),
             (20, 10 + 22 * i as i32),
             ("sans-serif", 18).into_font().color(&BLACK),
+        ))?;
+    }
+    for (x, y, i) in placed {
+        let (style, name) = &legend[i];
+        top.draw(&PathElement::new(vec![(x, y + 8), (x + 26, y + 8)], *style))?;
+        top.draw(&Text::new(
+            name.as_str(),
+            (x + 32, y + 1),
+            ("sans-serif", 13).into_font().color(&BLACK),
         ))?;
     }
 
@@ -165,30 +187,14 @@ fn draw(chart: &Chart, root: &DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult 
                     .collect();
             c.draw_series(std::iter::once(Polygon::new(band, color.mix(0.15))))?;
         }
-        let (width, name) = if l.judged {
-            (3, format!("{} (judged)", l.name))
-        } else {
-            (1, l.name.clone())
-        };
-        let style = ShapeStyle {
-            color: if l.judged {
-                color.to_rgba()
-            } else {
-                color.mix(0.8)
-            },
-            filled: false,
-            stroke_width: width,
-        };
         c.draw_series(LineSeries::new(
             l.x.iter().zip(&l.y).map(|(x, y)| (sx(*x), sy(*y))),
-            style,
-        ))?
-        .label(name)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+            line_style(l),
+        ))?;
     }
 
     // The fit: band, then line.
-    if let (Some(f), Some(label)) = (chart.fit, &chart.fit_label) {
+    if let Some(f) = chart.fit {
         let at = |slope: f64, x: f64| sy(f.at(slope, x));
         let fan = [
             (f.x0, f.slope.low),
@@ -200,11 +206,6 @@ fn draw(chart: &Chart, root: &DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult 
         ];
         let band: Vec<(f64, f64)> = fan.iter().map(|(x, s)| (sx(*x), at(*s, *x))).collect();
         c.draw_series(std::iter::once(Polygon::new(band, FIT.mix(0.18))))?;
-        let style = ShapeStyle {
-            color: FIT.to_rgba(),
-            filled: false,
-            stroke_width: 2,
-        };
         c.draw_series(DashedLineSeries::new(
             [
                 (sx(f.x0), at(f.slope.value, f.x0)),
@@ -212,10 +213,8 @@ fn draw(chart: &Chart, root: &DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult 
             ],
             10,
             5,
-            style,
-        ))?
-        .label(label.clone())
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+            FIT_STYLE,
+        ))?;
     }
 
     // Steps, period, plateau.
@@ -264,14 +263,48 @@ fn draw(chart: &Chart, root: &DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult 
         )))?;
     }
 
-    c.configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .margin(12)
-        .label_font(("sans-serif", 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(0x99, 0x99, 0x99))
-        .draw()?;
     Ok(())
+}
+
+const FIT_STYLE: ShapeStyle = ShapeStyle {
+    color: RGBAColor(0x22, 0x22, 0x22, 1.0),
+    filled: false,
+    stroke_width: 2,
+};
+
+/// A series' line: the judged one 3 px and opaque, the others 1 px.
+fn line_style(l: &super::data::Line) -> ShapeStyle {
+    let color = rgb(l.color);
+    ShapeStyle {
+        color: if l.judged {
+            color.to_rgba()
+        } else {
+            color.mix(0.8)
+        },
+        filled: false,
+        stroke_width: if l.judged { 3 } else { 1 },
+    }
+}
+
+/// The legend: the series, the judged one first, then the fit.
+fn legend_entries(chart: &Chart) -> Vec<(ShapeStyle, String)> {
+    let mut out: Vec<(ShapeStyle, String)> = chart
+        .series
+        .iter()
+        .rev()
+        .map(|l| {
+            let name = if l.judged {
+                format!("{} (judged)", l.name)
+            } else {
+                l.name.clone()
+            };
+            (line_style(l), name)
+        })
+        .collect();
+    if let Some(label) = &chart.fit_label {
+        out.push((FIT_STYLE, label.clone()));
+    }
+    out
 }
 
 fn step_mark<DB: DrawingBackend>(
