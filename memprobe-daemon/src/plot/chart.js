@@ -133,8 +133,7 @@
       { "text-anchor": "middle", class: "desc", transform: "rotate(-90 16 " + (M.top + PH / 2) + ")" });
 
     var front = el("g", { "clip-path": "url(#area)" }, svg);
-    data.series.forEach(function (s) {
-      if (!visible(s)) return;
+    function drawSeries(s) {
       var env = "", line = "";
       for (var i = 0; i < s.x.length; i++) {
         line += (i ? "L" : "M") + X(s.x[i]).toFixed(1) + "," + Y(s.y[i]).toFixed(1);
@@ -144,7 +143,8 @@
       el("path", { class: "envelope", d: env + "Z", fill: s.color, "fill-opacity": 0.15, stroke: "none" }, front);
       el("path", { class: "series" + (s.judged ? " judged" : ""), "data-series": s.key, d: line,
         fill: "none", stroke: s.color, "stroke-width": s.judged ? 3 : 1.2 }, front);
-    });
+    }
+    data.series.filter(function (s) { return visible(s) && !s.judged; }).forEach(drawSeries);
     if (data.fit && !hidden.fit) {
       var f = data.fit, at = function (sl, x) { return Y(f.pivot_y + sl * (x - f.pivot_x)); };
       var px = X(f.pivot_x);
@@ -155,6 +155,8 @@
       el("line", { id: "fit", x1: X(f.x0), y1: at(f.slope.value, f.x0), x2: X(f.x1),
         y2: at(f.slope.value, f.x1), stroke: "#222", "stroke-width": 2, "stroke-dasharray": "10 5" }, front);
     }
+    // The judged series over the fit: the data show where the two coincide.
+    data.series.filter(function (s) { return visible(s) && s.judged; }).forEach(drawSeries);
     data.steps.forEach(function (s) {
       el("line", { class: "step", x1: X(s.x0), x2: X(s.x0), y1: M.top, y2: M.top + PH,
         stroke: "#c00030", "stroke-width": 2, "stroke-dasharray": "6 4" }, front);
@@ -240,8 +242,9 @@
     label.className = "toggle" + (judged ? " judged" : "");
     var box = document.createElement("input");
     box.type = "checkbox";
-    box.checked = !hidden[key];
     box.setAttribute("data-series", key);
+    box.checked = !hidden[key];
+    if (box.checked) box.setAttribute("checked", "");
     box.addEventListener("change", function () { hidden[key] = !box.checked; render(); });
     var swatch = document.createElement("span");
     swatch.className = "swatch";

@@ -151,7 +151,7 @@ fn draw(chart: &Chart, root: &DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult 
         .y_desc(format!("memory ({})", yu.label))
         .x_label_formatter(&|v| units::label(*v, x_step, xu.label))
         .y_label_formatter(&|v| units::label(*v, y_step, yu.label))
-        .light_line_style(RGBAColor(0, 0, 0, 0.04))
+        .light_line_style(TRANSPARENT)
         .bold_line_style(RGBAColor(0, 0, 0, 0.12))
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 15))
@@ -175,8 +175,8 @@ fn draw(chart: &Chart, root: &DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult 
         )))?;
     }
 
-    // Series: envelopes under lines, the judged one last.
-    for l in &chart.series {
+    // The other series, envelopes under lines.
+    for l in chart.series.iter().filter(|l| !l.judged) {
         let color = rgb(l.color);
         if l.lo.iter().zip(&l.hi).any(|(lo, hi)| hi > lo) {
             let band: Vec<(f64, f64)> =
@@ -214,6 +214,25 @@ fn draw(chart: &Chart, root: &DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult 
             10,
             5,
             FIT_STYLE,
+        ))?;
+    }
+
+    // The judged series on top of everything, the fit included: where the two coincide the data
+    // show, and the fit shows where it departs from them.
+    for l in chart.series.iter().filter(|l| l.judged) {
+        let color = rgb(l.color);
+        if l.lo.iter().zip(&l.hi).any(|(lo, hi)| hi > lo) {
+            let band: Vec<(f64, f64)> =
+                l.x.iter()
+                    .zip(&l.hi)
+                    .map(|(x, y)| (sx(*x), sy(*y)))
+                    .chain(l.x.iter().zip(&l.lo).rev().map(|(x, y)| (sx(*x), sy(*y))))
+                    .collect();
+            c.draw_series(std::iter::once(Polygon::new(band, color.mix(0.15))))?;
+        }
+        c.draw_series(LineSeries::new(
+            l.x.iter().zip(&l.y).map(|(x, y)| (sx(*x), sy(*y))),
+            line_style(l),
         ))?;
     }
 
