@@ -378,6 +378,22 @@ fn a_watched_leak_is_plotted_as_svg_and_html() {
         .collect();
     assert!(ticks.len() >= 5, "{ticks:?}");
     assert!(ticks.iter().all(|t| (10.0..=20.0).contains(t)), "{ticks:?}");
+    // Hovering at iteration 40 lists each series' value there.
+    let dom = chromium(
+        browser,
+        dir.path(),
+        &["--dump-dom"],
+        &format!("{url}#hover=40"),
+    );
+    let tip = &dom[dom.find("<div id=\"tip\"").expect("no tooltip")..];
+    let tip = &tip[..tip.find("</div>").unwrap()];
+    assert!(!tip.contains(" hidden"), "{tip}");
+    assert!(tip.contains(">iteration 40\n"), "{tip}");
+    assert!(
+        tip.contains("\njemalloc allocated: ") && tip.contains(" MiB"),
+        "{tip}"
+    );
+    assert!(tip.contains("\nRSS: "), "{tip}");
     // What a person sees: the screenshot shows the judged series.
     let shot = dir.path().join("shot.png");
     chromium(

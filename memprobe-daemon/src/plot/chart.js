@@ -157,10 +157,12 @@
     }
     // The judged series over the fit: the data show where the two coincide.
     data.series.filter(function (s) { return visible(s) && s.judged; }).forEach(drawSeries);
-    data.steps.forEach(function (s) {
+    data.steps.forEach(function (s, i) {
       el("line", { class: "step", x1: X(s.x0), x2: X(s.x0), y1: M.top, y2: M.top + PH,
         stroke: "#c00030", "stroke-width": 2, "stroke-dasharray": "6 4" }, front);
-      text(front, X(s.x0) + 4, M.top + PH * 0.8, "step " + s.label, { class: "label", fill: "#c00030" });
+      var right = X(s.x0) > M.left + PW * 0.67;
+      text(front, X(s.x0) + (right ? -4 : 4), M.top + PH * (0.88 - 0.06 * (i % 3)), "step " + s.label,
+        { class: "label", fill: "#c00030", "text-anchor": right ? "end" : "start" });
     });
     if (data.period) {
       var p = data.period, py = M.top + PH * 0.9;
@@ -263,6 +265,8 @@
     zoom(data.x_range[0], data.x_range[1]);
   });
   var z = (hash.get("zoom") || "").split(",").map(Number);
-  if (z.length === 2 && z[1] > z[0]) { view.x0 = z[0]; view.x1 = z[1]; document.getElementById("reset").disabled = false; }
-  render();
+  if (z.length === 2 && z[1] > z[0]) zoom(z[0], z[1]); else render();
+  // #hover=X shows what hovering at X shows (for a link to a moment, and for the tests).
+  var h = Number(hash.get("hover"));
+  if (hash.has("hover") && isFinite(h)) showTip(h, { pageX: 0, pageY: 0 });
 })();

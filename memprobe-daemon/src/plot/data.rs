@@ -107,7 +107,7 @@ pub(crate) struct Chart {
     pub(crate) fit: Option<Fit>,
     /// The fit's label (`fit 208.0 KiB/iteration (95% CI ...)`).
     pub(crate) fit_label: Option<String>,
-    /// Steps the verdict found.
+    /// Steps the verdict found, when its sentence names them.
     pub(crate) steps: Vec<Mark>,
     /// One cycle of the period the verdict found, from the first judged x.
     pub(crate) period: Option<Mark>,
@@ -283,9 +283,16 @@ impl Chart {
                 ByteAmount(f.slope.high)
             )
         });
+        // The engine's segmentation cuts a steady ramp into "steps" too, and its sentence then
+        // tells a rise, not steps: steps are drawn when the sentence names them (one step up to
+        // a plateau, or a staircase), so the plot never shows steps the verdict does not claim.
+        let steps_named = [" steps up ", " steps of about "]
+            .iter()
+            .any(|p| verdict.summary.contains(p));
         let steps = ev
             .steps
             .iter()
+            .filter(|_| steps_named)
             .map(|s| Mark {
                 x0: s.at,
                 x1: s.at,
@@ -381,4 +388,138 @@ fn warmup_end(points: &[(f64, Option<u64>, f64, f64)], warmup: Warmup) -> Option
         .filter(|p| keep(p))
         .map(|p| p.2)
         .min_by(f64::total_cmp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{InconclusiveExit, JudgeConfig};
+    use memprobe::trend::TrendConfig;
+
+    const MIB: u64 = 1 << 20;
+    const SEC: u64 = 1_000_000_000;
+
+    fn judge(run: &RunSeries) -> Verdict {
+        run.judge(&JudgeConfig {
+            trend: TrendConfig::new(),
+            enforced: true,
+            inconclusive: InconclusiveExit::Inconclusive,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_leak_on_seconds_has_its_warmup_fit_and_phases() {
+        // RSS grows 64 KiB/s on 10 MiB for 100 s; no published figures: judged on seconds.
+        let mut run = RunSeries::new(false);
+        for i in 0..100u64 {
+            run.record_proc(i * SEC, 10 * MIB + i * 65_536, Some(5 * MIB + i * 65_536));
+        }
+        let verdict = judge(&run);
+        let phases = [
+            Phase {
+                name: "load".into(),
+                t_ns: 0,
+                iteration: 0,
+            },
+            Phase {
+                name: String::new(),
+                t_ns: 30 * SEC,
+                iteration: 0,
+            },
+            Phase {
+                name: "soak".into(),
+                t_ns: 50 * SEC,
+                iteration: 0,
+            },
+        ];
+        let chart = Chart::build(&run, &verdict, &phases);
+        assert_eq!(chart.verdict, "growth");
+        assert_eq!(chart.title, format!("growth: {}", verdict.summary));
+        assert_eq!(chart.axis, "seconds");
+        assert_eq!(chart.x_range, (0.0, 99.0));
+        assert_eq!(
+            chart.y_range.0, 0.0,
+            "growth from near zero is drawn from zero"
+        );
+        // Judged (RssAnon+swap) last, so it is drawn on top.
+        let keys: Vec<&str> = chart.series.iter().map(|l| l.key).collect();
+        assert_eq!(keys, ["rss", "rss_anon_plus_swap"]);
+        assert!(chart.series[1].judged && !chart.series[0].judged);
+        assert_eq!(chart.series[1].y[10], (5 * MIB + 10 * 65_536) as f64);
+        // 20% of 0..99 s: the first kept sample is at 20 s.
+        let w = chart.warmup.as_ref().unwrap();
+        assert_eq!((w.x0, w.x1), (0.0, 20.0));
+        assert_eq!(w.label, "warm-up (20%)");
+        // The fitted line goes through the data, from the end of the warm-up to the last sample.
+        let f = chart.fit.unwrap();
+        assert_eq!((f.x0, f.x1), (20.0, 99.0));
+        assert!((f.slope.value - 65_536.0).abs() < 1.0, "{:?}", f.slope);
+        for x in [20.0, 60.0, 99.0] {
+            let data = 5.0 * MIB as f64 + x * 65_536.0;
+            assert!((f.at(f.slope.value, x) - data).abs() < 64.0, "at {x}");
+        }
+        assert!(
+            chart
+                .fit_label
+                .unwrap()
+                .starts_with("fit 64.0 KiB/s (95% CI ")
+        );
+        // Phases span to the next one; the unnamed one is not labelled but ends the one before.
+        let spans: Vec<(f64, f64, &str)> = chart
+            .phases
+            .iter()
+            .map(|p| (p.x0, p.x1, p.label.as_str()))
+            .collect();
+        assert_eq!(spans, [(0.0, 30.0, "load"), (50.0, 99.0, "soak")]);
+        // The engine cuts this ramp into a step or more, and its sentence tells a rise: no step
+        // is drawn.
+        assert!(!verdict.evidence.steps.is_empty(), "{}", verdict.summary);
+        assert!(!verdict.summary.contains("step"), "{}", verdict.summary);
+        assert!(chart.steps.is_empty(), "{:?}", chart.steps);
+        assert!(chart.period.is_none() && chart.plateau.is_none());
+    }
+
+    #[test]
+    fn marked_iterations_are_the_x_axis_and_a_plateau_is_its_level() {
+        // jemalloc allocated rises 1 MiB an iteration for 60 iterations, then holds at 110 MiB.
+        let mut run = RunSeries::new(false);
+        for i in 1..=200u64 {
+            let mut p = memprobe::publish::PublishedStats::default();
+            p.iteration = i;
+            let mut j = memprobe::JemallocStats::default();
+            j.allocated_bytes = 50 * MIB + i.min(60) * MIB;
+            j.active_bytes = j.allocated_bytes;
+            j.resident_bytes = j.allocated_bytes + MIB;
+            p.jemalloc = Some(j);
+            run.record_published(i * SEC / 10, &p);
+            run.record_proc(i * SEC / 10, 90 * MIB, Some(80 * MIB));
+        }
+        let verdict = judge(&run);
+        let chart = Chart::build(&run, &verdict, &[]);
+        assert_eq!(chart.axis, "iterations");
+        assert_eq!(chart.x_range, (1.0, 200.0));
+        let judged = chart.series.last().unwrap();
+        assert_eq!(judged.key, "jemalloc_allocated");
+        assert!(judged.judged);
+        assert_eq!(judged.x[0], 1.0);
+        assert!(
+            verdict.summary.contains("passes as a plateau"),
+            "{}",
+            verdict.summary
+        );
+        let p = chart.plateau.as_ref().unwrap();
+        assert_eq!(p.y, Some(110.0 * MIB as f64));
+        assert_eq!(p.x1, 200.0);
+        assert!(
+            p.label.starts_with("plateau at 110.0 MiB (rose "),
+            "{}",
+            p.label
+        );
+        // A plateau's fit is its flat part's.
+        let f = chart.fit.unwrap();
+        assert!(f.x0 >= p.x0 && f.slope.value.abs() < 1024.0, "{f:?}");
+        assert!((f.at(f.slope.value, 150.0) - 110.0 * MIB as f64).abs() < 1024.0);
+        assert_eq!(chart.y_range, (0.0, 111.0 * MIB as f64 * 1.05));
+    }
 }

@@ -10,6 +10,7 @@ use anyhow::{Result, anyhow};
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Width of the image, in pixels.
 pub(crate) const WIDTH: u32 = 1200;
@@ -237,8 +238,8 @@ fn draw(chart: &Chart, root: &DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult 
     }
 
     // Steps, period, plateau.
-    for s in &chart.steps {
-        step_mark(&mut c, s, sx(s.x0), (y0, y1))?;
+    for (i, s) in chart.steps.iter().enumerate() {
+        step_mark(&mut c, s, sx(s.x0), (x0, x1), (y0, y1), i)?;
     }
     if let Some(p) = &chart.period {
         let y = y0 + (y1 - y0) * 0.1;
@@ -330,7 +331,9 @@ fn step_mark<DB: DrawingBackend>(
     c: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     s: &Mark,
     x: f64,
+    (x0, x1): (f64, f64),
     (y0, y1): (f64, f64),
+    index: usize,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -342,10 +345,20 @@ where
     };
     c.draw_series(DashedLineSeries::new([(x, y0), (x, y1)], 6, 4, style))
         .map_err(|e| e.to_string())?;
+    // Right of the line, or left of it in the last third so that it stays in the plot.
+    let (anchor, at) = if x - x0 > (x1 - x0) * 0.67 {
+        (HPos::Right, x - (x1 - x0) * 0.004)
+    } else {
+        (HPos::Left, x + (x1 - x0) * 0.004)
+    };
     c.draw_series(std::iter::once(Text::new(
         format!("step {}", s.label),
-        (x, y0 + (y1 - y0) * 0.2),
-        ("sans-serif", 13).into_font().color(&STEP),
+        // Staggered on three rows, so that labels of close steps do not overlap.
+        (at, y0 + (y1 - y0) * (0.12 + 0.06 * (index % 3) as f64)),
+        ("sans-serif", 13)
+            .into_font()
+            .color(&STEP)
+            .pos(Pos::new(anchor, VPos::Bottom)),
     )))
     .map_err(|e| e.to_string())?;
     Ok(())
