@@ -584,4 +584,48 @@ fn bad_input_is_one_line_and_exit_2() {
         e.starts_with("memprobe-daemon: cannot write the SVG plot to "),
         "{e}"
     );
+    // A run that cannot be judged has nothing to draw: no empty plot is left behind.
+    let (w_svg, w_html) = (dir.path().join("w.svg"), dir.path().join("w.html"));
+    let o = daemon()
+        .args([
+            "watch",
+            "--duration",
+            "500ms",
+            "--series",
+            "allocated",
+            "--plot",
+        ])
+        .arg(&w_svg)
+        .arg("--html")
+        .arg(&w_html)
+        .args(["--", "sleep", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let e = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        e.contains("--series allocated: the process published no jemalloc figures"),
+        "{e}"
+    );
+    assert!(
+        !w_svg.exists() && !w_html.exists(),
+        "empty plots left behind"
+    );
+    // Judged: the plots are written, and said so.
+    let o = daemon()
+        .args(["watch", "--duration", "500ms", "--plot"])
+        .arg(&w_svg)
+        .args(["--", "sleep", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let e = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        e.ends_with(&format!(
+            "memprobe-daemon: plotted the run to {}\n",
+            w_svg.display()
+        )),
+        "{e}"
+    );
+    assert!(std::fs::read_to_string(&w_svg).unwrap().starts_with("<svg"));
 }

@@ -65,6 +65,15 @@ impl Outputs {
         self.svg.is_some() || self.html.is_some()
     }
 
+    /// Removes the files created for the plots (a run that could not be judged has nothing to
+    /// draw). A file that cannot be removed is left: it was created empty.
+    pub(crate) fn discard(self) {
+        for (path, file) in [self.svg, self.html].into_iter().flatten() {
+            drop(file);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
     /// Draws `run` as `verdict` judged it into the files, each with one write; the paths written.
     ///
     /// # Errors

@@ -338,8 +338,15 @@ impl Run<'_> {
         if let Some(f) = &self.summary_file {
             f.write(&self.parts().summary("finished", verdict, code, now))?;
         }
+        if judged.is_err() {
+            // Nothing to draw without a verdict: no empty plot files left behind.
+            if let Some(plots) = self.plots.take() {
+                plots.discard();
+            }
+        }
         let verdict = judged?;
         let code = self.config.judge.exit_code(&verdict);
+        let mut plotted = Vec::new();
         if let Some(plots) = self.plots.take() {
             let phases: Vec<crate::plot::Phase> = self
                 .recorder
@@ -351,7 +358,7 @@ impl Run<'_> {
                     iteration: p.iteration,
                 })
                 .collect();
-            plots.write(&self.recorder.judged, &verdict, &phases)?;
+            plotted = plots.write(&self.recorder.judged, &verdict, &phases)?;
         }
         if !self.config.quiet {
             let elapsed = self
@@ -377,6 +384,9 @@ impl Run<'_> {
                 verdict.kind.name(),
                 verdict.summary
             );
+            for path in plotted {
+                eprintln!("memprobe-daemon: plotted the run to {}", path.display());
+            }
         }
         Ok(code)
     }
