@@ -158,6 +158,7 @@
     // The judged series over the fit: the data show where the two coincide.
     data.series.filter(function (s) { return visible(s) && s.judged; }).forEach(drawSeries);
     data.steps.forEach(function (s, i) {
+      if (s.x0 < view.x0 || s.x0 > view.x1) return;
       el("line", { class: "step", x1: X(s.x0), x2: X(s.x0), y1: M.top, y2: M.top + PH,
         stroke: "#c00030", "stroke-width": 2, "stroke-dasharray": "6 4" }, front);
       var right = X(s.x0) > M.left + PW * 0.67;
@@ -169,13 +170,13 @@
       el("path", { id: "period", stroke: "#552288", "stroke-width": 2, fill: "none", d:
         "M" + X(p.x0) + "," + (py - 6) + "V" + (py + 6) + "M" + X(p.x0) + "," + py + "H" + X(p.x1) +
         "M" + X(p.x1) + "," + (py - 6) + "V" + (py + 6) }, front);
-      text(front, X(p.x0), py - 10, p.label, { class: "label", fill: "#552288" });
+      text(front, Math.max(X(p.x0), M.left + 4), py - 10, p.label, { class: "label", fill: "#552288" });
     }
     if (data.plateau) {
       var q = data.plateau;
       el("line", { id: "plateau", x1: X(q.x0), x2: X(q.x1), y1: Y(q.y), y2: Y(q.y), stroke: "#555",
         "stroke-dasharray": "4 4" }, front);
-      text(front, X(q.x0), Y(q.y) - 6, q.label, { class: "label", fill: "#333" });
+      text(front, Math.max(X(q.x0), M.left + 4), Y(q.y) - 6, q.label, { class: "label", fill: "#333" });
     }
 
     // Hover and zoom.
