@@ -129,9 +129,11 @@ pub(crate) fn color(kind: SeriesKind) -> &'static str {
     }
 }
 
-fn name(kind: SeriesKind) -> String {
+/// A series' name in the legend; `/proc` series of a `--tree` run are the tree's totals.
+fn name(kind: SeriesKind, tree: bool) -> String {
     match kind {
         SeriesKind::AllocatorLive => "live heap".to_owned(),
+        SeriesKind::Rss | SeriesKind::RssAnonPlusSwap if tree => format!("tree {kind}"),
         k => k.to_string(),
     }
 }
@@ -189,7 +191,7 @@ impl Chart {
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
             series.push(Line {
                 key: s.kind.key(),
-                name: name(s.kind),
+                name: name(s.kind, run.tree()),
                 color: color(s.kind),
                 judged: is_judged,
                 x: points.iter().map(|p| p.0).collect(),
@@ -445,6 +447,11 @@ mod tests {
         // Judged (RssAnon+swap) last, so it is drawn on top.
         let keys: Vec<&str> = chart.series.iter().map(|l| l.key).collect();
         assert_eq!(keys, ["rss", "rss_anon_plus_swap"]);
+        assert_eq!(chart.series[0].name, "RSS");
+        let mut tree = RunSeries::new(true);
+        tree.record_proc(0, MIB, Some(MIB));
+        let tree_chart = Chart::build(&tree, &judge(&tree), &[]);
+        assert_eq!(tree_chart.series[0].name, "tree RSS");
         assert!(chart.series[1].judged && !chart.series[0].judged);
         assert_eq!(chart.series[1].y[10], (5 * MIB + 10 * 65_536) as f64);
         // 20% of 0..99 s: the first kept sample is at 20 s.
