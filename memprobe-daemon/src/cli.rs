@@ -55,6 +55,9 @@ pub enum Command {
     /// of two compared.
     #[command(after_help = FOOTPRINT_AFTER_HELP)]
     Footprint(FootprintArgs),
+    /// Draw a run saved by `watch --out FILE.jsonl` as `verdict` judges it: SVG and/or HTML.
+    #[command(after_help = PLOT_AFTER_HELP)]
+    Plot(PlotArgs),
 }
 
 /// How a run is judged: the flags `watch` and `verdict` share.
@@ -181,6 +184,10 @@ pub struct WatchArgs {
     #[arg(long, value_name = "ADDR")]
     pub prometheus: Option<String>,
     // ---- end of Prometheus and fleets ----
+    /// Plots written at the end of the run.
+    #[command(flatten)]
+    pub plot: WatchPlotArgs,
+
     /// Read `/proc` from this directory instead (tests: a committed fake tree). Hidden from
     /// `--help`: it is not a user feature.
     #[arg(long, value_name = "DIR", hide = true)]
@@ -293,4 +300,59 @@ pub struct FootprintArgs {
     /// Print JSON instead of the table.
     #[arg(long)]
     pub json: bool,
+}
+
+// ---- plots (`plot` and `watch --plot/--html`) ----
+
+const PLOT_AFTER_HELP: &str = "\
+Examples:
+  memprobe-daemon plot samples.jsonl --svg samples.svg
+  memprobe-daemon plot samples.jsonl --html samples.html --warmup 30s --series anon
+  memprobe-daemon watch --duration 10m --out run.jsonl --plot run.svg --html run.html -- ./my-server
+
+The run is judged with the same flags and defaults as `verdict`, so the plot shows what `verdict`
+says: the series (the judged one emphasised, each point with the min-max of the samples it
+stands for), the warm-up shaded, the fitted slope with its 95% band, the steps, period and
+plateau the verdict names, the published phases, and the verdict's sentence as the title. The
+HTML is one self-contained file (no network): hover for values, toggle series, drag to zoom.
+
+Exit codes:
+  0  the plots were written (whatever the verdict: use `verdict` to enforce it)
+  2  usage or runtime error (missing, empty or corrupt JSONL, unwritable output, no --svg or --html)";
+
+/// Flags of `plot`, unvalidated.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("plot_output").required(true).multiple(true).args(["svg", "html"])))]
+pub struct PlotArgs {
+    /// The JSONL file written by `watch --out`.
+    #[arg(value_name = "FILE.jsonl")]
+    pub file: PathBuf,
+
+    /// Write the plot as SVG here.
+    #[arg(long, value_name = "OUT.svg")]
+    pub svg: Option<PathBuf>,
+
+    /// Write the plot as one self-contained HTML page here (hover, toggles, zoom).
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
+
+    /// How to judge (as `verdict`).
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+
+    /// Print nothing (errors are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The plot flags of `watch`.
+#[derive(Debug, Args)]
+pub struct WatchPlotArgs {
+    /// At the end of the run, draw it as SVG here (as `plot --svg` would from `--out`).
+    #[arg(long = "plot", value_name = "OUT.svg")]
+    pub svg: Option<PathBuf>,
+
+    /// At the end of the run, draw it as one self-contained HTML page here.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
 }

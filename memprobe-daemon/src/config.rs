@@ -210,6 +210,8 @@ pub(crate) struct Config {
     // ---- Prometheus and fleets (issue 15, part 2) ----
     /// Where `/metrics` is served (`--prometheus`).
     pub(crate) prometheus: Option<std::net::SocketAddr>,
+    /// `--plot` and `--html`: plots written at the end of the run.
+    pub(crate) plot: PlotOutputs,
 }
 
 impl Config {
@@ -287,6 +289,10 @@ impl Config {
             cgroup,
             pss_interval,
             phase_reset: args.phase_reset,
+            plot: PlotOutputs {
+                svg: args.plot.svg,
+                html: args.plot.html,
+            },
             proc_root: match args.proc_root {
                 None => ProcRoot::system(),
                 Some(dir) => ProcRoot::at(&dir).map_err(|e| {
@@ -487,6 +493,49 @@ impl FootprintConfig {
             fail_if_growth,
             symbols: args.symbols,
             format,
+        })
+    }
+}
+
+// ---- plots (`plot` and `watch --plot/--html`) ----
+
+/// Where plots go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct PlotOutputs {
+    /// The SVG (`--svg`, or `--plot` on `watch`).
+    pub(crate) svg: Option<PathBuf>,
+    /// The self-contained HTML page (`--html`).
+    pub(crate) html: Option<PathBuf>,
+}
+
+/// The `plot` subcommand's options, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct PlotConfig {
+    /// The JSONL file written by `watch --out`.
+    pub(crate) file: PathBuf,
+    /// How to judge: as `verdict` (the same defaults).
+    pub(crate) judge: JudgeConfig,
+    /// Where the plots go (at least one; clap requires it).
+    pub(crate) outputs: PlotOutputs,
+    /// Print nothing but errors.
+    pub(crate) quiet: bool,
+}
+
+impl PlotConfig {
+    /// Checks the flags of `plot`.
+    ///
+    /// # Errors
+    ///
+    /// A bad judging flag, in one line naming it and the accepted forms.
+    pub(crate) fn from_args(args: crate::cli::PlotArgs) -> Result<Self> {
+        Ok(PlotConfig {
+            judge: JudgeConfig::from_args(args.judge, true)?,
+            file: args.file,
+            outputs: PlotOutputs {
+                svg: args.svg,
+                html: args.html,
+            },
+            quiet: args.quiet,
         })
     }
 }

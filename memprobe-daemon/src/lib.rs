@@ -16,6 +16,8 @@
 //! [BINARY2]` subcommand: `load` and `measure` an ELF or Mach-O file, `diff` two, `render`);
 //! `prometheus` (`watch --prometheus`: the lock-free `board` the sampler publishes into, the
 //! `exposition` text format, the HTTP `server` thread); `watch::fleet` (several targets).
+//! `plot` (`plot FILE.jsonl` and `watch --plot/--html`: `data` what a plot shows, `units`, and
+//! the `svg` and `html` renderers).
 //! Only [`cli`] and [`run`] are public: the rest is `pub(crate)`, so rustc reports dead code (and
 //! the hidden `__readers`, which routes the parsers to the fuzz targets and property tests).
 // `deny`, not `forbid`: one module may opt out, `watch::child::parent_death` (the `pre_exec`
@@ -31,6 +33,7 @@ pub(crate) mod compare;
 pub(crate) mod config;
 pub(crate) mod footprint;
 pub(crate) mod output;
+pub(crate) mod plot;
 pub(crate) mod procfs;
 pub(crate) mod prometheus;
 pub(crate) mod signals;
@@ -94,5 +97,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<u8> {
         cli::Command::Footprint(args) => {
             footprint::command(&config::FootprintConfig::from_args(args)?)
         }
+        cli::Command::Plot(args) => plot::command(&config::PlotConfig::from_args(args)?),
     }
 }

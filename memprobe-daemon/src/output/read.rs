@@ -34,7 +34,13 @@ pub(crate) struct SavedRun {
     pub(crate) lines: u64,
     /// Remarks on the file (a last line cut off by a killed daemon).
     pub(crate) notes: Vec<String>,
+    /// The phases the process published, where each was first seen (the first
+    /// [`PHASES_MAX`]), for `plot`.
+    pub(crate) phases: Vec<crate::plot::Phase>,
 }
+
+/// Phases kept from a file: as many as `watch` lists in its summary.
+pub(crate) const PHASES_MAX: usize = 256;
 
 /// Reads a JSONL file written by `watch --out`. A last line without its newline is the sample a
 /// killed daemon was writing: it is left out with a note. The first line decides whether the
@@ -50,6 +56,8 @@ pub(crate) fn read_jsonl(path: &Path) -> Result<SavedRun> {
     let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
     let mut run: Option<RunSeries> = None;
     let mut notes = Vec::new();
+    let mut phases = Vec::new();
+    let mut phase_seq = 0;
     let mut buf = Vec::with_capacity(1024);
     let mut number = 0u64;
     loop {
@@ -81,6 +89,15 @@ pub(crate) fn read_jsonl(path: &Path) -> Result<SavedRun> {
         let run = run.get_or_insert_with(|| RunSeries::new(line.tree.is_some()));
         if let Some(p) = &line.published {
             run.record_published(line.t_ns, p);
+            // A new phase, as `watch` sees one: the published sequence number moved.
+            if p.phase_seq != phase_seq && phases.len() < PHASES_MAX {
+                phases.push(crate::plot::Phase {
+                    name: p.phase.clone(),
+                    t_ns: line.t_ns,
+                    iteration: p.iteration,
+                });
+            }
+            phase_seq = p.phase_seq;
         }
         let (rss, anon_swap) = match (&line.tree, run.tree()) {
             (Some(t), true) => (t.rss_bytes, Some(t.anon_swap_bytes)),
@@ -106,6 +123,7 @@ pub(crate) fn read_jsonl(path: &Path) -> Result<SavedRun> {
             series,
             lines: number,
             notes,
+            phases,
         }),
         None => bail!(
             "{} holds no samples: expected the JSONL written by `memprobe-daemon watch --out`",

@@ -226,14 +226,21 @@ impl State<'_> {
     fn add(&mut self, pid: u32) -> Result<()> {
         let mut config = self.config.clone();
         config.target = Target::Pid(pid);
-        for path in [&mut config.out, &mut config.csv, &mut config.summary]
-            .into_iter()
-            .flatten()
+        for path in [
+            &mut config.out,
+            &mut config.csv,
+            &mut config.summary,
+            &mut config.plot.svg,
+            &mut config.plot.html,
+        ]
+        .into_iter()
+        .flatten()
         {
             *path = per_target(path, pid, &self.paths);
             self.paths.insert(path.clone());
         }
         let files = SampleFiles::open(config.out.as_deref(), config.csv.as_deref())?;
+        let plots = Some(crate::plot::Outputs::open(&config.plot)?).filter(|p| p.any());
         let summary_file = config
             .summary
             .as_deref()
@@ -270,6 +277,7 @@ impl State<'_> {
             recorder,
             files,
             summary_file,
+            plots,
             status_due: start,
             summary_due: start + SUMMARY_FIRST,
             tty: false,

@@ -77,6 +77,8 @@ struct Run<'c> {
     recorder: Recorder,
     files: SampleFiles,
     summary_file: Option<SummaryFile>,
+    /// `--plot` and `--html`, created with the other outputs and drawn at the end.
+    plots: Option<crate::plot::Outputs>,
     status_due: Instant,
     summary_due: Instant,
     tty: bool,
@@ -143,6 +145,7 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
             )
         })
         .transpose()?;
+    let plots = Some(crate::plot::Outputs::open(&config.plot)?).filter(|p| p.any());
 
     // The server before the target: a port in use fails before anything starts.
     let exporter = config
@@ -181,6 +184,7 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
         recorder: Recorder::new(config.tree),
         files,
         summary_file,
+        plots,
         status_due: start,
         summary_due: start + SUMMARY_FIRST,
         tty: !config.quiet && std::io::stderr().is_terminal(),
@@ -440,8 +444,28 @@ impl Run<'_> {
         if let Some(f) = &self.summary_file {
             f.write(&self.parts().summary("finished", verdict, code, now))?;
         }
+        if judged.is_err() {
+            // Nothing to draw without a verdict: no empty plot files left behind.
+            if let Some(plots) = self.plots.take() {
+                plots.discard();
+            }
+        }
         let verdict = judged?;
         let code = self.config.judge.exit_code(&verdict);
+        let mut plotted = Vec::new();
+        if let Some(plots) = self.plots.take() {
+            let phases: Vec<crate::plot::Phase> = self
+                .recorder
+                .phases
+                .iter()
+                .map(|p| crate::plot::Phase {
+                    name: p.name.clone(),
+                    t_ns: p.t_ns,
+                    iteration: p.iteration,
+                })
+                .collect();
+            plotted = plots.write(&self.recorder.judged, &verdict, &phases)?;
+        }
         if !self.config.quiet {
             let elapsed = self
                 .progress
@@ -470,6 +494,9 @@ impl Run<'_> {
                 verdict.kind.name(),
                 verdict.summary
             );
+            for path in plotted {
+                eprintln!("memprobe-daemon: plotted the run to {}", path.display());
+            }
         }
         Ok(code)
     }
