@@ -154,32 +154,58 @@ fn windows_nest_and_a_dropped_window_puts_the_marks_back() {
 
 #[test]
 fn the_high_water_mark_is_exact_under_concurrency() {
-    // Every thread allocates all its blocks, waits for the others, then frees them: the most
-    // ever live is exactly every block at once, and the mark must be exactly that, whatever the
-    // interleaving (a mark kept with a racy load-compare-store loses some of it).
+    // Round after round, every thread allocates its blocks, all wait, then all free them: the
+    // most ever live in a round is exactly every block at once, and the mark must be exactly
+    // that, whatever the interleaving. A mark kept with a load-compare-store instead of
+    // `fetch_max` lets a thread's stale, lower value land last and loses the peak in some round.
     const THREADS: usize = 4;
-    const BLOCKS: usize = 5_000;
+    const ROUNDS: usize = 20_000;
+    const BLOCKS: usize = 16;
     const SIZE: usize = 24;
     let c = Counters::new();
     let barrier = Barrier::new(THREADS);
+    let expected = (THREADS * BLOCKS * SIZE) as u64;
+    // Checked after the threads join: a panic in one would leave the others at the barrier.
+    let wrong_peaks = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|s| {
-        for _ in 0..THREADS {
-            s.spawn(|| {
-                for _ in 0..BLOCKS {
-                    Event::Alloc(SIZE).count(&c);
-                }
-                barrier.wait();
-                for _ in 0..BLOCKS {
-                    Event::Dealloc(SIZE).count(&c);
+        for thread in 0..THREADS {
+            let (c, barrier, wrong_peaks) = (&c, &barrier, &wrong_peaks);
+            s.spawn(move || {
+                for round in 0..ROUNDS {
+                    for _ in 0..BLOCKS {
+                        Event::Alloc(SIZE).count(c);
+                    }
+                    barrier.wait();
+                    if thread == 0 {
+                        let mark = c.high_water_mark();
+                        if mark != expected {
+                            wrong_peaks.lock().unwrap().push((round, mark));
+                        }
+                        c.reset_peak();
+                    }
+                    barrier.wait();
+                    for _ in 0..BLOCKS {
+                        Event::Dealloc(SIZE).count(c);
+                    }
+                    barrier.wait();
+                    if thread == 0 {
+                        c.reset_peak();
+                    }
+                    barrier.wait();
                 }
             });
         }
     });
-    let total = (THREADS * BLOCKS * SIZE) as u64;
-    let n = (THREADS * BLOCKS) as u64;
+    let wrong_peaks = wrong_peaks.into_inner().unwrap();
+    assert!(
+        wrong_peaks.is_empty(),
+        "(round, mark) where the mark was not {expected}: {wrong_peaks:?}"
+    );
+    let n = (THREADS * BLOCKS * ROUNDS) as u64;
+    let total = n * SIZE as u64;
     assert_eq!(
         c.figures(),
-        figures([n, 0, n], [total, total], 0, total, SIZE as u64)
+        figures([n, 0, n], [total, total], 0, 0, SIZE as u64)
     );
 }
 
