@@ -14,26 +14,21 @@
 //!   group's net, and the reverse goes negative: net is signed for this reason.
 //! - Guards are meant to nest (dropped in reverse order of entry), as scoped guards do.
 
+use memprobe_core::{Count, Counters, Event};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
 use std::task::{Context, Poll};
 
 /// How many return addresses of the first allocation are kept.
 const TRACE_DEPTH: usize = 48;
 
-/// Counters shared by every thread that entered a group. Updated with atomic read-modify-writes:
-/// the threads of one probe contend only with each other.
+/// Counters shared by every thread that entered a group, and its first-allocation trace.
 pub(crate) struct Group {
-    pub(crate) alloc_count: AtomicU64,
-    pub(crate) realloc_count: AtomicU64,
-    pub(crate) dealloc_count: AtomicU64,
-    pub(crate) alloc_bytes: AtomicU64,
-    pub(crate) freed_bytes: AtomicU64,
-    pub(crate) live_bytes: AtomicI64,
-    pub(crate) peak_bytes: AtomicI64,
-    pub(crate) largest_bytes: AtomicU64,
+    /// memprobe-core's atomic counters: counts, bytes, live bytes with their peak, the largest
+    /// block.
+    pub(crate) counters: Counters,
     /// When set, the next allocation records its return addresses into `first_alloc_ips` (off
     /// the hot path).
     pub(crate) trace_first: AtomicBool,
@@ -46,14 +41,7 @@ pub(crate) struct Group {
 impl Group {
     pub(crate) const fn new_static() -> Self {
         Group {
-            alloc_count: AtomicU64::new(0),
-            realloc_count: AtomicU64::new(0),
-            dealloc_count: AtomicU64::new(0),
-            alloc_bytes: AtomicU64::new(0),
-            freed_bytes: AtomicU64::new(0),
-            live_bytes: AtomicI64::new(0),
-            peak_bytes: AtomicI64::new(0),
-            largest_bytes: AtomicU64::new(0),
+            counters: Counters::new(),
             trace_first: AtomicBool::new(false),
             first_alloc_ips: [const { AtomicUsize::new(0) }; TRACE_DEPTH],
             first_alloc_len: AtomicUsize::new(0),
@@ -63,54 +51,18 @@ impl Group {
 
     /// Zeroes the counters of a reusable (static) group.
     pub(crate) fn reset(&self) {
-        for c in [
-            &self.alloc_count,
-            &self.realloc_count,
-            &self.dealloc_count,
-            &self.alloc_bytes,
-            &self.freed_bytes,
-            &self.largest_bytes,
-        ] {
-            c.store(0, Relaxed);
-        }
-        self.live_bytes.store(0, Relaxed);
-        self.peak_bytes.store(0, Relaxed);
+        self.counters.reset();
     }
 
+    /// Counts one allocator call (memprobe-core's arithmetic, with atomics: the threads of one
+    /// probe contend only with each other) and, for an allocation, records its backtrace if
+    /// asked to.
     #[inline]
-    pub(crate) fn record_alloc(&self, size: u64) {
-        self.alloc_count.fetch_add(1, Relaxed);
-        self.grow(size);
-        if self.trace_first.load(Relaxed) {
+    pub(crate) fn record(&self, event: Event) {
+        event.count(&self.counters);
+        if !matches!(event, Event::Dealloc(_)) && self.trace_first.load(Relaxed) {
             self.capture_first();
         }
-    }
-
-    #[inline]
-    pub(crate) fn record_dealloc(&self, size: u64) {
-        self.dealloc_count.fetch_add(1, Relaxed);
-        self.freed_bytes.fetch_add(size, Relaxed);
-        self.live_bytes.fetch_sub(size as i64, Relaxed);
-    }
-
-    #[inline]
-    pub(crate) fn record_realloc(&self, old_size: u64, new_size: u64) {
-        self.realloc_count.fetch_add(1, Relaxed);
-        self.freed_bytes.fetch_add(old_size, Relaxed);
-        self.live_bytes.fetch_sub(old_size as i64, Relaxed);
-        self.grow(new_size);
-        if self.trace_first.load(Relaxed) {
-            self.capture_first();
-        }
-    }
-
-    #[inline]
-    fn grow(&self, size: u64) {
-        self.alloc_bytes.fetch_add(size, Relaxed);
-        // Wrapping: a debug build must not panic inside the allocator on extreme figures.
-        let live = (self.live_bytes.fetch_add(size as i64, Relaxed)).wrapping_add(size as i64);
-        self.peak_bytes.fetch_max(live, Relaxed);
-        self.largest_bytes.fetch_max(size, Relaxed);
     }
 
     /// Records where the first allocation came from: return addresses only, into the group's
@@ -222,7 +174,10 @@ pub struct Attribution {
 impl std::fmt::Debug for Attribution {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Attribution")
-            .field("alloc_count", &self.group.alloc_count.load(Relaxed))
+            .field(
+                "alloc_count",
+                &self.group.counters.totals().get(Count::Allocs),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -21,7 +21,10 @@
 //! # Implementation
 //!
 //! Each thread counts into counters inside its own `const` thread-local (no destructor, so it
-//! is usable at any point of the thread's life). The hot path is one TLS access, one load of the
+//! is usable at any point of the thread's life). What one call adds to which counter is
+//! memprobe-core's [`memprobe_core::Event::count`], the same code the `no_std` counting
+//! allocator runs: here into the thread's own counters through [`memprobe_core::SingleWriter`]
+//! (plain adds), into the shared overflow counters and probe groups with atomics. The hot path is one TLS access, one load of the
 //! thread's `watch` byte and two plain adds on the same cache line: no pointer to follow, no
 //! atomic read-modify-write, no lock, no allocation, no syscall. A non-zero `watch` sends the
 //! call out of line, to the cold path, which handles everything else:
@@ -60,6 +63,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::*};
 
+use memprobe_core::{Event, SingleWriter};
 use registry::{Counters, Entry};
 
 /// A global allocator that wraps `A` and counts every allocation exactly.
@@ -196,33 +200,23 @@ static INSTALLED: AtomicBool = AtomicBool::new(false);
 
 pub(crate) use process::GROUP as PROCESS_GROUP;
 
-/// One allocator call, as counted. `Realloc` carries (old size, new size).
-// PERF: the cold paths take this by value; at 24 bytes it would be spilled to the stack on every
-// hot call, so they take `(kind, a, b)` in registers instead (see `Event::split`/`join`).
-#[derive(Clone, Copy)]
-enum Event {
-    Alloc(u64),
-    Dealloc(u64),
-    Realloc(u64, u64),
+// PERF: the cold paths take an `Event` as `(kind, a, b)`: by value, at 24 bytes, it would be
+// spilled to the stack on every hot call; three words travel in registers (see `split`/`join`).
+#[inline(always)]
+fn split(event: Event) -> (u8, usize, usize) {
+    match event {
+        Event::Alloc(size) => (0, size, 0),
+        Event::Dealloc(size) => (1, size, 0),
+        Event::Realloc { old, new } => (2, old, new),
+    }
 }
 
-impl Event {
-    #[inline(always)]
-    fn split(self) -> (u8, u64, u64) {
-        match self {
-            Event::Alloc(size) => (0, size, 0),
-            Event::Dealloc(size) => (1, size, 0),
-            Event::Realloc(old, new) => (2, old, new),
-        }
-    }
-
-    #[inline(always)]
-    fn join(kind: u8, a: u64, b: u64) -> Self {
-        match kind {
-            0 => Event::Alloc(a),
-            1 => Event::Dealloc(a),
-            _ => Event::Realloc(a, b),
-        }
+#[inline(always)]
+fn join(kind: u8, a: usize, b: usize) -> Event {
+    match kind {
+        0 => Event::Alloc(a),
+        1 => Event::Dealloc(a),
+        _ => Event::Realloc { old: a, new: b },
     }
 }
 
@@ -242,9 +236,9 @@ fn record(event: Event) {
     // SAFETY: see `this_thread`; used only on this thread, within this call.
     let thread = unsafe { &*this_thread() };
     if thread.watch.load(Relaxed) == 0 {
-        count(&thread.counters, event, registry::bump_owned);
+        event.count(&SingleWriter(&thread.counters));
     } else {
-        let (kind, a, b) = event.split();
+        let (kind, a, b) = split(event);
         record_cold(thread, kind, a, b);
     }
 }
@@ -253,18 +247,18 @@ fn record(event: Event) {
 /// a probe watches.
 #[cold]
 #[inline(never)]
-fn record_cold(thread: &ThreadState, kind: u8, a: u64, b: u64) {
-    let event = Event::join(kind, a, b);
+fn record_cold(thread: &ThreadState, kind: u8, a: usize, b: usize) {
+    let event = join(kind, a, b);
     let mut watch = thread.watch.load(Relaxed);
     if watch & NEW != 0 || (watch & UNLISTED != 0 && registry::may_have_free()) {
         watch = list_this_thread(thread, watch);
     }
     if watch & EXITED != 0 {
-        count(&registry::OVERFLOW, event, registry::bump_shared);
+        event.count(&registry::OVERFLOW);
     } else {
-        count(&thread.counters, event, registry::bump_owned);
+        event.count(&SingleWriter(&thread.counters));
         if watch & (UNLISTED | NO_EXIT_HOOK) != 0 {
-            count(&registry::OVERFLOW, event, registry::bump_shared);
+            event.count(&registry::OVERFLOW);
         }
     }
     record_watched(thread, event);
@@ -321,39 +315,11 @@ fn record_watched(thread: &ThreadState, event: Event) {
         // SAFETY: a current group is kept alive by the `Entered` guard that installed it, and
         // each group keeps its parent alive through an `Arc`.
         let g = unsafe { &*group };
-        record_group(g, event);
+        g.record(event);
         group = g.parent_ptr();
     }
     if process::running_relaxed() && !thread.paused.get() {
-        process::record(|group| record_group(group, event));
-    }
-}
-
-#[inline(always)]
-fn count(counters: &Counters, event: Event, bump: fn(&std::sync::atomic::AtomicU64, u64)) {
-    match event {
-        Event::Alloc(size) => {
-            bump(&counters.alloc_count, 1);
-            bump(&counters.alloc_bytes, size);
-        }
-        Event::Dealloc(size) => {
-            bump(&counters.dealloc_count, 1);
-            bump(&counters.freed_bytes, size);
-        }
-        Event::Realloc(old, new) => {
-            bump(&counters.realloc_count, 1);
-            bump(&counters.alloc_bytes, new);
-            bump(&counters.freed_bytes, old);
-        }
-    }
-}
-
-#[inline(always)]
-fn record_group(group: &Group, event: Event) {
-    match event {
-        Event::Alloc(size) => group.record_alloc(size),
-        Event::Dealloc(size) => group.record_dealloc(size),
-        Event::Realloc(old, new) => group.record_realloc(old, new),
+        process::record(|group| group.record(event));
     }
 }
 
@@ -438,7 +404,7 @@ pub(crate) fn process_probe_end() {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let event = Event::Alloc(layout.size() as u64);
+        let event = Event::Alloc(layout.size());
         if count_ahead(event) {
             // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which we pass on.
             let ptr = unsafe { self.inner.alloc(layout) };
@@ -458,7 +424,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let event = Event::Alloc(layout.size() as u64);
+        let event = Event::Alloc(layout.size());
         if count_ahead(event) {
             // SAFETY: the caller upholds `GlobalAlloc::alloc_zeroed`'s contract, which we pass
             // on.
@@ -480,14 +446,17 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // A free cannot fail: count it first, like an allocation on the fast path.
-        record(Event::Dealloc(layout.size() as u64));
+        record(Event::Dealloc(layout.size()));
         // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract, which we pass on.
         unsafe { self.inner.dealloc(ptr, layout) };
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let event = Event::Realloc(layout.size() as u64, new_size as u64);
+        let event = Event::Realloc {
+            old: layout.size(),
+            new: new_size,
+        };
         if count_ahead(event) {
             // SAFETY: the caller upholds `GlobalAlloc::realloc`'s contract, which we pass on.
             let new_ptr = unsafe { self.inner.realloc(ptr, layout, new_size) };
@@ -517,42 +486,24 @@ fn count_ahead(event: Event) -> bool {
     let thread = unsafe { &*this_thread() };
     let ahead = thread.watch.load(Relaxed) == 0;
     if ahead {
-        count(&thread.counters, event, registry::bump_owned);
+        event.count(&SingleWriter(&thread.counters));
     }
     ahead
 }
 
 #[inline(always)]
 fn take_back(event: Event) {
-    let (kind, a, b) = event.split();
+    let (kind, a, b) = split(event);
     uncount_cold(kind, a, b);
 }
 
 /// Takes back an event counted ahead for a call that failed (returned null).
 #[cold]
 #[inline(never)]
-fn uncount_cold(kind: u8, a: u64, b: u64) {
+fn uncount_cold(kind: u8, a: usize, b: usize) {
     // SAFETY: see `this_thread`.
     let thread = unsafe { &*this_thread() };
-    let c = &thread.counters;
-    let sub = |counter: &std::sync::atomic::AtomicU64, n: u64| {
-        counter.store(counter.load(Relaxed).wrapping_sub(n), Relaxed);
-    };
-    match Event::join(kind, a, b) {
-        Event::Alloc(size) => {
-            sub(&c.alloc_count, 1);
-            sub(&c.alloc_bytes, size);
-        }
-        Event::Dealloc(size) => {
-            sub(&c.dealloc_count, 1);
-            sub(&c.freed_bytes, size);
-        }
-        Event::Realloc(old, new) => {
-            sub(&c.realloc_count, 1);
-            sub(&c.alloc_bytes, new);
-            sub(&c.freed_bytes, old);
-        }
-    }
+    join(kind, a, b).uncount(&SingleWriter(&thread.counters));
 }
 
 /// Cumulative allocation counts since the process (or thread) started. Plain data: subtract two

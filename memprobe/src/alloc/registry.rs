@@ -33,81 +33,30 @@
 //!   registry full, no exit hook, after exit ──▶ OVERFLOW (fetch_add)
 //! ```
 
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicU64, AtomicUsize, Ordering::*};
+use memprobe_core::Count;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering::*};
 
 /// Threads that can be listed at once. Beyond, threads count into [`OVERFLOW`] too.
 /// 4096 × 8 B of pointers, resident only where touched.
 pub(crate) const CAPACITY: usize = 4096;
 
-/// Cumulative allocation counts. A thread's own are written only by that thread (a relaxed load
-/// and store: a plain `add`, no `lock` prefix) and read by others under the registry lock.
-#[derive(Default)]
-#[repr(C)]
-pub(crate) struct Counters {
-    pub(crate) alloc_count: AtomicU64,
-    pub(crate) realloc_count: AtomicU64,
-    pub(crate) dealloc_count: AtomicU64,
-    pub(crate) alloc_bytes: AtomicU64,
-    pub(crate) freed_bytes: AtomicU64,
-}
+/// A thread's cumulative counts, in its thread-local: memprobe-core's [`Totals`], written only by
+/// that thread (through [`memprobe_core::SingleWriter`]: a relaxed load and store, a plain `add`,
+/// no `lock` prefix) and read by others under the registry lock.
+pub(crate) use memprobe_core::Totals as Counters;
 
-impl Counters {
-    pub(crate) const fn new() -> Self {
-        Counters {
-            alloc_count: AtomicU64::new(0),
-            realloc_count: AtomicU64::new(0),
-            dealloc_count: AtomicU64::new(0),
-            alloc_bytes: AtomicU64::new(0),
-            freed_bytes: AtomicU64::new(0),
-        }
-    }
-
-    /// `[alloc_count, realloc_count, dealloc_count, alloc_bytes, freed_bytes]`.
-    pub(crate) fn read(&self) -> [u64; 5] {
-        [
-            self.alloc_count.load(Relaxed),
-            self.realloc_count.load(Relaxed),
-            self.dealloc_count.load(Relaxed),
-            self.alloc_bytes.load(Relaxed),
-            self.freed_bytes.load(Relaxed),
-        ]
-    }
-
-    fn fields(&self) -> [&AtomicU64; 5] {
-        [
-            &self.alloc_count,
-            &self.realloc_count,
-            &self.dealloc_count,
-            &self.alloc_bytes,
-            &self.freed_bytes,
-        ]
-    }
-
-    /// Adds `values` (wrapping) with atomic read-modify-writes.
-    fn add_shared(&self, values: [u64; 5]) {
-        for (counter, v) in self.fields().into_iter().zip(values) {
-            counter.fetch_add(v, Relaxed);
-        }
-    }
-
-    /// Subtracts `values` (wrapping) with atomic read-modify-writes.
-    fn sub_shared(&self, values: [u64; 5]) {
-        for (counter, v) in self.fields().into_iter().zip(values) {
-            counter.fetch_sub(v, Relaxed);
-        }
+/// Adds `values` (wrapping) to shared counters with atomic read-modify-writes.
+fn add_shared(counters: &Counters, values: [u64; 5]) {
+    for (count, v) in Count::ALL.into_iter().zip(values) {
+        counters.counter(count).fetch_add(v, Relaxed);
     }
 }
 
-/// Adds `n` to a counter that only the calling thread writes.
-#[inline(always)]
-pub(crate) fn bump_owned(counter: &AtomicU64, n: u64) {
-    counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
-}
-
-/// Adds `n` to a counter that several threads may write.
-#[inline(always)]
-pub(crate) fn bump_shared(counter: &AtomicU64, n: u64) {
-    counter.fetch_add(n, Relaxed);
+/// Subtracts `values` (wrapping) from shared counters with atomic read-modify-writes.
+fn sub_shared(counters: &Counters, values: [u64; 5]) {
+    for (count, v) in Count::ALL.into_iter().zip(values) {
+        counters.counter(count).fetch_sub(v, Relaxed);
+    }
 }
 
 /// What the registry needs of a thread: its counters and its `watch` word (see `super`).
@@ -182,7 +131,7 @@ pub(crate) unsafe fn list(
     HIGH_WATER.fetch_max(index + 1, Relaxed);
     IN_USE.fetch_add(1, Relaxed);
     if let Some(counts) = moved_from_overflow {
-        OVERFLOW.sub_shared(counts);
+        sub_shared(&OVERFLOW, counts);
     }
     on_listed();
     Some(index)
@@ -197,7 +146,7 @@ pub(crate) fn unlist(index: usize, on_unlisted: impl FnOnce()) {
     // SAFETY: a non-null entry points to a live thread's counters (the contract of `list`); the
     // thread is the caller, still running its exit hook.
     if let Some(counters) = unsafe { counters.as_ref() } {
-        EXITED.add_shared(counters.read());
+        add_shared(&EXITED, counters.read());
         IN_USE.fetch_sub(1, Relaxed);
     }
     on_unlisted();

@@ -17,7 +17,6 @@ use crate::scope::Scope;
 use crate::snapshot::MemorySnapshot;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 /// Exact allocation figures of one probe.
@@ -55,17 +54,16 @@ pub struct AllocFigures {
 
 impl AllocFigures {
     pub(crate) fn from_group(g: &Group) -> Self {
-        let alloc_bytes = g.alloc_bytes.load(Relaxed);
-        let freed_bytes = g.freed_bytes.load(Relaxed);
+        let f = g.counters.figures();
         AllocFigures {
-            alloc_count: g.alloc_count.load(Relaxed),
-            realloc_count: g.realloc_count.load(Relaxed),
-            dealloc_count: g.dealloc_count.load(Relaxed),
-            alloc_bytes,
-            freed_bytes,
-            net_bytes: signed_difference(alloc_bytes, freed_bytes),
-            peak_bytes: g.peak_bytes.load(Relaxed).max(0) as u64,
-            largest_alloc_bytes: g.largest_bytes.load(Relaxed),
+            alloc_count: f.alloc_count,
+            realloc_count: f.realloc_count,
+            dealloc_count: f.dealloc_count,
+            alloc_bytes: f.alloc_bytes,
+            freed_bytes: f.freed_bytes,
+            net_bytes: f.live_bytes,
+            peak_bytes: f.peak_bytes,
+            largest_alloc_bytes: f.largest_alloc_bytes,
         }
     }
 
