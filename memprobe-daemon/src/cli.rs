@@ -131,11 +131,12 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<String>,
 
-    /// Write every sample as one JSON line, flushed as it is taken.
+    /// Write every sample as one JSON line, flushed as it is taken (at intervals under 10 ms, in
+    /// batches at most 10 ms old).
     #[arg(long, value_name = "FILE.jsonl")]
     pub out: Option<PathBuf>,
 
-    /// Write every sample as a CSV row, flushed as it is taken.
+    /// Write every sample as a CSV row, flushed like --out.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
 

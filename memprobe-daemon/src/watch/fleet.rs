@@ -239,7 +239,11 @@ impl State<'_> {
             *path = per_target(path, pid, &self.paths);
             self.paths.insert(path.clone());
         }
-        let files = SampleFiles::open(config.out.as_deref(), config.csv.as_deref())?;
+        let files = SampleFiles::open(
+            config.out.as_deref(),
+            config.csv.as_deref(),
+            config.interval.as_nanos() as u64,
+        )?;
         let plots = Some(crate::plot::Outputs::open(&config.plot)?).filter(|p| p.any());
         let summary_file = config
             .summary

@@ -134,7 +134,11 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
     }
     let signals = Signals::install()?;
     // Outputs first: a bad path must fail before the target starts.
-    let files = SampleFiles::open(config.out.as_deref(), config.csv.as_deref())?;
+    let files = SampleFiles::open(
+        config.out.as_deref(),
+        config.csv.as_deref(),
+        config.interval.as_nanos() as u64,
+    )?;
     let summary_file = config
         .summary
         .as_deref()
@@ -340,6 +344,8 @@ impl Run<'_> {
         self.rejudge_for_export(now);
         if now >= self.summary_due {
             self.summary_due = now + SUMMARY_EVERY;
+            // The lines the summary counts are in the file before it says so.
+            self.files.flush()?;
             if let Some(f) = &self.summary_file {
                 f.write(&self.parts().summary("running", None, None, now))?;
             }
@@ -405,6 +411,7 @@ impl Run<'_> {
                     .push("the command ignored SIGTERM for 5 s and was killed".into());
             }
         }
+        self.files.flush()?;
         if self.progress.ended == Some(Ended::TargetExited) {
             let at = self.recorder.last_t_ns as f64 / 1e9;
             if let Some(d) = self.config.duration {
