@@ -102,16 +102,28 @@ fn sigkill_of_the_daemon_loses_at_most_one_sample() {
         last_t + startup + Duration::from_millis(20) >= killed_after,
         "last sample at {last_t:?}, killed at {killed_after:?}"
     );
-    let ticks = complete.last().unwrap()["t_ns"].as_u64().unwrap() / 10_000_000 + 1;
+    // Lines are written in the order taken, so a lost sample could only be at the end (checked
+    // above); ticks the loaded machine made the daemon miss are gaps here, not losses.
+    let times: Vec<u64> = complete
+        .iter()
+        .map(|l| l["t_ns"].as_u64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "lines out of order");
     assert!(
-        complete.len() as u64 + 1 >= ticks - ticks / 50,
-        "{} lines for {ticks} ticks",
+        complete.len() >= 100,
+        "{} lines in 2.5 s at 10 ms",
         complete.len()
     );
-    // The periodic summary survives as valid JSON.
+    // The periodic summary survives as valid JSON, and every sample it counted is on disk.
     let s = read_json(&summary);
     assert_eq!(s["state"], "running");
     assert_eq!(s["complete"], false);
+    let counted = s["run"]["samples"].as_u64().unwrap();
+    assert!(
+        counted > 0 && complete.len() as u64 >= counted,
+        "{} lines, summary counted {counted}",
+        complete.len()
+    );
     // The command runs in its own process group and survives the daemon: end it.
     let pid = complete[0]["pid"].as_i64().unwrap() as i32;
     let _ = kill(Pid::from_raw(-pid), Signal::SIGKILL);
