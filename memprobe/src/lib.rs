@@ -26,6 +26,7 @@ pub mod criterion;
 pub mod error;
 mod failure;
 mod files;
+pub mod github;
 pub mod jemalloc;
 pub mod limits;
 mod measured;

@@ -216,7 +216,9 @@ impl Session {
             return;
         }
 
+        // Each failure twice: in full for the panic, on one line for the CI annotation.
         let mut failures = Vec::new();
+        let mut lines = Vec::new();
         let violations = settings.limits.check(&report);
         if !violations.is_empty() {
             failures.push(failure::limits_failure(
@@ -224,12 +226,20 @@ impl Session {
                 &violations,
                 &report,
             ));
+            lines.push(failure::limits_line(&violations));
         }
         if let Some(growth) = &settings.fail_if_growth {
-            match check_baseline(test, &path, &settings, growth, &report) {
-                Ok(verdict) if verdict.failed() => failures.push(verdict.to_string()),
-                Ok(verdict) => crate::baseline_notes::deliver(&verdict),
-                Err(e) => failures.push(e.to_string()),
+            let failed = match check_baseline(test, &path, &settings, growth, &report) {
+                Ok(verdict) if verdict.failed() => Some(verdict.to_string()),
+                Ok(verdict) => {
+                    crate::baseline_notes::deliver(&verdict);
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(text) = failed {
+                lines.push(failure::one_line(&text));
+                failures.push(text);
             }
         }
         let note = failure::outside_note(&report);
@@ -238,6 +248,14 @@ impl Session {
                 println!("memprobe: `{path}`: {note}");
             }
             return;
+        }
+        if crate::github::in_actions() {
+            // On stdout, where the runner reads workflow commands (libtest shows a failing test's
+            // captured output), once per failing function, before the panic that fails it.
+            println!(
+                "{}",
+                failure::annotation(test.is_test, &path, &lines, &report)
+            );
         }
         panic!(
             "{}",
