@@ -36,6 +36,8 @@ pub mod probe;
 pub mod publish;
 pub mod report;
 pub mod scaling;
+#[cfg(feature = "json-schema")]
+pub mod schema;
 mod scope;
 mod session;
 pub mod snapshot;

@@ -567,6 +567,7 @@ fn uncount_cold(kind: u8, a: u64, b: u64) {
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct AllocTotals {
     /// Calls to `alloc` and `alloc_zeroed` that succeeded.
