@@ -28,6 +28,7 @@ pub(crate) enum Target {
 
 /// How an inconclusive verdict exits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum InconclusiveExit {
     /// Exit 3.
@@ -86,6 +87,8 @@ pub(crate) struct JudgeConfig {
     pub(crate) enforced: bool,
     /// Exit code of an inconclusive verdict.
     pub(crate) inconclusive: InconclusiveExit,
+    /// Print the verdict as a GitHub annotation (`--github` or `GITHUB_ACTIONS=true`).
+    pub(crate) github: bool,
 }
 
 impl JudgeConfig {
@@ -141,6 +144,7 @@ impl JudgeConfig {
             trend,
             enforced,
             inconclusive,
+            github: args.github || memprobe::github::in_actions(),
         })
     }
 

@@ -50,7 +50,13 @@ impl FileSchema {
     /// assert!(s.id().ends_with("/schemas/snapshot.v1.schema.json"));
     /// ```
     pub fn of<T: schemars::JsonSchema>(name: &'static str, version: u32, title: &str) -> Self {
-        let mut schema = schemars::schema_for!(T).to_value();
+        // What memprobe writes, not what it accepts: a field always written (if only as
+        // `null`) is required, one skipped when empty is not.
+        let mut schema = schemars::generate::SchemaSettings::draft2020_12()
+            .for_serialize()
+            .into_generator()
+            .into_root_schema_for::<T>()
+            .to_value();
         trim_descriptions(&mut schema);
         let mut me = FileSchema {
             name,

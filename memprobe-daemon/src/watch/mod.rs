@@ -45,6 +45,9 @@ mod sampler;
 mod summary;
 mod tree;
 
+#[cfg(feature = "json-schema")]
+pub(crate) use summary::schema as summary_schema;
+
 use child::{Started, start_command};
 use progress::{Ended, Progress};
 use recorder::Recorder;
@@ -361,6 +364,7 @@ impl Run<'_> {
                 verdict.summary
             );
         }
+        crate::verdict::annotation::print(&self.config.judge, &verdict, code)?;
         Ok(code)
     }
 }
