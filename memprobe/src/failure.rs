@@ -112,22 +112,18 @@ pub(crate) fn limits_line(violations: &[Violation]) -> String {
     format!("limits: {}", each.join("; "))
 }
 
-/// The GitHub annotation of a function at `path` that failed its checks, given each failure on
-/// one line: at the attribute's `file!()` and `line!()` when the report has them.
+/// The GitHub annotation of a failed function, `heading` (which function, which checks) then
+/// each failure on one line: at the attribute's `file!()` and `line!()` when generated code gave
+/// them.
 pub(crate) fn annotation(
-    is_test: bool,
-    path: &str,
+    heading: &str,
     failures: &[String],
-    report: &Report,
+    source: Option<(&str, u32)>,
 ) -> Annotation {
-    let what = if is_test { "test" } else { "function" };
-    let message = format!(
-        "{what} `{path}` failed its memory checks: {}",
-        failures.join("; ")
-    );
+    let message = format!("{heading}: {}", failures.join("; "));
     let annotation = Annotation::new(Level::Error, "memprobe", message);
-    match (&report.source_file, report.source_line) {
-        (Some(file), Some(line)) => annotation.at(file.as_str(), line),
-        _ => annotation,
+    match source {
+        Some((file, line)) => annotation.at(file, line),
+        None => annotation,
     }
 }

@@ -252,10 +252,9 @@ impl Session {
         if crate::github::in_actions() {
             // On stdout, where the runner reads workflow commands (libtest shows a failing test's
             // captured output), once per failing function, before the panic that fails it.
-            println!(
-                "{}",
-                failure::annotation(test.is_test, &path, &lines, &report)
-            );
+            let what = if test.is_test { "test" } else { "function" };
+            let heading = format!("{what} `{path}` failed its memory checks");
+            println!("{}", failure::annotation(&heading, &lines, test.source()));
         }
         panic!(
             "{}",

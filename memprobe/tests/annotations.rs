@@ -21,6 +21,14 @@ fn over_its_limit() {
     drop(black_box(vec![1u8; 8]));
 }
 
+const PER_ITEM_LINE: u32 = line!() + 4;
+#[memprobe(sizes = [10, 20, 40], max_allocs_per_item = 0)]
+#[test]
+#[ignore = "fails on purpose: run by per_item_failure_is_annotated_at_the_test"]
+fn over_its_per_item_limit(n: u64) -> Vec<Box<u64>> {
+    (0..n).map(|_| black_box(Box::new(0))).collect()
+}
+
 /// Where the baseline case keeps its baseline (a temporary directory the parent gives).
 const BASELINE_DIR: &str = "MEMPROBE_TEST_ANNOTATION_BASELINES";
 const BASELINE_LINE: u32 = line!() + 4;
@@ -53,8 +61,17 @@ fn grows_past_its_baseline() {
     });
 }
 
+/// [`run_failing`] with `GITHUB_ACTIONS=true`, for a test whose output says `failed`.
+fn run_failing_with(name: &str, failed: &str) -> String {
+    run(name, true, &[], failed)
+}
+
 /// Runs this binary on the ignored test `name`; its stdout, after checking that it failed.
 fn run_failing(name: &str, github: bool, env: &[(&str, &std::path::Path)]) -> String {
+    run(name, github, env, "failed its memory checks")
+}
+
+fn run(name: &str, github: bool, env: &[(&str, &std::path::Path)], failed: &str) -> String {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args(["--ignored", "--exact", name, "--test-threads=1"])
         .env_remove("GITHUB_ACTIONS")
@@ -69,7 +86,7 @@ fn run_failing(name: &str, github: bool, env: &[(&str, &std::path::Path)]) -> St
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        !out.status.success() && stdout.contains("failed its memory checks"),
+        !out.status.success() && stdout.contains(failed),
         "{name} should fail its checks: {stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -123,4 +140,17 @@ fn baseline_failure_is_annotated_once_with_every_check() {
 
     let quiet = run_failing("grows_past_its_baseline", false, &env);
     assert_eq!(commands(&quiet), Vec::<&str>::new(), "{quiet}");
+}
+
+#[test]
+fn per_item_failure_is_annotated_at_the_test() {
+    let stdout = run_failing_with("over_its_per_item_limit", "failed its per-item checks");
+    assert_eq!(
+        commands(&stdout),
+        [format!(
+            "::error file={},line={PER_ITEM_LINE},title=memprobe::`over_its_per_item_limit` failed its per-item checks: max_allocs_per_item: limit 0 per item, actual 1 per item (95%25 CI 1 to 1)",
+            file!()
+        )],
+        "{stdout}"
+    );
 }
