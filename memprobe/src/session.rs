@@ -5,7 +5,8 @@
 //! ```text
 //!   start ─▶ settings ─▶ [panic hook wrapped] ─▶ probe starts
 //!   finish ─▶ probe finishes ─▶ JSON report written ─▶ [table printed]
-//!          ─▶ limits checked ─▶ baseline checked ─▶ one panic listing every failure, or return
+//!          ─▶ limits checked ─▶ baseline checked ─▶ [one `::error` line when GITHUB_ACTIONS=true]
+//!          ─▶ one panic listing every failure, or return
 //! ```
 
 use crate::baseline::{Baselines, Mode, Policy, Verdict};
