@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 /// cgroup hierarchy version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Version {
     /// cgroup v1, memory controller hierarchy.
@@ -28,6 +29,7 @@ pub(crate) enum Version {
 
 /// One tick's figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(crate) struct CgroupSample {
     /// Memory charged to the cgroup now (page cache included).
     pub(crate) usage_bytes: u64,
@@ -37,6 +39,7 @@ pub(crate) struct CgroupSample {
 
 /// The breakdown from `memory.stat` (hierarchical totals on v1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(crate) struct CgroupStat {
     /// Anonymous memory (v1 `total_rss`, v2 `anon`).
     pub(crate) anon_bytes: Option<u64>,

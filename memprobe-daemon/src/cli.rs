@@ -91,6 +91,12 @@ pub struct JudgeArgs {
     /// Map an inconclusive verdict (exit 3) to pass (0) or fail (1).
     #[arg(long, value_name = "pass|fail")]
     pub inconclusive: Option<String>,
+
+    /// Print the verdict as a GitHub annotation on stdout (also when GITHUB_ACTIONS=true, and
+    /// with --quiet): `::error` when it fails the run (exit 1), `::warning` for any other verdict
+    /// but pass (inconclusive, not enforced, fragmentation allowed).
+    #[arg(long)]
+    pub github: bool,
 }
 
 /// Flags of `verdict`, unvalidated.

@@ -52,6 +52,7 @@ impl Eq for Fleet {}
 
 /// How an inconclusive verdict exits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum InconclusiveExit {
     /// Exit 3.
@@ -110,6 +111,8 @@ pub(crate) struct JudgeConfig {
     pub(crate) enforced: bool,
     /// Exit code of an inconclusive verdict.
     pub(crate) inconclusive: InconclusiveExit,
+    /// Print the verdict as a GitHub annotation (`--github` or `GITHUB_ACTIONS=true`).
+    pub(crate) github: bool,
 }
 
 impl JudgeConfig {
@@ -158,6 +161,7 @@ impl JudgeConfig {
             trend,
             enforced,
             inconclusive,
+            github: args.github || memprobe::github::in_actions(),
         })
     }
 

@@ -19,7 +19,8 @@
 //! `plot` (`plot FILE.jsonl` and `watch --plot/--html`: `data` what a plot shows, `units`, and
 //! the `svg` and `html` renderers).
 //! Only [`cli`] and [`run`] are public: the rest is `pub(crate)`, so rustc reports dead code (and
-//! the hidden `__readers`, which routes the parsers to the fuzz targets and property tests).
+//! the hidden `__readers`, which routes the parsers to the fuzz targets and property tests, and
+//! `__schemas`, the JSON Schemas of the daemon's files for `tests/schemas.rs`).
 // `deny`, not `forbid`: one module may opt out, `watch::child::parent_death` (the `pre_exec`
 // that makes a started command die with the daemon); everything else stays safe code.
 #![deny(unsafe_code)]
@@ -27,6 +28,9 @@
 
 #[doc(hidden)]
 pub mod __readers;
+#[cfg(feature = "json-schema")]
+#[doc(hidden)]
+pub mod __schemas;
 pub(crate) mod cgroup;
 pub mod cli;
 pub(crate) mod compare;

@@ -82,6 +82,7 @@ fn swap_configured() -> bool {
 
 /// Proportional and unique set sizes from `smaps_rollup`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(crate) struct Pss {
     /// Proportional set size: each shared page divided by its sharers.
     pub(crate) pss_bytes: u64,
@@ -184,6 +185,7 @@ impl PssReader {
 
 /// The daemon's own cost: CPU time from getrusage, current RSS from statm, peak from getrusage.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(crate) struct SelfUsage {
     /// User CPU time, in nanoseconds.
     pub(crate) cpu_user_ns: u64,

@@ -56,7 +56,7 @@ use std::path::{Path, PathBuf};
 pub(crate) mod file;
 
 /// The `format` this build writes and reads.
-const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 /// A directory of per-test baseline files.
 ///
@@ -368,14 +368,22 @@ impl Baseline {
 
 /// The on-disk form.
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
-struct File {
+pub(crate) struct File {
+    /// The baseline format (the schema version).
     format: u32,
+    /// The test's baseline name (its path, or the attribute's `baseline = "..."`).
     name: String,
+    /// Measured iterations the totals cover.
     iterations: u64,
+    /// Allocation events (allocations + reallocations), exact.
     allocations: u64,
+    /// Bytes allocated, exact.
     alloc_bytes: u64,
+    /// Peak live bytes above the start, exact.
     peak_bytes: u64,
+    /// RSS growth, signed and noisy; only when the test compares RSS.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rss_growth_bytes: Option<i64>,
 }

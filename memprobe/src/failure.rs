@@ -1,8 +1,10 @@
 //! The failure text of a measured function: one panic message listing every failed check (limits,
 //! with the first allocation's trimmed backtrace under `max_allocs = 0`; the baseline), the note
-//! on figures inflated by other threads, the report's table and where its file is.
+//! on figures inflated by other threads, the report's table and where its file is; and the same
+//! failure as one GitHub annotation at the measured function, for CI.
 
 use crate::backtrace_trim::trim_backtrace;
+use crate::github::{Annotation, Level};
 use crate::limits::{Figure, Limits, Violation};
 use crate::report::{OutsideNote, Report};
 use std::path::Path;
@@ -86,4 +88,42 @@ pub(crate) fn message(
         message.push_str(&format!("report: {}", file.display()));
     }
     message
+}
+
+/// A failure's text on one line: its lines trimmed and joined with `; `, without the leading
+/// `memprobe: ` (the annotation's title says it).
+///
+/// A line ending in `:` introduces the next, so a space joins them.
+pub(crate) fn one_line(text: &str) -> String {
+    let mut joined = String::new();
+    let lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    for line in lines.map(|l| l.strip_prefix("memprobe: ").unwrap_or(l)) {
+        if !joined.is_empty() {
+            joined.push_str(if joined.ends_with(':') { " " } else { "; " });
+        }
+        joined.push_str(line);
+    }
+    joined
+}
+
+/// The `limits:` failure on one line, without the first allocation's backtrace (the log has it).
+pub(crate) fn limits_line(violations: &[Violation]) -> String {
+    let each: Vec<String> = violations.iter().map(ToString::to_string).collect();
+    format!("limits: {}", each.join("; "))
+}
+
+/// The GitHub annotation of a failed function, `heading` (which function, which checks) then
+/// each failure on one line: at the attribute's `file!()` and `line!()` when generated code gave
+/// them.
+pub(crate) fn annotation(
+    heading: &str,
+    failures: &[String],
+    source: Option<(&str, u32)>,
+) -> Annotation {
+    let message = format!("{heading}: {}", failures.join("; "));
+    let annotation = Annotation::new(Level::Error, "memprobe", message);
+    match source {
+        Some((file, line)) => annotation.at(file, line),
+        None => annotation,
+    }
 }

@@ -27,6 +27,7 @@ pub use tikv_jemallocator::Jemalloc;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct JemallocStats {
     /// Bytes in allocations the program holds (jemalloc's size classes, so ≥ requested sizes).

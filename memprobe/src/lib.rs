@@ -26,6 +26,7 @@ pub mod criterion;
 pub mod error;
 mod failure;
 mod files;
+pub mod github;
 pub mod jemalloc;
 pub mod limits;
 mod measured;
@@ -35,6 +36,8 @@ pub mod probe;
 pub mod publish;
 pub mod report;
 pub mod scaling;
+#[cfg(feature = "json-schema")]
+pub mod schema;
 mod scope;
 mod session;
 pub mod snapshot;

@@ -99,6 +99,7 @@ const FLAG_COUNTING: u64 = 2;
 /// assert!(stats.jemalloc.is_none());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct PublishedStats {
     /// PID of the publishing process.

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!("process".parse::<memprobe::Scope>().unwrap(), memprobe::Scope::Process);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// The probing thread and the threads that enter its [`Attribution`](crate::Attribution).

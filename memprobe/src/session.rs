@@ -5,7 +5,8 @@
 //! ```text
 //!   start ─▶ settings ─▶ [panic hook wrapped] ─▶ probe starts
 //!   finish ─▶ probe finishes ─▶ JSON report written ─▶ [table printed]
-//!          ─▶ limits checked ─▶ baseline checked ─▶ one panic listing every failure, or return
+//!          ─▶ limits checked ─▶ baseline checked ─▶ [one `::error` line when GITHUB_ACTIONS=true]
+//!          ─▶ one panic listing every failure, or return
 //! ```
 
 use crate::baseline::{Baselines, Mode, Policy, Verdict};
@@ -216,7 +217,9 @@ impl Session {
             return;
         }
 
+        // Each failure twice: in full for the panic, on one line for the CI annotation.
         let mut failures = Vec::new();
+        let mut lines = Vec::new();
         let violations = settings.limits.check(&report);
         if !violations.is_empty() {
             failures.push(failure::limits_failure(
@@ -224,12 +227,20 @@ impl Session {
                 &violations,
                 &report,
             ));
+            lines.push(failure::limits_line(&violations));
         }
         if let Some(growth) = &settings.fail_if_growth {
-            match check_baseline(test, &path, &settings, growth, &report) {
-                Ok(verdict) if verdict.failed() => failures.push(verdict.to_string()),
-                Ok(verdict) => crate::baseline_notes::deliver(&verdict),
-                Err(e) => failures.push(e.to_string()),
+            let failed = match check_baseline(test, &path, &settings, growth, &report) {
+                Ok(verdict) if verdict.failed() => Some(verdict.to_string()),
+                Ok(verdict) => {
+                    crate::baseline_notes::deliver(&verdict);
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(text) = failed {
+                lines.push(failure::one_line(&text));
+                failures.push(text);
             }
         }
         let note = failure::outside_note(&report);
@@ -238,6 +249,13 @@ impl Session {
                 println!("memprobe: `{path}`: {note}");
             }
             return;
+        }
+        if crate::github::in_actions() {
+            // On stdout, where the runner reads workflow commands (libtest shows a failing test's
+            // captured output), once per failing function, before the panic that fails it.
+            let what = if test.is_test { "test" } else { "function" };
+            let heading = format!("{what} `{path}` failed its memory checks");
+            println!("{}", failure::annotation(&heading, &lines, test.source()));
         }
         panic!(
             "{}",

@@ -85,6 +85,7 @@ pub fn parse_bytes(input: &str) -> Result<u64> {
 /// assert_eq!(Growth::Percent(10.0).allowance(1000), 100.0);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Growth {
     /// A share of the reference figure, in percent (`10.0` is 10%).

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 
 /// How one figure changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Change {
     /// Identical.
@@ -38,6 +39,7 @@ pub(crate) enum Change {
 
 /// One figure of one test, both sides.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(crate) struct FigureDiff {
     /// Which figure.
     pub(crate) metric: Metric,
@@ -56,6 +58,7 @@ pub(crate) struct FigureDiff {
 
 /// One test (or soak) present on both sides.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(crate) struct Row {
     /// Its name.
     pub(crate) name: String,
@@ -84,6 +87,7 @@ impl Row {
 
 /// A test present on one side only.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(crate) struct Lone {
     /// Its name.
     pub(crate) name: String,
@@ -93,6 +97,7 @@ pub(crate) struct Lone {
 
 /// What the comparison was asked.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(crate) struct Settings {
     /// `--fail-if-growth`, as parsed (empty: report only).
     pub(crate) fail_if_growth: Vec<Growth>,
@@ -104,6 +109,7 @@ pub(crate) struct Settings {
 
 /// The whole comparison.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(crate) struct Comparison {
     /// BASE's path.
     pub(crate) base: PathBuf,

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// One figure compared between the sides, with its unit and whether it is exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Metric {
     /// Allocation events: allocations plus reallocations (exact).
@@ -68,6 +69,7 @@ impl Metric {
 
 /// A figure's value: a whole number (totals, compared exactly) or a mean per iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub(crate) enum Value {
     /// A whole number.
@@ -89,6 +91,7 @@ impl Value {
 /// Where the measured function is written, when the report says (reports of schema version 2
 /// on).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(crate) struct Source {
     /// `file!()` of the annotated function.
     pub(crate) file: String,
@@ -111,6 +114,7 @@ pub(crate) struct Entry {
 
 /// What a side is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Kind {
     /// Test reports (`#[memprobe]`, `memprobe::measure`).

@@ -8,6 +8,8 @@
 //! buffer, so steady-state sampling allocates nothing here.
 
 pub(crate) mod read;
+#[cfg(feature = "json-schema")]
+pub(crate) mod sample_schema;
 
 use crate::cgroup::CgroupSample;
 use crate::procfs::Pss;
@@ -43,6 +45,7 @@ pub(crate) struct ProcSample {
 
 /// Totals over a process tree (the root included). Summed RSS over-counts shared pages.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(crate) struct TreeTotals {
     /// Processes alive in the tree.
     pub(crate) processes: u32,

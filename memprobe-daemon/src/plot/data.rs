@@ -406,6 +406,7 @@ mod tests {
             trend: TrendConfig::new(),
             enforced: true,
             inconclusive: InconclusiveExit::Inconclusive,
+            github: false,
         })
         .unwrap()
     }

@@ -12,6 +12,7 @@ use std::path::Path;
 
 /// What `verdict --summary` writes.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 struct VerdictSummary<'a> {
     schema_version: u32,
     tool: &'static str,
@@ -24,8 +25,21 @@ struct VerdictSummary<'a> {
     notes: &'a [String],
 }
 
+/// The JSON Schema of what `verdict --summary` writes (versioned with `watch`'s summary).
+#[cfg(feature = "json-schema")]
+pub(crate) fn schema() -> memprobe::schema::FileSchema {
+    let version = crate::output::SCHEMA_VERSION;
+    memprobe::schema::FileSchema::of::<VerdictSummary<'static>>(
+        "verdict-summary",
+        version,
+        "memprobe-daemon verdict summary",
+    )
+    .with_const("schema_version", version)
+}
+
 /// The judging settings, as `watch`'s summary shows them.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 struct JudgeInfo<'a> {
     warmup: trend::Warmup,
     series: SeriesChoice,
@@ -89,5 +103,6 @@ pub(crate) fn command(args: &VerdictConfig) -> Result<u8> {
             _ => {}
         }
     }
+    super::annotation::print(config, &verdict, code)?;
     Ok(code)
 }

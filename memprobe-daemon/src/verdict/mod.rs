@@ -35,6 +35,7 @@
 //! [`series`] keeps the bounded series, adapts samples to the engine's series and judges them; [`command`] is the `verdict FILE.jsonl` subcommand (its JSONL reader
 //! sits beside the writer, in [`crate::output::read`]).
 
+pub(crate) mod annotation;
 pub(crate) mod command;
 pub(crate) mod series;
 

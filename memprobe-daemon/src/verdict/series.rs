@@ -14,6 +14,7 @@ pub(crate) const KEEP: usize = 2048;
 
 /// How many samples the verdict was given, and how they were thinned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(crate) struct VerdictInput {
     /// `/proc` samples taken.
     pub(crate) proc_samples: u64,
@@ -319,6 +320,7 @@ mod tests {
                 .allow_fragmentation(allow_fragmentation),
             enforced: true,
             inconclusive: InconclusiveExit::Inconclusive,
+            github: false,
         }
     }
 

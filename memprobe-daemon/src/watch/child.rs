@@ -19,6 +19,7 @@ mod parent_death;
 
 /// How the command exited, as the summary shows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(super) struct ExitInfo {
     pub(super) code: Option<i32>,
     pub(super) signal: Option<String>,

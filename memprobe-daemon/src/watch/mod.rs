@@ -53,6 +53,9 @@ mod sampler;
 mod summary;
 mod tree;
 
+#[cfg(feature = "json-schema")]
+pub(crate) use summary::schema as summary_schema;
+
 use child::{Started, start_command};
 use progress::{Ended, Progress};
 use recorder::Recorder;
@@ -505,6 +508,7 @@ impl Run<'_> {
                 eprintln!("memprobe-daemon: plotted the run to {}", path.display());
             }
         }
+        crate::verdict::annotation::print(&self.config.judge, &verdict, code)?;
         Ok(code)
     }
 }

@@ -9,6 +9,7 @@ use memprobe::MemorySnapshot;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(super) struct PhaseMark {
     pub(super) name: String,
     pub(super) t_ns: u64,
@@ -16,6 +17,7 @@ pub(super) struct PhaseMark {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(super) struct Peaks {
     pub(super) rss_bytes: u64,
     pub(super) anon_swap_bytes: Option<u64>,

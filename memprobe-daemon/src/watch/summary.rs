@@ -22,6 +22,7 @@ use std::time::Instant;
 
 /// The summary JSON. Field names carry their units.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(super) struct Summary<'a> {
     pub(super) schema_version: u32,
     pub(super) tool: &'static str,
@@ -55,6 +56,7 @@ pub(super) struct Summary<'a> {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(super) struct TargetInfo {
     pub(super) pid: u32,
     pub(super) start_time_ticks: u64,
@@ -63,6 +65,7 @@ pub(super) struct TargetInfo {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(super) struct ConfigInfo<'a> {
     pub(super) interval_ns: u64,
     pub(super) duration_ns: Option<u64>,
@@ -82,6 +85,7 @@ pub(super) struct ConfigInfo<'a> {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(super) struct SystemInfo {
     pub(super) kernel: &'static str,
     pub(super) page_size: u64,
@@ -89,6 +93,7 @@ pub(super) struct SystemInfo {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(super) struct RunInfo {
     pub(super) started_wall_ns: u64,
     pub(super) elapsed_ns: u64,
@@ -107,6 +112,7 @@ pub(super) struct RunInfo {
 /// The daemon's own cost while sampling (up to the end of sampling: stopping the command and
 /// judging are not sampling), and its peak RSS at exit, judging included.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(super) struct SamplerInfo {
     #[serde(flatten)]
     pub(super) usage: SelfUsage,
@@ -116,6 +122,7 @@ pub(super) struct SamplerInfo {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(super) struct TreeInfo<'a> {
     pub(super) note: &'static str,
     pub(super) processes_seen: u64,
@@ -125,6 +132,7 @@ pub(super) struct TreeInfo<'a> {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(super) struct CgroupInfo {
     pub(super) version: crate::cgroup::Version,
     pub(super) path: PathBuf,
@@ -133,11 +141,23 @@ pub(super) struct CgroupInfo {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(super) struct PssInfo {
     pub(super) walks: u64,
     pub(super) skipped: u64,
     pub(super) last_walk_ns: u64,
     pub(super) last: Option<Pss>,
+}
+
+/// The JSON Schema of the summary `watch --summary` writes, at [`SCHEMA_VERSION`].
+#[cfg(feature = "json-schema")]
+pub(crate) fn schema() -> memprobe::schema::FileSchema {
+    memprobe::schema::FileSchema::of::<Summary<'static>>(
+        "summary",
+        SCHEMA_VERSION,
+        "memprobe-daemon watch summary",
+    )
+    .with_const("schema_version", SCHEMA_VERSION)
 }
 
 /// What a summary is made of: the run's parts, read only.

@@ -24,6 +24,7 @@ pub(super) const LIST_MAX: usize = 256;
 
 /// One process met in the tree, as the summary lists it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub(super) struct SeenProc {
     pub(super) pid: u32,
     pub(super) ppid: u32,

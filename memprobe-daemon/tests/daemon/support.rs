@@ -8,9 +8,12 @@ pub use std::path::{Path, PathBuf};
 pub use std::process::Stdio;
 pub use std::time::{Duration, Instant};
 
-/// `memprobe-daemon`, built for this test run.
+/// `memprobe-daemon`, built for this test run, outside GitHub Actions even when the tests run
+/// there (its verdict annotations would add a line to stdout; `tests/annotations.rs` tests them).
 pub fn daemon() -> Command {
-    Command::cargo_bin("memprobe-daemon").unwrap()
+    let mut cmd = Command::cargo_bin("memprobe-daemon").unwrap();
+    cmd.env_remove("GITHUB_ACTIONS");
+    cmd
 }
 
 /// The path of the `memprobe-daemon` binary, for `std::process::Command`.

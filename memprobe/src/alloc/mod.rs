@@ -518,6 +518,7 @@ fn uncount_cold(kind: u8, a: usize, b: usize) {
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct AllocTotals {
     /// Calls to `alloc` and `alloc_zeroed` that succeeded.

@@ -28,8 +28,11 @@ pub const SCHEMA_VERSION: u32 = 2;
 pub struct Json;
 
 #[derive(Serialize)]
-struct Versioned<'a> {
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub(crate) struct Versioned<'a> {
+    /// Always `memprobe.report`.
     schema: &'static str,
+    /// The schema version this file follows.
     version: u32,
     #[serde(flatten)]
     report: &'a Report,

@@ -9,6 +9,9 @@ mod json;
 mod table;
 
 pub use json::{Json, SCHEMA, SCHEMA_VERSION};
+// The report file's form (the report with its schema and version), for its JSON Schema.
+#[cfg(feature = "json-schema")]
+pub(crate) use json::Versioned;
 pub use table::Table;
 
 use crate::alloc::{Group, signed_difference};
@@ -31,6 +34,7 @@ use std::time::Duration;
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct AllocFigures {
     /// Successful `alloc` and `alloc_zeroed` calls.
@@ -92,6 +96,7 @@ impl AllocFigures {
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct RssFigures {
     /// The snapshot taken as the probe started.
@@ -131,6 +136,7 @@ impl RssFigures {
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum JemallocFigures {
@@ -162,6 +168,7 @@ pub enum JemallocFigures {
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct PerIteration {
     /// Allocation events (allocations + reallocations) per iteration.
@@ -188,6 +195,7 @@ pub struct PerIteration {
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Report {
     /// The probe's name (a test path, a bench name), if given.

@@ -50,6 +50,18 @@ pub(crate) fn run<R>(test: &'static Test, body: impl FnMut(u64) -> R) {
         }
     }
     if !failures.is_empty() {
+        if crate::github::in_actions() {
+            // As `session` does for the other checks: one line at the test, before the panic.
+            let lines: Vec<String> = failures
+                .iter()
+                .map(|f| crate::failure::one_line(f))
+                .collect();
+            let heading = format!("`{path}` failed its per-item checks");
+            println!(
+                "{}",
+                crate::failure::annotation(&heading, &lines, test.source())
+            );
+        }
         panic!(
             "memprobe: `{path}` failed its per-item checks:\n  {}\n{fit}",
             failures.join("\n  ")

@@ -31,17 +31,25 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
-struct File {
+pub(crate) struct File {
+    /// The per-item baseline format (the schema version).
     format: u32,
+    /// The test's baseline name.
     name: String,
+    /// What one unit of `n` is called.
     item: String,
+    /// The sizes the fit ran.
     sizes: Vec<u64>,
+    /// Allocation events per item (the fitted slope).
     allocations_per_item: f64,
+    /// Bytes allocated per item.
     alloc_bytes_per_item: f64,
+    /// Peak live bytes per item.
     peak_bytes_per_item: f64,
 }
 

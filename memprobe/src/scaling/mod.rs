@@ -41,6 +41,9 @@
 
 pub(crate) mod attribute;
 mod baseline;
+// The per-item baseline file's on-disk form, for its JSON Schema (`crate::schema`).
+#[cfg(feature = "json-schema")]
+pub(crate) use baseline::{FORMAT as PER_ITEM_FORMAT, File as PerItemFile};
 mod fit;
 mod limits;
 pub mod table;

@@ -61,6 +61,7 @@ use std::time::{Duration, Instant};
 /// assert_eq!(s.rss_bytes, 0);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct MemorySnapshot {
     /// Resident set size: pages of the process in RAM, shared and file-backed ones included.

@@ -26,6 +26,7 @@ use std::time::Duration;
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct TrendConfig {
     /// The start of the run that is dropped before judging.

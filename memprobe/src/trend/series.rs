@@ -19,6 +19,7 @@ use std::fmt;
 /// assert_eq!((s.t_secs, s.iteration, s.bytes), (1.5, Some(30), 4096.0));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Sample {
     /// Monotonic time of the reading, in seconds.
@@ -101,6 +102,7 @@ impl Sample {
 /// assert!(!SeriesKind::RssAnonPlusSwap.is_allocator_level());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SeriesKind {
@@ -198,6 +200,7 @@ impl fmt::Display for SeriesKind {
 /// assert_eq!(rss.len(), 2);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Series {
     /// The figure held.
@@ -290,6 +293,7 @@ impl Series {
 /// assert!("vsz".parse::<SeriesChoice>().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SeriesChoice {
     /// The first present, non-empty series in [`SeriesKind::AUTO_ORDER`]: jemalloc allocated,

@@ -26,6 +26,7 @@ const Z_95: f64 = 1.959_963_984_540_054;
 /// assert!(e.excludes_zero());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Estimate {
     /// The point estimate.

@@ -19,6 +19,7 @@ use std::fmt;
 /// assert_eq!(Axis::Seconds.unit(), "s");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Axis {
     /// Iterations completed: bytes per iteration do not depend on the machine's speed.
@@ -53,6 +54,7 @@ impl Axis {
 /// assert_eq!(r.to_string(), "only 8 samples after the warm-up, at least 20 needed");
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum InconclusiveReason {
@@ -216,6 +218,7 @@ impl fmt::Display for InconclusiveReason {
 /// assert_eq!(serde_json::to_string(&VerdictKind::Pass).unwrap(), r#"{"verdict":"pass"}"#);
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum VerdictKind {
@@ -250,6 +253,7 @@ pub enum VerdictKind {
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Evidence {
     /// The series judged.
@@ -329,6 +333,7 @@ fn schema_v1() -> u32 {
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Period {
     /// One cycle, on the evidence's axis (seconds or iterations).
@@ -362,6 +367,7 @@ pub struct Period {
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Step {
     /// Where the new level starts, on the evidence's axis.
@@ -382,6 +388,7 @@ pub struct Step {
 /// assert_eq!(p.start, 5.6);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Plateau {
     /// Where the flat part starts, on the evidence's axis.
@@ -475,6 +482,7 @@ impl Evidence {
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Verdict {
     /// What the run shows.

@@ -28,6 +28,7 @@ const WARMUP_FORMS: &str = "a duration (`30s`, `500ms`, `2m`), a share of the ru
 /// assert!("100%".parse::<Warmup>().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Warmup {

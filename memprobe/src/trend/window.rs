@@ -28,6 +28,7 @@ pub(crate) const NOISE_SIGMAS: f64 = 2.5;
 /// # Ok::<(), memprobe::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Windows {
     /// Samples in each window (the samples behind its points).

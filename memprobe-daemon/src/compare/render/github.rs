@@ -5,6 +5,8 @@
 
 use super::{Render, delta, thresholds};
 use crate::compare::diff::{Change, Comparison};
+// One escaping for every annotation memprobe prints: the failing tests' and the verdicts'.
+use memprobe::github::{data, property};
 use std::fmt;
 
 /// Error annotations for the failing tests.
@@ -36,16 +38,6 @@ impl Render for Github {
         }
         Ok(())
     }
-}
-
-fn data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn property(s: &str) -> String {
-    data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 #[cfg(test)]

@@ -15,11 +15,26 @@ pub(crate) const SCHEMA_VERSION: u32 = 1;
 pub(crate) struct Json;
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 struct Versioned<'a> {
+    /// Always `memprobe.compare`.
     schema: &'static str,
+    /// The schema version this output follows.
     version: u32,
     #[serde(flatten)]
     comparison: &'a Comparison,
+}
+
+/// The JSON Schema of `compare --json`.
+#[cfg(feature = "json-schema")]
+pub(crate) fn schema() -> memprobe::schema::FileSchema {
+    memprobe::schema::FileSchema::of::<Versioned<'static>>(
+        "compare",
+        SCHEMA_VERSION,
+        "memprobe-daemon compare --json",
+    )
+    .with_const("schema", SCHEMA)
+    .with_const("version", SCHEMA_VERSION)
 }
 
 impl Render for Json {

@@ -8,6 +8,8 @@ mod table;
 
 pub(crate) use github::Github;
 pub(crate) use json::Json;
+#[cfg(feature = "json-schema")]
+pub(crate) use json::schema as json_schema;
 pub(crate) use markdown::Markdown;
 pub(crate) use table::Table;
 
