@@ -972,6 +972,9 @@ fn examine(
     let mut used_from = 0;
     let mut notes = Vec::new();
     let mut earlier_rises: Option<Vec<Vec<Rise>>> = None;
+    // A flat end that the older conditions took for a plateau, held back by the newer ones (its
+    // own rise, the staircase's pace): not shown to have stopped, nor shown to go on.
+    let mut held_back = false;
     if judged.decision != Decision::Pass && config.plateau_detection {
         // Candidates: each rise, latest first. A small wobble after the real rise is not where
         // the plateau starts; the flat part after the rise may hold it, and the flat part's own
@@ -1003,6 +1006,7 @@ fn examine(
             };
             // Over growth, the flat part must not rise at all beyond its noise.
             if judged.decision == Decision::Growth && !found.within_noise {
+                held_back = true;
                 continue;
             }
             // A staircase that paused is no plateau: with the rises before this one (the
@@ -1048,6 +1052,7 @@ fn examine(
             if let Some(&first) = before.first() {
                 let chance = pause_chance(first, found.start, x_end, before.len() + 1);
                 if chance > MAX_PAUSE_CHANCE {
+                    held_back = true;
                     notes.push(format!(
                         "flat for the last {} after {} rises since {}: a staircase climbing at that pace pauses this long {:.0}% of the time, so this is no plateau yet; run longer",
                         axis_qty(axis, x_end - found.start),
@@ -1083,13 +1088,15 @@ fn examine(
     }
     let outcome = match (judged.decision, plateau.is_some()) {
         (Decision::Pass, _) | (_, true) => VerdictKind::Pass,
-        (Decision::Growth, false) => VerdictKind::Growth,
-        (Decision::Undecided, false) => inconclusive(InconclusiveReason::TooNoisy {
-            projected_growth_bytes: judged.projected,
-            allowance_bytes: judged.allowance,
-            noise_floor_bytes: judged.windows.noise_floor_bytes,
-            projected_shift_bytes: Some(judged.projected_shift),
-        }),
+        (Decision::Growth, false) if !held_back => VerdictKind::Growth,
+        (Decision::Growth | Decision::Undecided, false) => {
+            inconclusive(InconclusiveReason::TooNoisy {
+                projected_growth_bytes: judged.projected,
+                allowance_bytes: judged.allowance,
+                noise_floor_bytes: judged.windows.noise_floor_bytes,
+                projected_shift_bytes: Some(judged.projected_shift),
+            })
+        }
     };
     Ok(Analysis {
         slope: judged.slope,

@@ -95,6 +95,10 @@
 //!     staircase climbing at that pace pauses this long 24% of the time, so this is no plateau
 //!     yet; run longer").
 //!
+//!   A flat end that meets the first three conditions but not these last two is neither a
+//!   plateau nor proof that growth goes on: the run is **inconclusive** (run longer), never
+//!   growth, so these conditions cannot turn a plateau into a false growth.
+//!
 //!   Then the run **passes as a plateau**, and the sentence tells the whole story: "grew 1.9 MiB
 //!   after warm-up, then flat at 4.2 MiB from 5.6 s: passes as a plateau", or for one step
 //!   "steps up +64.0 MiB at 80 s, flat since at 164.0 MiB: 0 B/s after it". **Growth that
