@@ -9,7 +9,9 @@
 //!   run in twenty by definition, so "every seed" would be a test of luck).
 //!
 //! `cargo test -p memprobe --test trend_suites -- --nocapture confusion` prints the confusion
-//! table (shape × verdict) published in BENCHMARKS.md. `TREND_SEEDS=200` runs more seeds.
+//! table (shape × verdict) published in BENCHMARKS.md. `TREND_SEEDS=200` runs more seeds. The
+//! `jumps` module holds the leaks that move in jumps (ratchets and staircases over a grid of
+//! rates, lengths and noise), where a pass is a missed leak.
 
 use memprobe::trend::{Sample, Series, SeriesKind, TrendConfig, VerdictKind, analyze};
 use std::fmt::Write as _;

@@ -1,14 +1,18 @@
 //! The pipeline from samples to a verdict: pick the series, choose the axis, drop the warm-up,
-//! fit the slope, compare windows, look for a plateau, then decide.
+//! fit the slope, compare windows, look for a plateau, then decide (the rule is written out in
+//! the [`trend`](super) module docs).
 //!
 //! ```text
-//!  samples ─▶ warm-up cut ─▶ sort by (x, bytes) ─▶ block medians ─▶ Theil–Sen slope ± CI ─┐
-//!                                  └────────────▶ first/last windows ─────────────────────┤
-//!                                                                                        ▼
-//!        growth:  CI low > 0, slope × span > allowance, windows significant ─▶ Growth
-//!        pass:    CI high × span ≤ allowance                                ─▶ Pass
-//!        else:    plateau search; the flat tail passes on its own           ─▶ Pass (plateau)
-//!        else:                                                              ─▶ Inconclusive (too noisy)
+//!  samples ─▶ warm-up cut ─▶ sort by (x, t) ─▶ bins ─▶ block (or cycle) means ─▶ LS slope ± CI ─┐
+//!                                              │         └────────▶ first/last windows ────────┤
+//!                                              └─▶ jump levels (widen the slope's CI) ─────────┤
+//!                                                                                               ▼
+//!        pass:    both intervals at or below the allowance                            ─▶ Pass
+//!        growth:  either interval above it, the other's estimate positive             ─▶ Growth
+//!        else:                                                                        ─▶ Inconclusive
+//!        not pass: a flat end after the last rise, long against the run and against
+//!                  the staircase's pace (warm-up rises included), flat on its own     ─▶ Pass (plateau)
+//!                  ... held back only by its own rise or by the pace                  ─▶ Inconclusive
 //! ```
 
 use super::config::TrendConfig;
