@@ -45,6 +45,15 @@ pub(crate) struct Line {
 
 /// Fits `ys` against `xs` by least squares; `None` with fewer than 3 points or no spread in x.
 pub(crate) fn line(xs: &[f64], ys: &[f64]) -> Option<Line> {
+    line_on_levels(xs, ys, None)
+}
+
+/// [`line`] for points that sit on `levels` flat levels joined by jumps (when `Some`): such a
+/// series holds as many independent readings of its trend as it has levels, however many
+/// points sit on each (a ratchet's points on one level share its slack), so the interval is
+/// Student-t on `levels − 2` degrees of freedom (at least 1) with the variance inflated by the
+/// points per level, when that is wider than the lag-1 correction.
+pub(crate) fn line_on_levels(xs: &[f64], ys: &[f64], levels: Option<usize>) -> Option<Line> {
     let k = xs.len();
     if k < 3 || k != ys.len() {
         return None;
@@ -77,8 +86,12 @@ pub(crate) fn line(xs: &[f64], ys: &[f64]) -> Option<Line> {
     } else {
         0.0
     };
-    let inflation = (1.0 + r1) / (1.0 - r1);
-    let df = (n / inflation - 2.0).max(1.0);
+    let mut inflation = (1.0 + r1) / (1.0 - r1);
+    let mut df = (n / inflation - 2.0).max(1.0);
+    if let Some(levels) = levels.filter(|&l| l < k) {
+        inflation = inflation.max(n / levels as f64);
+        df = df.min((levels as f64 - 2.0).max(1.0));
+    }
     let se = (sse / (n - 2.0) / sxx * inflation).sqrt();
     let half = t_975(df) * se;
     Some(Line {
@@ -89,6 +102,27 @@ pub(crate) fn line(xs: &[f64], ys: &[f64]) -> Option<Line> {
         },
         inflation,
     })
+}
+
+/// The squared residuals of `ys` around its least-squares line on `xs` (0 with fewer than 2
+/// points or no spread in x).
+pub(crate) fn line_sse(xs: &[f64], ys: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    if xs.len() < 2 {
+        return 0.0;
+    }
+    let mx = xs.iter().sum::<f64>() / n;
+    let my = ys.iter().sum::<f64>() / n;
+    let (mut sxx, mut sxy) = (0.0, 0.0);
+    for (x, y) in xs.iter().zip(ys) {
+        sxx += (x - mx) * (x - mx);
+        sxy += (x - mx) * (y - my);
+    }
+    let b = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    xs.iter()
+        .zip(ys)
+        .map(|(x, y)| (y - my - b * (x - mx)).powi(2))
+        .sum()
 }
 
 /// The Hodges–Lehmann shift from `first` to `last` (the median of every `last − first`
@@ -137,6 +171,26 @@ mod tests {
         let l = line(&xs, &[1.0, 3.0, 5.0, 7.0]).unwrap();
         assert_eq!((l.slope.low, l.slope.value, l.slope.high), (2.0, 2.0, 2.0));
         assert!(line(&[1.0, 1.0, 1.0], &[0.0, 1.0, 2.0]).is_none());
+    }
+
+    #[test]
+    fn levels_widen_the_interval_of_a_staircase() {
+        // Four treads of five points: the line sees 20 points, the trend only four readings.
+        let xs: Vec<f64> = (0..20).map(f64::from).collect();
+        let ys: Vec<f64> = (0..20)
+            .map(|i| (i / 5) as f64 * 100.0 + [0.0, 1.0, -1.0, 0.5, -0.5][i % 5])
+            .collect();
+        let plain = line(&xs, &ys).unwrap().slope;
+        let stepped = line_on_levels(&xs, &ys, Some(4)).unwrap().slope;
+        assert_eq!(plain.value, stepped.value);
+        assert!(
+            stepped.high - stepped.low > 2.0 * (plain.high - plain.low),
+            "{plain:?} {stepped:?}"
+        );
+        // As many levels as points: nothing to widen.
+        assert_eq!(line_on_levels(&xs, &ys, Some(20)).unwrap().slope, plain);
+        assert!(line_sse(&xs, &ys) > 0.0);
+        assert_eq!(line_sse(&[0.0, 1.0, 2.0], &[1.0, 3.0, 5.0]), 0.0);
     }
 
     #[test]

@@ -1,21 +1,25 @@
 //! The pipeline from samples to a verdict: pick the series, choose the axis, drop the warm-up,
-//! fit the slope, compare windows, look for a plateau, then decide.
+//! fit the slope, compare windows, look for a plateau, then decide (the rule is written out in
+//! the [`trend`](super) module docs).
 //!
 //! ```text
-//!  samples ─▶ warm-up cut ─▶ sort by (x, bytes) ─▶ block medians ─▶ Theil–Sen slope ± CI ─┐
-//!                                  └────────────▶ first/last windows ─────────────────────┤
-//!                                                                                        ▼
-//!        growth:  CI low > 0, slope × span > allowance, windows significant ─▶ Growth
-//!        pass:    CI high × span ≤ allowance                                ─▶ Pass
-//!        else:    plateau search; the flat tail passes on its own           ─▶ Pass (plateau)
-//!        else:                                                              ─▶ Inconclusive (too noisy)
+//!  samples ─▶ warm-up cut ─▶ sort by (x, t) ─▶ bins ─▶ block (or cycle) means ─▶ LS slope ± CI ─┐
+//!                                              │         └────────▶ first/last windows ────────┤
+//!                                              └─▶ jump levels (widen the slope's CI) ─────────┤
+//!                                                                                               ▼
+//!        pass:    both intervals at or below the allowance                            ─▶ Pass
+//!        growth:  either interval above it, the other's estimate positive             ─▶ Growth
+//!        else:                                                                        ─▶ Inconclusive
+//!        not pass: a flat end after the last rise, long against the run and against
+//!                  the staircase's pace (warm-up rises included), flat on its own     ─▶ Pass (plateau)
+//!                  ... held back only by its own rise or by the pace                  ─▶ Inconclusive
 //! ```
 
 use super::config::TrendConfig;
 use super::grid::{self, Bin, MAX_BINS};
 use super::series::{Sample, Series, SeriesKind};
 use super::slope::Estimate;
-use super::stats::median;
+use super::stats::{MAD_TO_SIGMA, mad, median};
 use super::verdict::{
     Axis, Evidence, InconclusiveReason, Period, Plateau, Step, Verdict, VerdictKind,
 };
@@ -266,7 +270,32 @@ pub(crate) fn judge(config: &TrendConfig, series: &Series) -> Result<(VerdictKin
         Axis::Iterations => Some(1.0),
         Axis::Seconds => None,
     };
-    let analysis = match examine(config, axis, &reduced) {
+    // The whole run, warm-up included, for the rhythm of its rises: read only when a plateau is
+    // in question. PERF: the judged bins are reused; only the warm-up's samples are binned, at
+    // the judged bins' density, and levels are taken relative to the judged offset.
+    let whole = || {
+        let dropped = samples.len() - kept;
+        let m = (MAX_BINS * dropped)
+            .div_ceil(kept.max(1))
+            .clamp(1, dropped.max(1));
+        let shift = |(x, y, min): (f64, f64, f64)| (x, y - reduced.offset, min - reduced.offset);
+        let warm = samples.iter().filter(|s| !keep(s));
+        let in_order = warm
+            .clone()
+            .zip(warm.clone().skip(1))
+            .all(|(a, b)| order(&key(a), &key(b)).is_le());
+        let mut bins = if in_order {
+            grid::bins(warm.map(point).map(shift), dropped, m)
+        } else {
+            let mut copy: Vec<&Sample> = warm.collect();
+            copy.sort_unstable_by(|a, b| order(&key(a), &key(b)));
+            grid::bins(copy.iter().map(|s| shift(point(s))), dropped, m)
+        };
+        bins.extend_from_slice(&reduced.bins);
+        blocks(&bins, config.max_points)
+    };
+    let history: History<'_> = (ev.warmup_dropped > 0).then_some(&whole as &dyn Fn() -> Points);
+    let analysis = match examine(config, axis, &reduced, history) {
         Ok(a) => a,
         Err(reason) => return Ok((inconclusive(reason), ev)),
     };
@@ -281,7 +310,9 @@ pub(crate) fn judge(config: &TrendConfig, series: &Series) -> Result<(VerdictKin
         plateau,
         used_from,
         outcome,
+        notes,
     } = analysis;
+    ev.notes.extend(notes);
     ev.samples_used = kept - used_from;
     ev.slope_per_sec = per_sec_factor.map(|f| slope.scaled(f));
     ev.slope_per_iteration = per_it_factor.map(|f| slope.scaled(f));
@@ -298,7 +329,7 @@ pub(crate) fn judge(config: &TrendConfig, series: &Series) -> Result<(VerdictKin
 
 /// Whether the points from the last of `changes` (a rise) on are a plateau: long enough to be
 /// believed after the steps before it, and flat by the decision rule at half the threshold's
-/// rate. Returns the flat part's slope.
+/// rate. Returns the flat part.
 #[allow(clippy::too_many_arguments)]
 fn plateau_from(
     config: &TrendConfig,
@@ -309,7 +340,7 @@ fn plateau_from(
     n: usize,
     offset: f64,
     period: Option<f64>,
-) -> Option<Estimate> {
+) -> Option<Tail> {
     let last = changes.last()?;
     let k = points.xs.len();
     // The flat part starts at the step: between the old level's last point and the new one's
@@ -360,6 +391,7 @@ fn plateau_from(
             points.starts[last.from],
             PLATEAU_ALLOWANCE_SHARE,
             offset,
+            None,
         )
         .is_some_and(|h| h.decision == Decision::Pass)
     };
@@ -394,9 +426,157 @@ fn plateau_from(
         n - points.starts[last.at],
         PLATEAU_ALLOWANCE_SHARE,
         offset,
+        None,
     )
     .filter(|t| t.decision == Decision::Pass)
-    .map(|t| t.slope)
+    .map(|t| Tail {
+        slope: t.slope,
+        start: tail_start,
+        // The rise from the flat part's first window to its last: within the noise when it is
+        // not a significant increase, or no larger than the noise floor.
+        within_noise: !t.windows.significant
+            || t.windows.change_bytes <= t.windows.noise_floor_bytes,
+    })
+}
+
+/// A flat part found by [`plateau_from`].
+struct Tail {
+    /// Its slope, with its interval.
+    slope: Estimate,
+    /// Where it starts on the axis: between the step's old level and its new one.
+    start: f64,
+    /// Whether its own rise, first window to last, is within its noise.
+    within_noise: bool,
+}
+
+/// Rises of the points, each a run of same-sign changes of level with no flat stretch between
+/// them (a ramp cut into pieces by the segmentation is one rise).
+fn rises(points: &Points) -> Vec<Rise> {
+    let changes = steps::changes(&points.ys);
+    // The points' noise, from their second differences (a ramp's slope cancels out of them, so
+    // a ramp and flat stretches in one run do not inflate it): a pause rises by at most 3 σ.
+    let curvature: Vec<f64> = points
+        .ys
+        .windows(3)
+        .map(|w| w[2] - 2.0 * w[1] + w[0])
+        .collect();
+    let sigma = if curvature.is_empty() {
+        0.0
+    } else {
+        MAD_TO_SIGMA * mad(&curvature, median(&curvature)) / 6f64.sqrt()
+    };
+    let mut out: Vec<Rise> = Vec::new();
+    let mut previous: Option<&steps::Change> = None;
+    for c in &changes {
+        if c.size > 0.0 {
+            let at = (points.xs[c.from.saturating_sub(1)] + points.xs[c.at]) / 2.0;
+            // A pause needs 3 points to be seen, flat within the noise or within a quarter of
+            // the smaller rise beside it (a small step on a tread); a stretch between two rises
+            // that is shorter, or climbs more (a ramp's pieces do), joins them.
+            let joined = previous.is_some_and(|q| {
+                let (a, b) = (q.at, c.from);
+                q.size > 0.0
+                    && (b < a + 3
+                        || fit::line(&points.xs[a..b], &points.ys[a..b]).is_some_and(|l| {
+                            l.slope.value * (points.xs[b - 1] - points.xs[a])
+                                > (3.0 * sigma).max(0.25 * q.size.min(c.size))
+                        }))
+            });
+            match out.last_mut() {
+                Some(last) if joined => {
+                    last.end = at;
+                    last.size += c.size;
+                }
+                _ => out.push(Rise {
+                    start: at,
+                    end: at,
+                    size: c.size,
+                }),
+            }
+        }
+        previous = Some(c);
+    }
+    out
+}
+
+/// One rise found by [`rises`].
+#[derive(Debug, Clone, Copy)]
+struct Rise {
+    /// Its first change of level, on the axis.
+    start: f64,
+    /// Its last change of level, on the axis.
+    end: f64,
+    /// Its total size, in bytes.
+    size: f64,
+}
+
+/// The chance that a staircase whose rises keep coming at a steady rate leaves a flat stretch at
+/// least as long as the one seen: with `count` rises from `first` on, the last at the flat
+/// stretch's `start`, the `count − 1` after the first fall uniformly over `first..end`, and all
+/// of them land before `start` with chance `((start − first) / (end − first))^(count − 1)`.
+fn pause_chance(first: f64, start: f64, end: f64, count: usize) -> f64 {
+    if count < 2 || end <= first {
+        return 1.0;
+    }
+    ((start - first).max(0.0) / (end - first)).powi(count as i32 - 1)
+}
+
+/// Whether the bins sit on flat levels joined by jumps, and on how many: the levels between
+/// their changes explain all but [`JUMPY_SHARE`] of the variance a line through them leaves
+/// beyond the noise (σ² from the first differences), and that variance is well above the noise.
+/// A ratchet's samples on one level share its slack, so they are one reading of its trend, not
+/// many. Judged on the bins, not the blocks: a block straddling a jump would blur it.
+fn jump_levels(bins: &[Bin]) -> Option<Levels> {
+    let ys: Vec<f64> = bins.iter().map(|b| b.mean).collect();
+    let changes = steps::changes(&ys);
+    if changes.is_empty() {
+        return None;
+    }
+    let xs: Vec<f64> = bins.iter().map(|b| b.x).collect();
+    let k = ys.len();
+    let diffs: Vec<f64> = ys.windows(2).map(|w| w[1] - w[0]).collect();
+    let noise = (MAD_TO_SIGMA * mad(&diffs, median(&diffs))).powi(2) / 2.0;
+    let line = fit::line_sse(&xs, &ys) / k as f64;
+    if line <= JUMPY_OVER_NOISE * noise {
+        return None;
+    }
+    let (mut sse, mut count) = (0.0, 0);
+    let (mut level_xs, mut level_ys) = (Vec::new(), Vec::new());
+    let mut start = 0;
+    for next in changes.iter().map(Some).chain([None]) {
+        let end = next.map_or(k, |c| c.from);
+        if end > start {
+            let level = &ys[start..end];
+            let mean = level.iter().sum::<f64>() / level.len() as f64;
+            sse += level.iter().map(|y| (y - mean).powi(2)).sum::<f64>();
+            count += level.len();
+            level_xs.push(xs[start..end].iter().sum::<f64>() / (end - start) as f64);
+            level_ys.push(mean);
+        }
+        start = next.map_or(k, |c| c.at);
+    }
+    let steps = sse / count.max(1) as f64;
+    let mut sizes: Vec<f64> = changes.iter().map(|c| c.size.abs()).collect();
+    (steps - noise <= JUMPY_SHARE * (line - noise)).then(|| Levels {
+        count: changes.len() + 1,
+        jump: crate::trend::stats::median_in_place(&mut sizes),
+        // One reading per level: the slope through the levels, on levels − 2 degrees of
+        // freedom, says how well they pin the trend down.
+        half_width: fit::line(&level_xs, &level_ys).map(|l| (l.slope.high - l.slope.low) / 2.0),
+    })
+}
+
+/// The levels a series that moves in jumps sits on (see [`jump_levels`]).
+#[derive(Debug, Clone, Copy)]
+struct Levels {
+    /// How many.
+    count: usize,
+    /// The median size of the jumps between them, in bytes: how far the level at either end
+    /// of the run may sit from the trend (a ratchet's slack).
+    jump: f64,
+    /// Half the 95% interval of the slope fitted through one point per level (its mean at its
+    /// centre), when there are 3 levels or more.
+    half_width: Option<f64>,
 }
 
 /// What the judged samples show, before it is written into the evidence.
@@ -412,6 +592,8 @@ struct Analysis {
     /// The first sample of the plateau judged, when one was.
     used_from: usize,
     outcome: VerdictKind,
+    /// Remarks for the sentence: why a flat end was no plateau, why the data cannot tell.
+    notes: Vec<String>,
 }
 
 /// Aggregated points the slope and the windows are judged on: one per block of samples, or one
@@ -547,6 +729,7 @@ struct Judged {
     decision: Decision,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn judge_points(
     config: &TrendConfig,
     p: &Points,
@@ -555,9 +738,20 @@ fn judge_points(
     samples: usize,
     allowance_share: f64,
     offset: f64,
+    levels: Option<Levels>,
 ) -> Option<Judged> {
     let k = p.xs.len();
-    let fit = fit::line(&p.xs, &p.ys)?;
+    let mut fit = fit::line_on_levels(&p.xs, &p.ys, levels.map(|l| l.count))?;
+    if let Some(h) = levels.and_then(|l| l.half_width) {
+        fit.slope.low = fit.slope.low.min(fit.slope.value - h);
+        fit.slope.high = fit.slope.high.max(fit.slope.value + h);
+    }
+    // A level is known to within a jump: the slack at each end of the run may hide or add one.
+    if let (Some(l), true) = (levels, span > 0.0) {
+        let h = l.jump / span;
+        fit.slope.low = fit.slope.low.min(fit.slope.value - h);
+        fit.slope.high = fit.slope.high.max(fit.slope.value + h);
+    }
     let slope = match exact {
         Some(s) => Estimate {
             value: s,
@@ -615,6 +809,15 @@ const MIN_PLATEAU_POINTS: usize = 3;
 const PLATEAU_ALLOWANCE_SHARE: f64 = 0.5;
 /// ... and the mean flat stretch between earlier steps this many times.
 const PLATEAU_OVER_MEAN_GAP: f64 = 4.0;
+/// After two rises or more (the warm-up's included), a flat stretch is a plateau only when a
+/// staircase that kept climbing at its own pace would leave one that long less often than this.
+const MAX_PAUSE_CHANCE: f64 = 0.05;
+/// Bins on flat levels joined by jumps: the levels leave at most this share of the variance a
+/// line leaves beyond the noise ...
+const JUMPY_SHARE: f64 = 0.1;
+/// ... and that variance is at least this many times the noise's (a line through noise alone
+/// leaves just the noise).
+const JUMPY_OVER_NOISE: f64 = 4.0;
 
 /// The judged samples reduced in one pass: bins of levels relative to the first sample (byte
 /// differences are exact, so adding a constant to the series changes no figure but the levels),
@@ -667,10 +870,15 @@ fn reduce(points: impl Iterator<Item = (f64, f64, f64)> + Clone, n: usize) -> Re
     }
 }
 
+/// The whole run's points, the warm-up included, when the warm-up dropped samples (read only when
+/// a plateau is in question).
+type History<'a> = Option<&'a dyn Fn() -> Points>;
+
 fn examine(
     config: &TrendConfig,
     axis: Axis,
     reduced: &Reduced,
+    history: History<'_>,
 ) -> std::result::Result<Analysis, InconclusiveReason> {
     let Reduced {
         ref bins,
@@ -729,9 +937,16 @@ fn examine(
         None => blocks(bins, config.max_points),
     };
     let k = points.xs.len();
-    let judged = judge_points(config, &points, exact, span, n, 1.0, offset)
-        .ok_or(InconclusiveReason::NoFit { points: k })?;
     let changes = steps::changes(&points.ys);
+    // A series that moves in jumps is judged on its levels: each is one reading of the trend.
+    // Periodic ones too: a ratchet whose top is trimmed now and then can pass for a sawtooth.
+    let levels = if exact.is_none() {
+        jump_levels(bins)
+    } else {
+        None
+    };
+    let judged = judge_points(config, &points, exact, span, n, 1.0, offset, levels)
+        .ok_or(InconclusiveReason::NoFit { points: k })?;
     // Steps worth naming: a level on each side. A ramp cut into pieces by the segmentation
     // rises within its pieces (by more than half the change), and is no staircase.
     let flat = |a: usize, b: usize, size: f64| {
@@ -759,6 +974,11 @@ fn examine(
     // be believed, that passes the same rule on its own.
     let mut plateau = None;
     let mut used_from = 0;
+    let mut notes = Vec::new();
+    let mut earlier_rises: Option<Vec<Vec<Rise>>> = None;
+    // A flat end that the older conditions took for a plateau, held back by the newer ones (its
+    // own rise, the staircase's pace): not shown to have stopped, nor shown to go on.
+    let mut held_back = false;
     if judged.decision != Decision::Pass && config.plateau_detection {
         // Candidates: each rise, latest first. A small wobble after the real rise is not where
         // the plateau starts; the flat part after the rise may hold it, and the flat part's own
@@ -775,11 +995,12 @@ fn examine(
             if change.size <= 0.0 {
                 continue;
             }
+            let x_end = bins[bins.len() - 1].x;
             let Some(found) = plateau_from(
                 config,
                 &points,
                 &changes[..=index],
-                bins[bins.len() - 1].x,
+                x_end,
                 span,
                 n,
                 offset,
@@ -787,6 +1008,66 @@ fn examine(
             ) else {
                 continue;
             };
+            // Over growth, the flat part must not rise at all beyond its noise.
+            if judged.decision == Decision::Growth && !found.within_noise {
+                held_back = true;
+                continue;
+            }
+            // A staircase that paused is no plateau: with the rises before this one (the
+            // warm-up's included), the flat part must be longer than a staircase climbing at
+            // their pace would leave by chance.
+            // The judged points see the latest rises best (finer blocks), the whole run sees
+            // the warm-up's: the staircase is the longer of the two accounts.
+            let all = earlier_rises.get_or_insert_with(|| {
+                let judged_rises = rises(&points);
+                match history {
+                    Some(h) => vec![judged_rises, rises(&h())],
+                    None => vec![judged_rises],
+                }
+            });
+            let rise_at = (points.xs[change.from.saturating_sub(1)] + points.xs[change.at]) / 2.0;
+            let block = span / k as f64;
+            // Rises over before this one began (a pause of 3 blocks between, as a pause is
+            // seen), more than a wobble beside it. This one is the
+            // rise that reaches the plateau's step: it may have started long before (a ramp, or
+            // a fill from the warm-up on, whose last piece the step is).
+            // The judged points, finer, tell where that rise began.
+            let began = all[0]
+                .iter()
+                .find(|r| r.end >= rise_at - block)
+                .map_or(rise_at, |r| r.start);
+            let before: Vec<f64> = all
+                .iter()
+                .map(|account| {
+                    account
+                        .iter()
+                        .filter(|r| r.end < began - 3.0 * block && r.size > 0.1 * change.size)
+                        .map(|r| r.start)
+                        .collect::<Vec<f64>>()
+                })
+                .max_by(|a, b| {
+                    a.len().cmp(&b.len()).then(
+                        b.first()
+                            .map_or(f64::INFINITY, |x| *x)
+                            .total_cmp(&a.first().map_or(f64::INFINITY, |x| *x)),
+                    )
+                })
+                .unwrap_or_default();
+            if let Some(&first) = before.first() {
+                let chance = pause_chance(first, found.start, x_end, before.len() + 1);
+                if chance > MAX_PAUSE_CHANCE {
+                    held_back = true;
+                    notes.push(format!(
+                        "flat for the last {} after {} rises since {}: a staircase climbing at that pace pauses this long {:.0}% of the time, so this is no plateau yet; run longer",
+                        axis_qty(axis, x_end - found.start),
+                        before.len() + 1,
+                        axis_at(axis, first),
+                        chance * 100.0
+                    ));
+                    break;
+                }
+            }
+            let found = found.slope;
             let start = change.at;
             let level = points.ys[start..].iter().sum::<f64>() / (k - start) as f64;
             // The rise counts from where the judged run starts: the median of its first 1% of
@@ -803,15 +1084,23 @@ fn examine(
             break;
         }
     }
+    if let (Some(levels), None, Decision::Undecided) = (levels, &plateau, judged.decision) {
+        notes.push(format!(
+            "it moves in jumps: {} levels, each one reading of the trend; run longer to see more of them",
+            levels.count
+        ));
+    }
     let outcome = match (judged.decision, plateau.is_some()) {
         (Decision::Pass, _) | (_, true) => VerdictKind::Pass,
-        (Decision::Growth, false) => VerdictKind::Growth,
-        (Decision::Undecided, false) => inconclusive(InconclusiveReason::TooNoisy {
-            projected_growth_bytes: judged.projected,
-            allowance_bytes: judged.allowance,
-            noise_floor_bytes: judged.windows.noise_floor_bytes,
-            projected_shift_bytes: Some(judged.projected_shift),
-        }),
+        (Decision::Growth, false) if !held_back => VerdictKind::Growth,
+        (Decision::Growth | Decision::Undecided, false) => {
+            inconclusive(InconclusiveReason::TooNoisy {
+                projected_growth_bytes: judged.projected,
+                allowance_bytes: judged.allowance,
+                noise_floor_bytes: judged.windows.noise_floor_bytes,
+                projected_shift_bytes: Some(judged.projected_shift),
+            })
+        }
     };
     Ok(Analysis {
         slope: judged.slope,
@@ -824,5 +1113,22 @@ fn examine(
         plateau,
         used_from,
         outcome,
+        notes,
     })
+}
+
+/// `d` on `axis` for a note: seconds or iterations.
+fn axis_qty(axis: Axis, d: f64) -> String {
+    match axis {
+        Axis::Seconds => format!("{d:.1} s"),
+        Axis::Iterations => format!("{d:.0} iterations"),
+    }
+}
+
+/// A position on `axis` for a note.
+fn axis_at(axis: Axis, x: f64) -> String {
+    match axis {
+        Axis::Seconds => format!("{x:.1} s"),
+        Axis::Iterations => format!("iteration {x:.0}"),
+    }
 }

@@ -104,17 +104,36 @@ pub(crate) fn changes(ys: &[f64]) -> Vec<Change> {
         })
         .collect();
     // A step inside a block leaves that block between the two levels: two changes of the same
-    // sign a point or two apart are one step, whose new level starts at the second.
+    // sign a point or two apart are one step, whose new level starts at the second. Two points
+    // at most from the old level's end to the new level's start: merging more (a chain of
+    // changes two points apart) would fold a staircase of short treads into one step.
     let mut merged: Vec<Change> = Vec::with_capacity(found.len());
     for c in found {
         match merged.last_mut() {
-            Some(m) if c.at - m.at <= 2 && (m.size > 0.0) == (c.size > 0.0) => {
+            Some(m) if c.at - m.from <= 2 && (m.size > 0.0) == (c.size > 0.0) => {
                 // The new level starts after the in-between point.
                 m.size += c.size;
                 m.at = c.at;
             }
             _ => merged.push(c),
         }
+    }
+    // The points between two levels are those on neither: one that still sits on the old level
+    // belongs to it, so the tread before a step is not cut short by the merge.
+    for j in 0..merged.len() {
+        let (from, at) = (merged[j].from, merged[j].at);
+        if at - from < 2 {
+            continue;
+        }
+        let old_start = if j == 0 { 0 } else { merged[j - 1].at };
+        let new_end = merged.get(j + 1).map_or(k, |n| n.from);
+        let old = p.mean(old_start, from, center);
+        let new = p.mean(at, new_end, center);
+        let mut a = from;
+        while a + 1 < at && (ys[a] - old).abs() <= 0.1 * (new - old).abs() {
+            a += 1;
+        }
+        merged[j].from = a;
     }
     merged
 }
@@ -140,5 +159,21 @@ mod tests {
             changes(&stairs).iter().map(|c| c.at).collect::<Vec<_>>(),
             [20, 40, 60, 80]
         );
+    }
+
+    #[test]
+    fn short_treads_stay_separate_steps() {
+        // Two jumps four points apart, each landing inside a block (one point between levels):
+        // two steps, not one, however the segmentation places its cuts around the in-between
+        // points (seed 13 of the 16-second ratchet folded into one step this way).
+        let ys = [
+            376.0, 376.0, 374.0, 377.0, 1356.0, 1844.0, 1845.0, 1844.0, 2854.0, 3140.0, 3139.0,
+            3141.0, 3140.0, 3141.0, 3140.0, 3141.0, 3143.0, 3139.0,
+        ]
+        .map(|y| y * 1024.0);
+        let c = changes(&ys);
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert!(c.iter().all(|c| c.size > 1e6), "{c:?}");
+        assert!(c[0].at <= 6 && c[1].from >= 7, "{c:?}");
     }
 }
