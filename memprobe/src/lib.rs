@@ -37,6 +37,8 @@ pub mod report;
 pub mod scaling;
 mod scope;
 mod session;
+#[cfg(feature = "sites")]
+pub mod sites;
 pub mod snapshot;
 pub mod trend;
 pub mod units;
