@@ -356,6 +356,9 @@ fn hook(function: &str) -> bool {
         "<memprobe::sites::",
         "memprobe::alloc",
         "<memprobe::alloc",
+        // The counting hot path's own crate, which will call the hooks.
+        "memprobe_core::",
+        "<memprobe_core::",
         "__rust",
         "__rdl",
         "__rg_",
@@ -399,6 +402,7 @@ mod tests {
     fn collapsing_keeps_the_users_frame() {
         for f in [
             "memprobe::sites::sampler::capture",
+            "memprobe_core::counters::record_alloc",
             "backtrace::backtrace::trace_unsynchronized",
             "<sites::TestAlloc as core::alloc::global::GlobalAlloc>::alloc",
             "__rustc::__rust_alloc",

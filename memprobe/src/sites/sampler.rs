@@ -103,7 +103,9 @@ impl ThreadSampler {
         }
         if self.epoch.get() != epoch {
             // First allocation of this thread in this session: the old countdown belongs to
-            // another mean, so this allocation is judged against a fresh draw.
+            // another mean, so this allocation is judged against a fresh draw. The fence pairs
+            // with `start`'s store of EPOCH, so the draw reads the new session's MEAN.
+            std::sync::atomic::fence(Acquire);
             self.epoch.set(epoch);
             let left = self.draw().wrapping_sub(size as i64);
             self.countdown.set(left);
