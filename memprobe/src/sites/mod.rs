@@ -35,8 +35,10 @@
 //!
 //! Both may be called from any thread at any time (also while thread-locals are destroyed),
 //! never allocate, never lock, and return at once while no [`Session`] runs: with sampling off an
-//! allocation costs one relaxed load and a branch; with it on, an unsampled allocation costs a
-//! thread-local countdown decrement and a branch. **Wiring:** memprobe's counting allocator
+//! allocation costs one relaxed load and a branch; with it on, an unsampled allocation adds a
+//! thread-local countdown decrement and one test (countdown crossed, or a new session) and
+//! branch; a free adds a look-up in the address index only while sampled blocks are live.
+//! `benches/sites.rs` measures each path. **Wiring:** memprobe's counting allocator
 //! does not call them yet; until it does, a binary installs an allocator of its own that does
 //! (see `memprobe/tests/sites.rs`).
 //!
