@@ -40,6 +40,30 @@ fn side() -> u8 {
 /// System, calling `on_alloc` after each allocation and `on_dealloc` before each free.
 struct Sampled;
 
+thread_local! {
+    /// Set while this thread runs a sites hook.
+    static IN_HOOK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+/// Allocations made from inside a hook: the contract says there are none.
+static REENTERED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Runs a hook, counting any allocation it makes through this allocator. A macro, not a
+/// function: a frame of its own between the allocator and the hook would be a frame of this
+/// crate, which the profile rightly does not collapse.
+macro_rules! hook {
+    ($($call:tt)*) => {{
+        IN_HOOK.with(|h| h.set(true));
+        $($call)*;
+        IN_HOOK.with(|h| h.set(false));
+    }};
+}
+
+fn note_reentry() {
+    if IN_HOOK.with(|h| h.get()) {
+        REENTERED.fetch_add(1, Relaxed);
+    }
+}
+
 // SAFETY: every call goes, unchanged, to System (or, in the dhat child, to dhat for the whole
 // process); the hooks only observe.
 unsafe impl GlobalAlloc for Sampled {
@@ -48,10 +72,11 @@ unsafe impl GlobalAlloc for Sampled {
             // SAFETY: the caller's contract is passed on.
             return unsafe { DHAT.alloc(layout) };
         }
+        note_reentry();
         // SAFETY: the caller's contract is passed on.
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
-            memprobe::sites::on_alloc(ptr, layout.size());
+            hook!(memprobe::sites::on_alloc(ptr, layout.size()));
         }
         ptr
     }
@@ -60,7 +85,8 @@ unsafe impl GlobalAlloc for Sampled {
             // SAFETY: the caller's contract is passed on.
             return unsafe { DHAT.dealloc(ptr, layout) };
         }
-        memprobe::sites::on_dealloc(ptr, layout.size());
+        note_reentry();
+        hook!(memprobe::sites::on_dealloc(ptr, layout.size()));
         // SAFETY: the caller's contract is passed on.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -71,9 +97,10 @@ unsafe impl GlobalAlloc for Sampled {
         }
         // SAFETY: the caller's contract is passed on.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
+        note_reentry();
         if !new.is_null() {
-            memprobe::sites::on_dealloc(ptr, layout.size());
-            memprobe::sites::on_alloc(new, new_size);
+            hook!(memprobe::sites::on_dealloc(ptr, layout.size()));
+            hook!(memprobe::sites::on_alloc(new, new_size));
         }
         new
     }
@@ -334,6 +361,29 @@ fn a_leak_is_the_top_site_by_live_bytes() {
     // Ordered by live growth, the diff against an empty profile names the leak first.
     let diff = ProfileDiff::new(&Profile::default(), &profile).by_live_growth();
     assert_eq!(diff.sites[0].function, "sites::leaky");
+}
+
+#[test]
+fn the_hooks_never_allocate() {
+    let _lock = one_at_a_time();
+    let before = REENTERED.load(Relaxed);
+    let session = Session::start(Sampling::Exact).unwrap();
+    // Every allocation is sampled (stack walk + table insert), reallocations and frees included.
+    let mut grown = Vec::new();
+    for i in 0..5000u32 {
+        grown.push(i);
+    }
+    let kept = leaky(100, 256);
+    gamma(3000, 48);
+    drop(kept);
+    let profile = session.finish();
+    assert!(
+        profile.sample_count > 3000,
+        "{} samples",
+        profile.sample_count
+    );
+    assert_eq!(REENTERED.load(Relaxed) - before, 0, "a hook allocated");
+    drop(grown);
 }
 
 #[test]
