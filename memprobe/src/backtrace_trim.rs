@@ -50,7 +50,7 @@ pub(crate) fn trim_backtrace(trace: &str) -> String {
 /// Frames of the allocation path itself: the capture, memprobe's allocator, and the standard
 /// library's allocation code (`Vec`, `String`, `<u8 as SpecFromElem>`, ...). A user type's impl of
 /// a std trait (`<my::Type as core::clone::Clone>::clone`) is not machinery.
-fn is_machinery(symbol: &str) -> bool {
+pub(crate) fn is_machinery(symbol: &str) -> bool {
     const OURS: &[&str] = &[
         "std::backtrace",
         // The `backtrace` crate, when the capture goes through it rather than std.

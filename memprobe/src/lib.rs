@@ -40,6 +40,8 @@ pub mod scaling;
 pub mod schema;
 mod scope;
 mod session;
+#[cfg(feature = "sites")]
+pub mod sites;
 pub mod snapshot;
 pub mod trend;
 pub mod units;

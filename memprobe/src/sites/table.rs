@@ -1,0 +1,182 @@
+//! The store of sampled allocations: a fixed-capacity array of records claimed with one atomic
+//! index, and a small open-addressing index of atomics from address to record, through which a
+//! deallocation clears its record's live flag.
+//!
+//! # Implementation
+//!
+//! Everything is a `static` of atomics, zero-initialised (so it lives in `.bss` and costs
+//! resident memory only for the pages a session touches): no lock, no allocation, no syscall.
+//!
+//! ```text
+//!   insert: NEXT.fetch_add(1) ─▶ slot i (< CAPACITY) ─▶ write size, frames ─▶ state = LIVE
+//!           └─▶ index: hash(ptr), linear probe, CAS key 0 → ptr, value = i + 1
+//!   free:   index: probe for ptr ─▶ CAS key ptr → TOMBSTONE ─▶ slot i state = FREED
+//! ```
+//!
+//! When the array is full, a sample is dropped and counted in [`dropped`]: the hook never blocks
+//! and never allocates. The index has twice as many entries as the array and tombstones are not
+//! reused within a session, so it holds every insert at most half full and a probe always ends.
+//! A lookup for `ptr` can only match an entry whose key is `ptr`, which exists only while that
+//! address is a live sampled allocation: a free racing a session restart cannot clear a record
+//! of another allocation.
+
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering::*};
+
+/// How many sampled allocations one session keeps; later samples are dropped and counted.
+pub const CAPACITY: usize = 16 * 1024;
+/// How many return addresses a sampled allocation keeps, innermost first.
+pub(crate) const DEPTH: usize = 48;
+
+const INDEX_CAPACITY: usize = 2 * CAPACITY;
+const EMPTY_KEY: usize = 0;
+const TOMBSTONE: usize = 1;
+
+const STATE_EMPTY: u8 = 0;
+const STATE_LIVE: u8 = 1;
+const STATE_FREED: u8 = 2;
+
+// PERF: the frames lead, so a slot is 49 words and a capture writes contiguous memory.
+struct Slot {
+    ips: [AtomicUsize; DEPTH],
+    size: AtomicUsize,
+    depth: AtomicU8,
+    state: AtomicU8,
+}
+
+#[allow(clippy::declare_interior_mutable_const)] // used only as an array-repeat initialiser
+const EMPTY_SLOT: Slot = Slot {
+    ips: [const { AtomicUsize::new(0) }; DEPTH],
+    size: AtomicUsize::new(0),
+    depth: AtomicU8::new(0),
+    state: AtomicU8::new(STATE_EMPTY),
+};
+
+static SLOTS: [Slot; CAPACITY] = [EMPTY_SLOT; CAPACITY];
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static KEYS: [AtomicUsize; INDEX_CAPACITY] =
+    [const { AtomicUsize::new(EMPTY_KEY) }; INDEX_CAPACITY];
+static VALUES: [AtomicU32; INDEX_CAPACITY] = [const { AtomicU32::new(0) }; INDEX_CAPACITY];
+
+/// One sampled allocation as read back from the table.
+#[derive(Clone, Debug)]
+pub(crate) struct Record {
+    /// Requested size in bytes.
+    pub(crate) size: usize,
+    /// Return addresses, innermost first.
+    pub(crate) ips: Vec<usize>,
+    /// Not freed since it was sampled (while sampling was active).
+    pub(crate) live: bool,
+}
+
+#[inline]
+fn slot_of_hash(ptr: usize) -> usize {
+    // Fibonacci hashing: the low bits of an address are alignment, the high bits vary.
+    (ptr.wrapping_mul(0x9E37_79B9_7F4A_7C15_u64 as usize) >> 17) & (INDEX_CAPACITY - 1)
+}
+
+/// Stores a sampled allocation. No lock, no allocation; drops (and counts) the sample when full.
+pub(crate) fn insert(ptr: *mut u8, size: usize, ips: &[usize]) {
+    let index = NEXT.fetch_add(1, Relaxed);
+    if index >= CAPACITY {
+        // Keep NEXT from wrapping however long a full session runs.
+        NEXT.store(CAPACITY, Relaxed);
+        DROPPED.fetch_add(1, Relaxed);
+        return;
+    }
+    let slot = &SLOTS[index];
+    let depth = ips.len().min(DEPTH);
+    for (dst, &ip) in slot.ips.iter().zip(&ips[..depth]) {
+        dst.store(ip, Relaxed);
+    }
+    slot.size.store(size, Relaxed);
+    slot.depth.store(depth as u8, Relaxed);
+    LIVE.fetch_add(1, Relaxed);
+    slot.state.store(STATE_LIVE, Release);
+    let key = ptr as usize;
+    let mut h = slot_of_hash(key);
+    for _ in 0..INDEX_CAPACITY {
+        if KEYS[h]
+            .compare_exchange(EMPTY_KEY, key, AcqRel, Relaxed)
+            .is_ok()
+        {
+            VALUES[h].store(index as u32 + 1, Release);
+            return;
+        }
+        h = (h + 1) & (INDEX_CAPACITY - 1);
+    }
+}
+
+/// Whether any stored record is still live: the deallocation hook's early exit.
+#[inline]
+pub(crate) fn has_live() -> bool {
+    LIVE.load(Relaxed) != 0
+}
+
+/// Marks the record of `ptr` freed, if `ptr` is a live sampled allocation.
+pub(crate) fn free(ptr: *mut u8) {
+    let key = ptr as usize;
+    let mut h = slot_of_hash(key);
+    for _ in 0..INDEX_CAPACITY {
+        match KEYS[h].load(Acquire) {
+            EMPTY_KEY => return,
+            k if k == key => {
+                if KEYS[h]
+                    .compare_exchange(key, TOMBSTONE, AcqRel, Relaxed)
+                    .is_ok()
+                {
+                    let value = VALUES[h].load(Acquire) as usize;
+                    if let Some(slot) = value.checked_sub(1).and_then(|i| SLOTS.get(i)) {
+                        slot.state.store(STATE_FREED, Release);
+                        LIVE.fetch_sub(1, Relaxed);
+                    }
+                }
+                return;
+            }
+            _ => h = (h + 1) & (INDEX_CAPACITY - 1),
+        }
+    }
+}
+
+/// Empties the table. Called with no insert in flight (see `sampler::stop`).
+pub(crate) fn reset() {
+    let used = NEXT.load(Acquire).min(CAPACITY);
+    for slot in &SLOTS[..used] {
+        slot.state.store(STATE_EMPTY, Relaxed);
+    }
+    for (key, value) in KEYS.iter().zip(&VALUES) {
+        key.store(EMPTY_KEY, Relaxed);
+        value.store(0, Relaxed);
+    }
+    DROPPED.store(0, Relaxed);
+    LIVE.store(0, Relaxed);
+    NEXT.store(0, Release);
+}
+
+/// Samples dropped because the table was full, since the last reset.
+pub(crate) fn dropped() -> u64 {
+    DROPPED.load(Relaxed)
+}
+
+/// Copies out every stored record. Allocates: call it outside the allocator.
+pub(crate) fn records() -> Vec<Record> {
+    let used = NEXT.load(Acquire).min(CAPACITY);
+    let mut out = Vec::with_capacity(used);
+    for slot in &SLOTS[..used] {
+        let state = slot.state.load(Acquire);
+        if state == STATE_EMPTY {
+            continue; // claimed, not yet written
+        }
+        let depth = slot.depth.load(Relaxed) as usize;
+        out.push(Record {
+            size: slot.size.load(Relaxed),
+            ips: slot.ips[..depth]
+                .iter()
+                .map(|ip| ip.load(Relaxed))
+                .collect(),
+            live: state == STATE_LIVE,
+        });
+    }
+    out
+}
