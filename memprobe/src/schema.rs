@@ -242,8 +242,12 @@ pub fn sites() -> FileSchema {
 /// assert_eq!(names[..3], ["report", "baseline", "baseline-per-item"]);
 /// ```
 pub fn all() -> Vec<FileSchema> {
-    let mut all = vec![report(), baseline(), per_item_baseline()];
+    let all = vec![report(), baseline(), per_item_baseline()];
     #[cfg(feature = "sites")]
-    all.push(sites());
+    let all = {
+        let mut all = all;
+        all.push(sites());
+        all
+    };
     all
 }
