@@ -238,12 +238,12 @@ mod tests {
         let f = figures(&stats(1000), &stats(1200), [0, 0], &ten);
         assert_eq!(f[1].change, Change::GrewPastThreshold);
         assert_eq!(f[0].change, Change::Increased, "counts are not gated");
-        // Sampled at 512 KiB, 10 MiB against 11 MiB: sd = sqrt(T·B) ≈ 2.3 MiB per side, +1 MiB
-        // is noise; +10 MiB is not.
+        // Sampled at 512 KiB, 10 MiB against 11 MiB: 3·sqrt(T·10 MiB + T·11 MiB) ≈ 9.7 MiB, so
+        // +1 MiB is noise; against 40 MiB the allowance is ≈ 15 MiB and +30 MiB is growth.
         let mean = 512 * 1024;
         let f = figures(&stats(10 << 20), &stats(11 << 20), [mean, mean], &ten);
         assert_eq!(f[1].change, Change::SamplingNoise);
-        let f = figures(&stats(10 << 20), &stats(20 << 20), [mean, mean], &ten);
+        let f = figures(&stats(10 << 20), &stats(40 << 20), [mean, mean], &ten);
         assert_eq!(f[1].change, Change::GrewPastThreshold);
         assert_eq!(variance(Metric::AllocBytes, 100, 100, 0), 0.0);
     }
