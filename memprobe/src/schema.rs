@@ -206,14 +206,48 @@ pub fn per_item_baseline() -> FileSchema {
     .with_const("format", PER_ITEM_FORMAT)
 }
 
-/// Every schema of a file this crate writes.
+/// The version of the allocation-site profile's schema ([`sites`]).
+#[cfg(feature = "sites")]
+pub const SITES_VERSION: u32 = 1;
+
+/// An allocation-site profile as JSON (`<stem>.sites.json`, written by
+/// [`crate::sites::render::json`]).
+///
+/// The profile has no `schema` or `version` field of its own, so its version is carried by the
+/// schema's `$id` and file name only (`sites.v1.schema.json`); readers such as
+/// `memprobe-daemon compare` recognise a profile by its shape.
+///
+/// # Examples
+///
+/// ```
+/// let s = memprobe::schema::sites();
+/// assert_eq!(s.file_name(), "sites.v1.schema.json");
+/// assert!(s.schema["required"].as_array().unwrap().contains(&"mean_interval_bytes".into()));
+/// ```
+#[cfg(feature = "sites")]
+pub fn sites() -> FileSchema {
+    FileSchema::of::<crate::sites::Profile>(
+        "sites",
+        SITES_VERSION,
+        "memprobe allocation-site profile",
+    )
+}
+
+/// Every schema of a file this crate writes (the site profile's with the `sites` feature).
 ///
 /// # Examples
 ///
 /// ```
 /// let names: Vec<_> = memprobe::schema::all().iter().map(|s| s.name).collect();
-/// assert_eq!(names, ["report", "baseline", "baseline-per-item"]);
+/// assert_eq!(names[..3], ["report", "baseline", "baseline-per-item"]);
 /// ```
 pub fn all() -> Vec<FileSchema> {
-    vec![report(), baseline(), per_item_baseline()]
+    let all = vec![report(), baseline(), per_item_baseline()];
+    #[cfg(feature = "sites")]
+    let all = {
+        let mut all = all;
+        all.push(sites());
+        all
+    };
+    all
 }

@@ -2,7 +2,9 @@
 //! generate, and every file memprobe writes validates against its schema: reports written by
 //! real `#[memprobe]` tests (this binary runs its own `#[ignore]`d tests below under a temporary
 //! `MEMPROBE_HOME`), baselines blessed for real, and the examples' committed baselines. Files with
-//! a wrong type, a missing field or another version are rejected.
+//! a wrong type, a missing field or another version are rejected. With the `sites` feature, an
+//! allocation-site profile of a real session validates too: the allocator below is the counting
+//! one over `System` calling the two hooks of `memprobe::sites`.
 
 use memprobe::baseline::{Baselines, Mode, Policy};
 use memprobe::memprobe;
@@ -11,7 +13,29 @@ use serde_json::{Value, json};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
-memprobe::global_allocator!();
+/// System, calling the allocation-site hooks (with the `sites` feature) as their contract says.
+struct SitesOverSystem;
+
+// SAFETY: every call goes, unchanged, to System; the hooks only observe.
+unsafe impl std::alloc::GlobalAlloc for SitesOverSystem {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is passed on.
+        let ptr = unsafe { std::alloc::System.alloc(layout) };
+        #[cfg(feature = "sites")]
+        if !ptr.is_null() {
+            memprobe::sites::on_alloc(ptr, layout.size());
+        }
+        ptr
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        #[cfg(feature = "sites")]
+        memprobe::sites::on_dealloc(ptr, layout.size());
+        // SAFETY: the caller's contract is passed on.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+memprobe::global_allocator!(SitesOverSystem);
 
 #[path = "support/schemas.rs"]
 mod checks;
@@ -22,7 +46,7 @@ use checks::{assert_rejected, assert_valid};
 fn committed_schemas_are_the_generated_ones() {
     checks::check_committed(
         &schema::all(),
-        "cargo test -p memprobe --features json-schema --test schemas",
+        "cargo test -p memprobe --features json-schema,sites --test schemas",
     );
 }
 
@@ -223,4 +247,49 @@ fn invalid_files_are_rejected() {
         &no_peak,
         "\"peak_bytes\" is a required property",
     );
+}
+
+#[cfg(feature = "sites")]
+#[inline(never)]
+fn sites_workload() -> Vec<Vec<u8>> {
+    (0..10).map(|i| vec![0u8; 100 * (i + 1)]).collect()
+}
+
+#[cfg(feature = "sites")]
+#[test]
+fn site_profiles_of_a_real_session_validate() {
+    use memprobe::sites::{Sampling, Session, render};
+    let s = schema::sites();
+    for sampling in [Sampling::Exact, Sampling::MeanBytes(256)] {
+        let session = Session::start(sampling).unwrap();
+        let kept = black_box(sites_workload());
+        let profile = session.finish();
+        drop(kept);
+        let value: Value = serde_json::from_str(&render::json(&profile)).unwrap();
+        assert!(
+            value["sites"].as_array().is_some_and(|a| !a.is_empty()),
+            "{value:#}"
+        );
+        assert!(
+            value["total"]["live_bytes"].as_u64().unwrap() > 0,
+            "{value:#}"
+        );
+        assert_valid(&s, &value, &format!("a {sampling:?} site profile"));
+        let mut wrong = value.clone();
+        wrong["total"]["alloc_bytes"] = json!(-5);
+        assert_rejected(&s, &wrong, "-5 is less than the minimum of 0");
+        let mut missing = value.clone();
+        missing
+            .as_object_mut()
+            .unwrap()
+            .remove("mean_interval_bytes");
+        assert_rejected(
+            &s,
+            &missing,
+            "\"mean_interval_bytes\" is a required property",
+        );
+        let mut site = value;
+        site["sites"][0]["function"] = json!(7);
+        assert_rejected(&s, &site, "7 is not of type \"string\"");
+    }
 }

@@ -14,8 +14,12 @@
 //!   counts fail only under percentages alone (`--fail-if-growth 10%`), and `10%,64MiB` gates
 //!   byte figures only.
 //! - Tests new in NEW or gone from it are listed apart and never fail the comparison.
+//! - Allocation-site profiles are compared per site by [`super::sites`] (its rules: estimates
+//!   within their sampling error are noise; thresholds gate bytes allocated, in total and per
+//!   site, when the sides are profiles; a report's sites explain its test and never fail it).
 
 use super::load::{Entry, Kind, Metric, Side, Source, Value};
+use super::sites::{self, SitesDiff};
 use memprobe::units::Growth;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -35,6 +39,9 @@ pub(crate) enum Change {
     GrewPastThreshold,
     /// An RSS change within the noise allowance.
     Noise,
+    /// A change of an estimated (sampled) site figure within three standard deviations of its
+    /// sampling error.
+    SamplingNoise,
 }
 
 /// One figure of one test, both sides.
@@ -68,8 +75,12 @@ pub(crate) struct Row {
     pub(crate) iterations: [u64; 2],
     /// Its figures.
     pub(crate) figures: Vec<FigureDiff>,
-    /// Whether a figure grew past the thresholds.
+    /// Whether a figure (or, comparing site profiles, a site's bytes) grew past the thresholds.
     pub(crate) failed: bool,
+    /// Per-site deltas, when both sides carry an allocation-site profile for this test (every
+    /// site; the table and markdown of a report directory show the top 10).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sites: Option<SitesDiff>,
     /// The largest relative growth of a figure that is not noise (infinite when a figure grew
     /// from 0; 0 when nothing grew): the sort key.
     #[serde(skip)]
@@ -77,11 +88,14 @@ pub(crate) struct Row {
 }
 
 impl Row {
-    /// Whether any figure differs beyond noise.
+    /// Whether any figure (or site) differs beyond noise.
     pub(crate) fn changed(&self) -> bool {
-        self.figures
-            .iter()
-            .any(|f| !matches!(f.change, Change::Same | Change::Noise))
+        self.figures.iter().any(|f| {
+            !matches!(
+                f.change,
+                Change::Same | Change::Noise | Change::SamplingNoise
+            )
+        }) || self.sites.as_ref().is_some_and(SitesDiff::changed)
     }
 }
 
@@ -151,7 +165,7 @@ pub(crate) fn compare(base: Side, new: Side, settings: Settings) -> Comparison {
     let mut removed = Vec::new();
     for (key, b) in std::mem::take(&mut base_entries) {
         match new_entries.remove(&key) {
-            Some(n) => rows.push(row(&b, &n, &settings)),
+            Some(n) => rows.push(row(&b, &n, base.kind, &settings)),
             None => removed.push(Lone {
                 name: b.name,
                 source: b.source,
@@ -189,7 +203,46 @@ pub(crate) fn compare(base: Side, new: Side, settings: Settings) -> Comparison {
     }
 }
 
-fn row(base: &Entry, new: &Entry, settings: &Settings) -> Row {
+fn row(base: &Entry, new: &Entry, kind: Kind, settings: &Settings) -> Row {
+    let site_diff = match (&base.sites, &new.sites) {
+        (Some(b), Some(n)) => {
+            // Site profiles themselves are gated; a report's sites only explain it.
+            let gate: &[Growth] = if kind == Kind::Sites {
+                &settings.fail_if_growth
+            } else {
+                &[]
+            };
+            Some((sites::compare(b, n, gate), b, n, gate))
+        }
+        _ => None,
+    };
+    let figures = match (&site_diff, kind) {
+        (Some((d, b, n, gate)), Kind::Sites) => {
+            sites::figures(&b.total, &n.total, d.mean_interval_bytes, gate)
+        }
+        _ => report_figures(base, new, settings),
+    };
+    let worst = figures
+        .iter()
+        .filter(|f| matches!(f.change, Change::Increased | Change::GrewPastThreshold))
+        .map(|f| f.relative.unwrap_or(f64::INFINITY))
+        .fold(0.0, f64::max);
+    let sites = site_diff.map(|(d, ..)| d);
+    Row {
+        name: new.name.clone(),
+        source: new.source.clone().or_else(|| base.source.clone()),
+        iterations: [base.iterations, new.iterations],
+        failed: figures
+            .iter()
+            .any(|f| f.change == Change::GrewPastThreshold)
+            || sites.as_ref().is_some_and(|s| s.failed),
+        figures,
+        sites,
+        worst,
+    }
+}
+
+fn report_figures(base: &Entry, new: &Entry, settings: &Settings) -> Vec<FigureDiff> {
     let mut metrics: Vec<Metric> = base
         .figures
         .keys()
@@ -198,7 +251,7 @@ fn row(base: &Entry, new: &Entry, settings: &Settings) -> Row {
         .collect();
     metrics.sort_unstable();
     metrics.dedup();
-    let figures: Vec<FigureDiff> = metrics
+    metrics
         .into_iter()
         .filter(|m| settings.include_rss || !m.is_rss())
         .map(|m| {
@@ -209,22 +262,7 @@ fn row(base: &Entry, new: &Entry, settings: &Settings) -> Row {
                 settings,
             )
         })
-        .collect();
-    let worst = figures
-        .iter()
-        .filter(|f| matches!(f.change, Change::Increased | Change::GrewPastThreshold))
-        .map(|f| f.relative.unwrap_or(f64::INFINITY))
-        .fold(0.0, f64::max);
-    Row {
-        name: new.name.clone(),
-        source: new.source.clone().or_else(|| base.source.clone()),
-        iterations: [base.iterations, new.iterations],
-        failed: figures
-            .iter()
-            .any(|f| f.change == Change::GrewPastThreshold),
-        figures,
-        worst,
-    }
+        .collect()
 }
 
 fn figure(
@@ -232,6 +270,22 @@ fn figure(
     base: Option<Value>,
     new: Option<Value>,
     settings: &Settings,
+) -> FigureDiff {
+    let magnitude = base.map_or(0.0, |b| b.as_f64().abs());
+    let noise = metric
+        .is_rss()
+        .then(|| (allowance(settings.rss_noise, magnitude), Change::Noise));
+    judge(metric, base, new, &settings.fail_if_growth, noise)
+}
+
+/// Judges one figure: a change within `noise`'s allowance is its [`Change`]; a growth past
+/// every one of `thresholds` is [`Change::GrewPastThreshold`].
+pub(crate) fn judge(
+    metric: Metric,
+    base: Option<Value>,
+    new: Option<Value>,
+    thresholds: &[Growth],
+    noise: Option<(f64, Change)>,
 ) -> FigureDiff {
     let delta = match (base, new) {
         (Some(Value::Int(b)), Some(Value::Int(n))) => Some(Value::Int(n.saturating_sub(b))),
@@ -243,11 +297,11 @@ fn figure(
     let relative = (magnitude > 0.0 && delta.is_some()).then(|| d / magnitude);
     let change = if delta.is_none() || d == 0.0 {
         Change::Same
-    } else if metric.is_rss() && d.abs() <= allowance(settings.rss_noise, magnitude) {
-        Change::Noise
+    } else if let Some((_, noise)) = noise.filter(|&(allowed, _)| d.abs() <= allowed) {
+        noise
     } else if d < 0.0 {
         Change::Decreased
-    } else if grew_past(metric, d, magnitude, &settings.fail_if_growth) {
+    } else if grew_past(metric, d, magnitude, thresholds) {
         Change::GrewPastThreshold
     } else {
         Change::Increased
@@ -290,6 +344,7 @@ mod tests {
             source: None,
             iterations: 1,
             figures: figures.iter().map(|&(m, v)| (m, Value::Int(v))).collect(),
+            sites: None,
         }
     }
 

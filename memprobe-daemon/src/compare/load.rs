@@ -1,10 +1,16 @@
 //! Reading one side of a comparison: a directory of test reports (as `#[memprobe]` writes them
-//! under `$MEMPROBE_HOME`, `$CARGO_TARGET_DIR/memprobe` or `target/memprobe`), a single report, or
-//! a `watch --summary` file, turned into plain [`Entry`] figures. Measuring only: nothing here
+//! under `$MEMPROBE_HOME`, `$CARGO_TARGET_DIR/memprobe` or `target/memprobe`), a single report, a
+//! `watch --summary` file, or an allocation-site profile (`<stem>.sites.json`, as
+//! `memprobe::sites::render::json` writes it), turned into plain [`Entry`] figures. A report
+//! with a `<stem>.sites.json` beside it carries that profile too. Measuring only: nothing here
 //! formats for people, and every failure is one line naming the file and the fix.
+//!
+//! A site profile has no `schema` marker of its own: it is recognised by its shape (an object
+//! with `mean_interval_bytes`, `total` and `sites`).
 
 use anyhow::{Result, anyhow, bail};
 use memprobe::Report;
+use memprobe::sites::Profile;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -28,6 +34,9 @@ pub(crate) enum Metric {
     AllocBytesPerIteration,
     /// Net bytes per iteration.
     NetBytesPerIteration,
+    /// Bytes of a site profile (or site) not freed while sampling was on (an estimate unless the
+    /// profile is exact).
+    LiveBytes,
     /// RSS after minus RSS before the probe, signed (noisy).
     RssGrowthBytes,
     /// Peak RSS, the kernel's high-water mark (noisy: whole process, shared pages).
@@ -47,6 +56,7 @@ impl Metric {
             Metric::AllocationsPerIteration => "allocations/iter",
             Metric::AllocBytesPerIteration => "bytes/iter",
             Metric::NetBytesPerIteration => "net/iter",
+            Metric::LiveBytes => "live",
             Metric::RssGrowthBytes => "RSS growth (noisy)",
             Metric::PeakRssBytes => "peak RSS (noisy)",
             Metric::FinalRssBytes => "final RSS (noisy)",
@@ -100,7 +110,7 @@ pub(crate) struct Source {
 }
 
 /// One test (or one soak) of a side.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Entry {
     /// The test's full path, or the soak's command.
     pub(crate) name: String,
@@ -110,6 +120,9 @@ pub(crate) struct Entry {
     pub(crate) iterations: u64,
     /// The figures, in [`Metric`] order.
     pub(crate) figures: BTreeMap<Metric, Value>,
+    /// Its allocation-site profile: the `<stem>.sites.json` beside a report, or the profile
+    /// itself when the side is one.
+    pub(crate) sites: Option<Profile>,
 }
 
 /// What a side is made of.
@@ -121,6 +134,8 @@ pub(crate) enum Kind {
     Reports,
     /// A `watch --summary` file.
     Summary,
+    /// An allocation-site profile (`<stem>.sites.json`).
+    Sites,
 }
 
 impl Kind {
@@ -128,6 +143,7 @@ impl Kind {
         match self {
             Kind::Reports => "test reports",
             Kind::Summary => "a watch summary",
+            Kind::Sites => "an allocation-site profile",
         }
     }
 }
@@ -160,7 +176,7 @@ pub(crate) fn load_pair(base: &Path, new: &Path) -> Result<(Side, Side)> {
     let new = load("NEW", new)?;
     if base.kind != new.kind {
         bail!(
-            "BASE {} is {} but NEW {} is {}: compare test reports with test reports, or a watch summary with a watch summary",
+            "BASE {} is {} but NEW {} is {}: compare test reports with test reports, a watch summary with a watch summary, or a site profile (.sites.json) with a site profile",
             base.path.display(),
             base.kind.describe(),
             new.path.display(),
@@ -186,7 +202,7 @@ fn load(role: &str, path: &Path) -> Result<Side> {
             path: path.to_owned(),
             kind: file.kind().ok_or_else(|| {
                 anyhow!(
-                    "{role} {}: not a memprobe report (schema \"memprobe.report\") nor a memprobe-daemon watch summary: give a file written by #[memprobe] or `watch --summary`",
+                    "{role} {}: not a memprobe report (schema \"memprobe.report\"), a memprobe-daemon watch summary nor an allocation-site profile: give a file written by #[memprobe], `watch --summary` or #[memprobe(sites)] (<stem>.sites.json)",
                     path.display()
                 )
             })?,
@@ -194,8 +210,26 @@ fn load(role: &str, path: &Path) -> Result<Side> {
             is_dir: false,
             entries: BTreeMap::new(),
         };
-        let key = path.file_stem().unwrap_or_default().to_string_lossy();
-        side.add(role, path, key.into_owned(), &file)?;
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let key = name
+            .strip_suffix(SITES_SUFFIX)
+            .or_else(|| name.strip_suffix(".json"))
+            .unwrap_or(&name)
+            .to_owned();
+        side.add(role, path, key.clone(), &file)?;
+        if side.kind == Kind::Reports {
+            // A single report takes the profile beside it, as in a directory.
+            let beside = path.with_file_name(format!("{key}{SITES_SUFFIX}"));
+            if beside.is_file()
+                && let Some(entry) = side.entries.get_mut(&key)
+            {
+                entry.sites = Some(read_profile(role, &beside)?);
+            }
+        }
         Ok(side)
     }
 }
@@ -208,6 +242,15 @@ fn load_dir(role: &str, dir: &Path) -> Result<Side> {
         is_dir: true,
         entries: BTreeMap::new(),
     };
+    // Profiles by the key of the report they sit beside, attached once every report is read.
+    let mut profiles = BTreeMap::<String, Profile>::new();
+    let rel_key = |path: &Path, suffix: &str| {
+        let rel = path.strip_prefix(dir).unwrap_or(path);
+        // `/`-separated whatever the platform, for stable keys and messages.
+        let rel: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
+        let rel = rel.join("/");
+        rel.strip_suffix(suffix).unwrap_or(&rel).to_owned()
+    };
     // Sorted, so every message and the order of equal rows are reproducible.
     for item in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let item = item.map_err(|e| anyhow!("{role} {}: {e}", dir.display()))?;
@@ -215,20 +258,31 @@ fn load_dir(role: &str, dir: &Path) -> Result<Side> {
         if !item.file_type().is_file() || path.extension().is_none_or(|e| e != "json") {
             continue;
         }
+        if path.to_string_lossy().ends_with(SITES_SUFFIX) {
+            profiles.insert(rel_key(path, SITES_SUFFIX), read_profile(role, path)?);
+            continue;
+        }
         let file = read_json(role, path)?;
         match file.kind() {
             Some(Kind::Reports) => {
-                let rel = path.strip_prefix(dir).unwrap_or(path).with_extension("");
-                // `/`-separated whatever the platform, for stable keys and messages.
-                let rel: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
-                side.add(role, path, rel.join("/"), &file)?;
+                side.add(role, path, rel_key(path, ".json"), &file)?;
             }
             Some(Kind::Summary) => bail!(
                 "{role} {}: a watch summary inside a directory of test reports: give the summary file itself as {role}, or move it out of the directory",
                 path.display()
             ),
+            Some(Kind::Sites) => bail!(
+                "{role} {}: a site profile inside a directory of test reports without the .sites.json name that pairs it with its report: name it <report stem>.sites.json, or give it as {role} by itself",
+                path.display()
+            ),
             // Other tools' JSON beside the reports is not ours to judge.
             None => {}
+        }
+    }
+    // A profile whose report is missing has nothing to explain: left out.
+    for (rel, profile) in profiles {
+        if let Some(entry) = side.entries.get_mut(&rel) {
+            entry.sites = Some(profile);
         }
     }
     // Keys: the report file's name (`<crate>.<module>.<test>`), so a side given as the report
@@ -284,10 +338,39 @@ impl JsonFile {
             && v.get("schema_version").is_some()
         {
             Some(Kind::Summary)
+        } else if v.get("mean_interval_bytes").is_some_and(|m| m.is_u64())
+            && v.get("total").is_some_and(|t| t.is_object())
+            && v.get("sites").is_some_and(|s| s.is_array())
+        {
+            Some(Kind::Sites)
         } else {
             None
         }
     }
+}
+
+/// How a site profile's file name ends: `<report stem>.sites.json`.
+pub(crate) const SITES_SUFFIX: &str = ".sites.json";
+
+/// A site profile, read whole: truncated, foreign or malformed files are one line.
+fn read_profile(role: &str, path: &Path) -> Result<Profile> {
+    let file = read_json(role, path)?;
+    if file.kind() != Some(Kind::Sites) {
+        bail!(
+            "{role} {}: not an allocation-site profile (an object with mean_interval_bytes, total and sites): re-run the #[memprobe(sites)] test that writes it, or remove the file",
+            path.display()
+        );
+    }
+    profile_of(role, path, &file)
+}
+
+fn profile_of(role: &str, path: &Path, file: &JsonFile) -> Result<Profile> {
+    serde_json::from_value(file.value.clone()).map_err(|e| {
+        anyhow!(
+            "{role} {}: malformed allocation-site profile ({e}): re-run the #[memprobe(sites)] test that writes it",
+            path.display()
+        )
+    })
 }
 
 fn read_json(role: &str, path: &Path) -> Result<JsonFile> {
@@ -351,6 +434,10 @@ impl Side {
                     })?;
                 from_summary(&summary)
             }
+            Kind::Sites => {
+                let profile = profile_of(role, path, file)?;
+                from_profile(key.clone(), profile)
+            }
         };
         self.entries.insert(key, entry);
         Ok(())
@@ -409,6 +496,23 @@ fn from_report(path: &Path, report: &Report) -> Entry {
             .map(|(file, line)| Source { file, line }),
         iterations: report.iterations,
         figures,
+        sites: None,
+    }
+}
+
+/// A site profile as an entry: its totals are the figures, the profile rides along.
+fn from_profile(name: String, profile: Profile) -> Entry {
+    let t = &profile.total;
+    Entry {
+        name,
+        source: None,
+        iterations: 1,
+        figures: BTreeMap::from([
+            (Metric::Allocations, int(t.alloc_count)),
+            (Metric::AllocBytes, int(t.alloc_bytes)),
+            (Metric::LiveBytes, int(t.live_bytes)),
+        ]),
+        sites: Some(profile),
     }
 }
 
@@ -493,5 +597,6 @@ fn from_summary(summary: &SummaryFile) -> Entry {
         source: None,
         iterations,
         figures,
+        sites: None,
     }
 }

@@ -1,6 +1,7 @@
 //! `memprobe-daemon compare BASE NEW`: did this change make memory use worse? Each side is a
-//! directory of `#[memprobe]` test reports, a single report, or a `watch --summary` file; the
-//! output is a table, markdown or JSON, and `--fail-if-growth` turns growth into exit code 1.
+//! directory of `#[memprobe]` test reports, a single report, a `watch --summary` file, or an
+//! allocation-site profile (`<stem>.sites.json`; reports with one beside them gain per-site
+//! deltas, [`sites`]); the output is a table, markdown or JSON, and `--fail-if-growth` turns growth into exit code 1.
 //!
 //! Three rooms: [`load`] reads a side into plain figures, [`diff`] compares them (exact figures
 //! exactly, RSS only on request and with a noise allowance), [`render`] presents the result, one
@@ -11,6 +12,7 @@
 pub(crate) mod diff;
 pub(crate) mod load;
 pub(crate) mod render;
+pub(crate) mod sites;
 
 use crate::config::{CompareConfig, CompareFormat};
 use anyhow::{Context, Result};

@@ -3,14 +3,48 @@
 //! itself as a subprocess, twice, with a different workload size and `MEMPROBE_HOME` each time,
 //! then compare the two report directories. One module per area; set-up in `support`.
 //!
-//! Its own binary: the workloads need the counting allocator installed process-wide.
+//! Its own binary: the workloads need the counting allocator installed process-wide. Under it
+//! sits `System` calling the two hooks of `memprobe::sites` (as the allocator contract there
+//! says), so `workload_sites` writes a real allocation-site profile beside its report.
 
 use memprobe::memprobe;
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 
-memprobe::global_allocator!();
+/// System, calling `on_alloc` after each allocation and `on_dealloc` before each free.
+struct SitesOverSystem;
+
+// SAFETY: every call goes, unchanged, to System; the hooks only observe.
+unsafe impl GlobalAlloc for SitesOverSystem {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is passed on.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            memprobe::sites::on_alloc(ptr, layout.size());
+        }
+        ptr
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        memprobe::sites::on_dealloc(ptr, layout.size());
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller's contract is passed on.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            memprobe::sites::on_dealloc(ptr, layout.size());
+            memprobe::sites::on_alloc(new, new_size);
+        }
+        new
+    }
+}
+
+memprobe::global_allocator!(SitesOverSystem);
 
 mod support;
+
+mod sites;
 
 mod bad_input;
 mod github;
@@ -58,4 +92,79 @@ fn workload_retired() {
 #[ignore = "a workload: run by the compare tests as a subprocess"]
 fn workload_added() {
     drop(black_box(vec![0u64; 16]));
+}
+
+/// Allocates and frees `100 * n` blocks of 1000 bytes: twice as much in a run of size 2.
+#[inline(never)]
+fn site_grow(n: usize) {
+    for _ in 0..100 * n {
+        drop(black_box(vec![0u8; 1000]));
+    }
+}
+
+/// Leaks `n` blocks of 4096 bytes: live at the end.
+#[inline(never)]
+fn site_keep(n: usize) {
+    for _ in 0..n {
+        std::mem::forget(black_box(vec![1u8; 4096]));
+    }
+}
+
+/// The same in every run.
+#[inline(never)]
+fn site_steady() {
+    drop(black_box(vec![0u8; 5000]));
+}
+
+/// Only in a run of size 1: "gone from NEW".
+#[inline(never)]
+fn site_retired() {
+    drop(black_box(vec![0u8; 3000]));
+}
+
+/// Only in a run of size 2 or more: "new in NEW".
+#[inline(never)]
+fn site_added() {
+    drop(black_box(vec![0u8; 7000]));
+}
+
+/// The measured part of `workload_sites`.
+#[memprobe]
+fn measured_sites() {
+    let n = workload_size();
+    site_grow(n);
+    site_keep(n);
+    site_steady();
+    if n == 1 {
+        site_retired();
+    } else {
+        site_added();
+    }
+}
+
+/// Runs `measured_sites` (which writes `compare.measured_sites.json`) inside an allocation-site
+/// session sampled as `MEMPROBE_COMPARE_SAMPLING` says (`exact`, or a mean in bytes), and
+/// writes the profile beside the report as `compare.measured_sites.sites.json` (and `.sites.pb.gz`),
+/// as `#[memprobe(sites)]` does.
+#[test]
+#[ignore = "a workload: run by the compare tests as a subprocess"]
+fn workload_sites() {
+    use memprobe::sites::{Sampling, Session, pprof, render};
+    let sampling = match std::env::var(support::SAMPLING_ENV).as_deref() {
+        Ok("exact") | Err(_) => Sampling::Exact,
+        Ok(mean) => Sampling::MeanBytes(mean.parse().expect("a mean in bytes")),
+    };
+    let session = Session::start(sampling).unwrap();
+    measured_sites();
+    let profile = session.finish();
+    let home = std::path::PathBuf::from(std::env::var_os("MEMPROBE_HOME").unwrap());
+    let dir = home.join("memprobe-daemon");
+    let report = support::report(&dir, "measured_sites");
+    assert!(report.is_file(), "{} written", report.display());
+    std::fs::write(
+        dir.join("compare.measured_sites.sites.json"),
+        render::json(&profile),
+    )
+    .unwrap();
+    pprof::write(&profile, &dir.join("compare.measured_sites.sites.pb.gz")).unwrap();
 }

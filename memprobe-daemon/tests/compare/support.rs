@@ -8,6 +8,8 @@ pub use std::path::{Path, PathBuf};
 
 /// The variable the workloads read their size from.
 pub const WORKLOAD_ENV: &str = "MEMPROBE_COMPARE_WORKLOAD";
+/// How `workload_sites` samples: `exact` (the default) or a mean interval in bytes.
+pub const SAMPLING_ENV: &str = "MEMPROBE_COMPARE_SAMPLING";
 
 /// `memprobe-daemon compare`, with GitHub's variables removed (a test that wants them sets them).
 pub fn compare() -> Command {
@@ -21,12 +23,19 @@ pub fn compare() -> Command {
 /// Runs this test binary's workloads `tests` (names without the crate) with size `size`, writing
 /// their reports under `home` (`MEMPROBE_HOME`); returns the directory the reports are in.
 pub fn run_workloads(home: &Path, size: usize, tests: &[&str]) -> PathBuf {
+    run_workloads_sampled(home, size, "exact", tests)
+}
+
+/// [`run_workloads`], with `workload_sites` sampling as `sampling` says (`exact` or a mean in
+/// bytes).
+pub fn run_workloads_sampled(home: &Path, size: usize, sampling: &str, tests: &[&str]) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let output = std::process::Command::new(exe)
         .args(["--ignored", "--exact", "--test-threads=1"])
         .args(tests)
         .env("MEMPROBE_HOME", home)
         .env(WORKLOAD_ENV, size.to_string())
+        .env(SAMPLING_ENV, sampling)
         .env_remove("MEMPROBE_UPDATE")
         .output()
         .unwrap();

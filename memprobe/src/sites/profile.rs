@@ -29,6 +29,7 @@ use super::table::{self, Record};
 /// assert_eq!((stats.alloc_count, stats.alloc_bytes, stats.live_bytes), (0, 0, 0));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct SiteStats {
     /// Samples taken at this site (not an estimate).
@@ -75,6 +76,7 @@ impl SiteStats {
 /// # Ok::<(), memprobe::sites::SitesError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Site {
     /// The function's demangled name without its hash (`my_crate::parse::{{closure}}`).
@@ -123,6 +125,7 @@ pub(crate) struct Stack {
 /// # Ok::<(), memprobe::sites::SitesError>(())
 /// ```
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct Profile {
     /// The mean sampling interval in bytes; 0 in exact mode.

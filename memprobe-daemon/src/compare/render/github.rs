@@ -20,6 +20,12 @@ impl Render for Github {
                 .iter()
                 .filter(|f| f.change == Change::GrewPastThreshold)
                 .map(|f| format!("{} {}", f.metric.label(), delta(f)))
+                .chain(row.sites.iter().flat_map(|d| {
+                    d.sites.iter().filter(|s| s.failed).filter_map(|s| {
+                        let f = s.figure(crate::compare::load::Metric::AllocBytes)?;
+                        Some(format!("site {} bytes {}", s.function, delta(f)))
+                    })
+                }))
                 .collect();
             let message = format!(
                 "{} grew past --fail-if-growth {} against {}: {}",

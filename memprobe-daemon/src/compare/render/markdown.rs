@@ -1,8 +1,14 @@
 //! The comparison as GitHub-flavoured markdown, to paste into a pull request (and what
-//! `$GITHUB_STEP_SUMMARY` receives): changed tests only, largest regression first.
+//! `$GITHUB_STEP_SUMMARY` receives): changed tests only, largest regression first. A test with
+//! site profiles on both sides gets its per-site deltas (top 10 by growth) in a `<details>`
+//! block of its own; two site profiles compared get every changed site in an open table.
 
-use super::{Render, delta, headline, status, value};
-use crate::compare::diff::{Change, Comparison};
+use super::{
+    Render, SITE_HEADER, delta, headline, lone_site, sampling_note, site_cells, status, value,
+};
+use crate::compare::diff::{Change, Comparison, Row};
+use crate::compare::load::Kind;
+use crate::compare::sites::TOP;
 use std::fmt;
 
 /// Markdown.
@@ -48,6 +54,9 @@ impl Render for Markdown {
             }
             writeln!(out)?;
         }
+        for row in c.rows.iter().filter(|r| r.changed()) {
+            sites(c, row, out)?;
+        }
         let unchanged = c.rows.iter().filter(|r| !r.changed()).count();
         if unchanged > 0 {
             writeln!(out, "{unchanged} unchanged.\n")?;
@@ -63,4 +72,70 @@ impl Render for Markdown {
         }
         Ok(())
     }
+}
+
+/// A row's per-site deltas: in a `<details>` block per test in a report directory, open when
+/// the sides are profiles.
+fn sites(c: &Comparison, row: &Row, out: &mut dyn fmt::Write) -> fmt::Result {
+    let Some(d) = &row.sites else {
+        return Ok(());
+    };
+    let folded = c.kind != Kind::Sites;
+    let top = if folded { TOP } else { usize::MAX };
+    let changed: Vec<_> = d.sites.iter().filter(|s| s.changed()).collect();
+    if folded {
+        let what = if changed.len() > top {
+            format!("top {top} of {} changed sites", changed.len())
+        } else {
+            format!("{} changed sites", changed.len())
+        };
+        writeln!(
+            out,
+            "<details><summary>Sites of <code>{}</code>: {what}</summary>\n",
+            html(&row.name)
+        )?;
+    } else {
+        writeln!(out, "#### Sites\n")?;
+    }
+    writeln!(out, "{}.\n", sampling_note(d))?;
+    if !changed.is_empty() {
+        writeln!(out, "| {} |", SITE_HEADER.join(" | "))?;
+        writeln!(out, "|---|---:|---:|---:|---:|---:|---|")?;
+        for site in changed.iter().take(top) {
+            let mut cells = site_cells(site, c).map(|cell| cell.replace('|', "\\|"));
+            cells[0] = format!("`{}`", cells[0]);
+            if site.failed {
+                cells[6] = format!("❌ {}", cells[6]);
+            }
+            writeln!(out, "| {} |", cells.join(" | "))?;
+        }
+        writeln!(out)?;
+    }
+    let more = changed.len().saturating_sub(top);
+    if more > 0 {
+        writeln!(out, "{more} more changed sites (all in `--json`).\n")?;
+    }
+    for (title, list) in [("New in NEW", &d.added), ("Gone from NEW", &d.removed)] {
+        if !list.is_empty() {
+            writeln!(out, "{title}:\n")?;
+            for lone in list.iter().take(top) {
+                writeln!(out, "- `{}`", lone_site(lone))?;
+            }
+            if list.len() > top {
+                writeln!(out, "- … {} more (all in `--json`)", list.len() - top)?;
+            }
+            writeln!(out)?;
+        }
+    }
+    if folded {
+        writeln!(out, "</details>\n")?;
+    }
+    Ok(())
+}
+
+/// Text inside an HTML tag: `<`, `>` and `&` escaped (test names hold generics' brackets).
+fn html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

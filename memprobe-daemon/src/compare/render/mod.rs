@@ -14,7 +14,8 @@ pub(crate) use markdown::Markdown;
 pub(crate) use table::Table;
 
 use super::diff::{Change, Comparison, FigureDiff};
-use super::load::Value;
+use super::load::{Metric, Value};
+use super::sites::{LoneSite, SiteRow, SitesDiff};
 use memprobe::units::{ByteAmount, Exact, SignedBytes};
 use std::fmt;
 
@@ -71,7 +72,90 @@ pub(crate) fn status(f: &FigureDiff, comparison: &Comparison) -> String {
         Change::Increased => "larger".to_owned(),
         Change::GrewPastThreshold => format!("FAIL: grew past {}", thresholds(comparison)),
         Change::Noise => format!("within RSS noise ({})", comparison.settings.rss_noise),
+        Change::SamplingNoise => "within sampling noise".to_owned(),
     }
+}
+
+/// The site columns' titles, for the terminal and markdown.
+pub(crate) const SITE_HEADER: [&str; 7] = [
+    "site",
+    "bytes BASE",
+    "bytes NEW",
+    "Δ bytes",
+    "Δ allocations",
+    "Δ live",
+    "",
+];
+
+/// One site's cells under [`SITE_HEADER`]; the status is its bytes' (the gated figure), else the
+/// first changed figure's.
+pub(crate) fn site_cells(site: &SiteRow, c: &Comparison) -> [String; 7] {
+    let cell = |m: Metric, f: fn(&FigureDiff) -> String| site.figure(m).map_or_else(String::new, f);
+    let bytes = site.figure(Metric::AllocBytes);
+    let status_of = bytes
+        .filter(|f| f.change != Change::Same)
+        .or_else(|| site.figures.iter().find(|f| f.change != Change::Same));
+    [
+        site.function.clone(),
+        bytes.map_or_else(String::new, |f| value(f, f.base)),
+        bytes.map_or_else(String::new, |f| value(f, f.new)),
+        cell(Metric::AllocBytes, delta),
+        cell(Metric::Allocations, delta),
+        cell(Metric::LiveBytes, delta),
+        status_of.map_or_else(String::new, |f| status(f, c)),
+    ]
+}
+
+/// The change that colours a site's line: its bytes'.
+pub(crate) fn site_change(site: &SiteRow) -> Change {
+    site.figure(Metric::AllocBytes)
+        .map_or(Change::Same, |f| f.change)
+}
+
+/// How the profiles were sampled, and what that means for the figures: `exact`, or `estimated
+/// (one sample per 512.0 KiB on average)`, with a mark when the rates differ or samples were
+/// dropped.
+pub(crate) fn sampling_note(d: &SitesDiff) -> String {
+    let rate = |m: u64| {
+        if m == 0 {
+            "exact".to_owned()
+        } else {
+            format!("one sample per {} on average", ByteAmount(m as f64))
+        }
+    };
+    let [b, n] = d.mean_interval_bytes;
+    let mut note = if !d.estimated() {
+        "exact".to_owned()
+    } else if d.sampling_differs {
+        format!(
+            "estimated, sampled at different rates (BASE {}, NEW {}): comparable estimates, changes within sampling noise not counted",
+            rate(b),
+            rate(n)
+        )
+    } else {
+        format!(
+            "estimated ({}): changes within sampling noise not counted",
+            rate(b)
+        )
+    };
+    for (side, dropped) in ["BASE", "NEW"].iter().zip(d.dropped_samples) {
+        if dropped > 0 {
+            note +=
+                &format!("; {side} dropped {dropped} samples (table full): its figures are low");
+        }
+    }
+    note
+}
+
+/// A site on one side only: `function (bytes, allocations)`.
+pub(crate) fn lone_site(s: &LoneSite) -> String {
+    format!(
+        "{} ({}, {} allocations, {} live)",
+        s.function,
+        ByteAmount(s.alloc_bytes as f64),
+        s.alloc_count,
+        ByteAmount(s.live_bytes as f64)
+    )
 }
 
 /// `--fail-if-growth` as given: `10%` or `10% and 64.0 MiB`.
@@ -92,6 +176,9 @@ pub(crate) fn headline(c: &Comparison) -> String {
     let what = match c.kind {
         super::load::Kind::Reports => "tests",
         super::load::Kind::Summary => "soaks",
+        super::load::Kind::Sites => {
+            return sites_headline(c);
+        }
     };
     let mut line = format!("{changed} of {} {what} changed", c.rows.len());
     if !c.settings.fail_if_growth.is_empty() {
@@ -102,6 +189,36 @@ pub(crate) fn headline(c: &Comparison) -> String {
     }
     if !c.removed.is_empty() {
         line += &format!(", {} gone", c.removed.len());
+    }
+    line
+}
+
+/// The one-line outcome of two site profiles: how many sites changed, grew past the
+/// thresholds, appeared and went.
+fn sites_headline(c: &Comparison) -> String {
+    let Some(d) = c.rows.first().and_then(|r| r.sites.as_ref()) else {
+        return "no sites".to_owned();
+    };
+    let changed = d.sites.iter().filter(|s| s.changed()).count();
+    let mut line = format!("{changed} of {} sites changed", d.sites.len());
+    if !c.settings.fail_if_growth.is_empty() {
+        let failed = d.sites.iter().filter(|s| s.failed).count();
+        let total = c.rows.iter().any(|r| {
+            r.figures
+                .iter()
+                .any(|f| f.change == Change::GrewPastThreshold)
+        });
+        line += &format!(
+            ", {failed} grew past {}{}",
+            thresholds(c),
+            if total { " (and the total did)" } else { "" }
+        );
+    }
+    if !d.added.is_empty() {
+        line += &format!(", {} new", d.added.len());
+    }
+    if !d.removed.is_empty() {
+        line += &format!(", {} gone", d.removed.len());
     }
     line
 }

@@ -1,9 +1,16 @@
 //! The terminal table (the default): every figure of the changed tests, largest regression first,
 //! aligned columns, coloured when stdout is a terminal (red past a threshold, yellow larger, green
-//! smaller, dim for noise); unchanged tests counted in one line.
+//! smaller, dim for noise); unchanged tests counted in one line. A test with site profiles on
+//! both sides is followed by its per-site deltas (the top 10 by growth in a report directory,
+//! every changed site when the sides are profiles), then its sites new in NEW and gone.
 
-use super::{Render, delta, headline, status, value};
-use crate::compare::diff::{Change, Comparison};
+use super::{
+    Render, SITE_HEADER, delta, headline, lone_site, sampling_note, site_cells, site_change,
+    status, value,
+};
+use crate::compare::diff::{Change, Comparison, Row};
+use crate::compare::load::Kind;
+use crate::compare::sites::TOP;
 use anstyle::{AnsiColor, Style};
 use std::fmt;
 
@@ -22,7 +29,7 @@ impl Table {
             Change::GrewPastThreshold => AnsiColor::Red.on_default().bold(),
             Change::Increased => AnsiColor::Yellow.on_default(),
             Change::Decreased => AnsiColor::Green.on_default(),
-            Change::Noise | Change::Same => Style::new().dimmed(),
+            Change::Noise | Change::SamplingNoise | Change::Same => Style::new().dimmed(),
         }
     }
 }
@@ -88,6 +95,9 @@ impl Render for Table {
                 }
             }
         }
+        for row in c.rows.iter().filter(|r| r.changed()) {
+            self.sites(c, row, out)?;
+        }
         writeln!(out)?;
         let unchanged = c.rows.iter().filter(|r| !r.changed()).count();
         if unchanged > 0 {
@@ -99,6 +109,84 @@ impl Render for Table {
             }
         }
         writeln!(out, "{}", headline(c))
+    }
+}
+
+impl Table {
+    /// A row's per-site block, if it has site profiles on both sides.
+    fn sites(&self, c: &Comparison, row: &Row, out: &mut dyn fmt::Write) -> fmt::Result {
+        let Some(d) = &row.sites else {
+            return Ok(());
+        };
+        let top = if c.kind == Kind::Sites {
+            usize::MAX
+        } else {
+            TOP
+        };
+        let changed: Vec<_> = d.sites.iter().filter(|s| s.changed()).collect();
+        writeln!(out)?;
+        let bold = if self.color {
+            Style::new().bold()
+        } else {
+            Style::new()
+        };
+        let title = if c.kind == Kind::Sites {
+            "sites".to_owned()
+        } else if changed.len() > top {
+            format!("sites of {}, top {top} by growth", row.name)
+        } else {
+            format!("sites of {}", row.name)
+        };
+        writeln!(out, "{bold}{title}{bold:#} ({})", sampling_note(d))?;
+        let lines: Vec<_> = changed
+            .iter()
+            .take(top)
+            .map(|s| (site_change(s), site_cells(s, c)))
+            .collect();
+        if !lines.is_empty() {
+            let header = SITE_HEADER.map(String::from);
+            let mut widths = [0usize; 7];
+            for cells in std::iter::once(&header).chain(lines.iter().map(|(_, c)| c)) {
+                for (w, cell) in widths.iter_mut().zip(cells) {
+                    *w = (*w).max(cell.chars().count());
+                }
+            }
+            let line = |cells: &[String; 7]| {
+                let mut text = format!("  {:<w$}", cells[0], w = widths[0]);
+                for i in 1..6 {
+                    text += &format!("  {:>w$}", cells[i], w = widths[i]);
+                }
+                text += &format!("  {}", cells[6]);
+                text.trim_end().to_owned()
+            };
+            writeln!(out, "{bold}{}{bold:#}", line(&header))?;
+            for (change, cells) in &lines {
+                let style = self.style(*change);
+                writeln!(out, "{style}{}{style:#}", line(cells))?;
+            }
+        }
+        let more = changed.len().saturating_sub(top);
+        if more > 0 {
+            writeln!(out, "  {more} more changed sites (all in --json)")?;
+        }
+        let unchanged = d.sites.len() - changed.len();
+        if unchanged > 0 {
+            writeln!(out, "  {unchanged} sites unchanged")?;
+        }
+        for (title, list) in [("new in NEW", &d.added), ("gone from NEW", &d.removed)] {
+            let shown = list.len().min(top);
+            for lone in &list[..shown] {
+                writeln!(out, "  {title}: {}", lone_site(lone))?;
+            }
+            if list.len() > shown {
+                writeln!(
+                    out,
+                    "  {} more sites {title} (all in --json)",
+                    list.len() - shown
+                )?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -137,6 +225,7 @@ mod tests {
             source: None,
             iterations: 1,
             figures: [(Metric::AllocBytes, Value::Int(bytes))].into(),
+            sites: None,
         };
         Side {
             path: PathBuf::from("x"),
