@@ -734,6 +734,24 @@ mod tests {
     }
 
     #[test]
+    fn sites_forms() {
+        let top = |c: Config| c.sites.map(|(s, _)| (s.top, s.exact));
+        assert_eq!(top(build(quote!(sites)).unwrap()), Some((10, false)));
+        assert_eq!(top(build(quote!(sites = 3)).unwrap()), Some((3, false)));
+        assert_eq!(
+            top(build(quote!(sites = "exact")).unwrap()),
+            Some((10, true))
+        );
+        assert_eq!(top(build(quote!(max_allocs = 1)).unwrap()), None);
+        let e = build(quote!(sites = 0)).unwrap_err();
+        assert!(e.contains("at least 1"), "{e}");
+        let e = build(quote!(sizes = [1, 2], sites)).unwrap_err();
+        assert!(e.starts_with("`sites` applies to one run"), "{e}");
+        let e = build(quote!(sites, sites = 2)).unwrap_err();
+        assert_eq!(e, "`sites` is given twice: keep one");
+    }
+
+    #[test]
     fn every_option_parses() {
         let c = build(quote!(
             scope = "process",
