@@ -42,6 +42,7 @@ pub(crate) const OPTIONS: &[&str] = &[
     "sizes",
     "max_allocs_per_item",
     "max_bytes_per_item",
+    "sites",
 ];
 
 /// Accepted size forms, word for word with `SIZE_FORMS` in `memprobe/src/units.rs`.
@@ -90,6 +91,18 @@ pub(crate) struct Config {
     pub(crate) max_allocs_per_item: Option<u64>,
     /// A size string, validated, emitted as written.
     pub(crate) max_bytes_per_item: Option<String>,
+    /// `sites`: the table's top N and exact mode, with the option's span (where a missing
+    /// `sites` feature is reported).
+    pub(crate) sites: Option<(Sites, Span)>,
+}
+
+/// `sites`, `sites = N` or `sites = "exact"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sites {
+    /// Rows of the sites table: 10 unless `sites = N`.
+    pub(crate) top: usize,
+    /// `sites = "exact"`: every allocation sampled.
+    pub(crate) exact: bool,
 }
 
 /// One option as written, with the span of its name (for "given twice" and cross-option errors).
@@ -117,6 +130,7 @@ pub(crate) struct Options {
     sizes: Option<Set<Vec<u64>>>,
     max_allocs_per_item: Option<Set<u64>>,
     max_bytes_per_item: Option<Set<String>>,
+    sites: Option<Set<Sites>>,
     /// Names seen so far, valid or not: a repeat is an error even when the first was invalid.
     seen: Vec<String>,
     errors: Errors,
@@ -297,6 +311,10 @@ impl Options {
                 let size = size_value(meta, &name)?;
                 put(&mut self.max_bytes_per_item, &name, size, span)
             }
+            "sites" => {
+                let sites = sites_value(meta)?;
+                put(&mut self.sites, &name, sites, span)
+            }
             other => Err(unknown(span, other)),
         }
     }
@@ -347,6 +365,7 @@ impl Options {
                     self.max_rss_growth.as_ref().map(|s| s.name_span),
                 ),
                 ("purge", self.purge.as_ref().map(|s| s.name_span)),
+                ("sites", self.sites.as_ref().map(|s| s.name_span)),
             ];
             for (name, span) in per_run {
                 if let Some(span) = span {
@@ -376,6 +395,7 @@ impl Options {
             sizes: self.sizes.map(|s| s.value),
             max_allocs_per_item: self.max_allocs_per_item.map(|s| s.value),
             max_bytes_per_item: self.max_bytes_per_item.map(|s| s.value),
+            sites: self.sites.map(|s| (s.value, s.name_span)),
         })
     }
 }
@@ -651,6 +671,36 @@ fn flag_value(meta: &Meta, name: &str) -> syn::Result<bool> {
     }
 }
 
+/// `sites` (top 10, default sampling), `sites = N` (top N) or `sites = "exact"` (every
+/// allocation, top 10).
+fn sites_value(meta: &Meta) -> syn::Result<Sites> {
+    const EXPECTED: &str = "`sites` (the top 10 sites, sampled every 512 KiB on average), `sites = 5` (the top 5) or `sites = \"exact\"` (every allocation, for small tests)";
+    const DEFAULT: Sites = Sites {
+        top: 10,
+        exact: false,
+    };
+    if let Meta::Path(_) = meta {
+        return Ok(DEFAULT);
+    }
+    match literal(meta, "sites", EXPECTED)? {
+        Lit::Int(i) => match i.base10_parse::<usize>() {
+            Ok(0) | Err(_) => Err(syn::Error::new(
+                i.span(),
+                format!("`sites` takes a number of sites of at least 1: {EXPECTED}"),
+            )),
+            Ok(top) => Ok(Sites { top, exact: false }),
+        },
+        Lit::Str(s) if s.value() == "exact" => Ok(Sites {
+            exact: true,
+            ..DEFAULT
+        }),
+        other => Err(syn::Error::new(
+            other.span(),
+            format!("`sites` takes {EXPECTED}"),
+        )),
+    }
+}
+
 /// `report = true|false|"json"|"table"`.
 fn report_value(meta: &Meta) -> syn::Result<ReportMode> {
     const EXPECTED: &str = "`true` (the default: a JSON report, plus the table outside tests), `false` (nothing), \"json\" (the file only) or \"table\" (printed only)";
@@ -681,6 +731,24 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(" | ")
         })
+    }
+
+    #[test]
+    fn sites_forms() {
+        let top = |c: Config| c.sites.map(|(s, _)| (s.top, s.exact));
+        assert_eq!(top(build(quote!(sites)).unwrap()), Some((10, false)));
+        assert_eq!(top(build(quote!(sites = 3)).unwrap()), Some((3, false)));
+        assert_eq!(
+            top(build(quote!(sites = "exact")).unwrap()),
+            Some((10, true))
+        );
+        assert_eq!(top(build(quote!(max_allocs = 1)).unwrap()), None);
+        let e = build(quote!(sites = 0)).unwrap_err();
+        assert!(e.contains("at least 1"), "{e}");
+        let e = build(quote!(sizes = [1, 2], sites)).unwrap_err();
+        assert!(e.starts_with("`sites` applies to one run"), "{e}");
+        let e = build(quote!(sites, sites = 2)).unwrap_err();
+        assert_eq!(e, "`sites` is given twice: keep one");
     }
 
     #[test]

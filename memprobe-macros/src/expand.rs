@@ -261,6 +261,14 @@ fn spec(config: &Config, is_test: bool, location: TokenStream) -> TokenStream {
     if let Some(s) = &config.max_bytes_per_item {
         setters.push(quote!(.max_bytes_per_item(#s)));
     }
+    if let Some((sites, span)) = config.sites {
+        let (top, exact) = (sites.top, sites.exact);
+        // Spanned at the option: without memprobe's `sites` feature, `SitesEnabled` does not
+        // implement `SitesFeature`, and the error (memprobe's message) points here.
+        setters.push(
+            quote_spanned!(span=> .sites::<::memprobe::__private::SitesEnabled>(#top, #exact)),
+        );
+    }
     quote! {
         ::memprobe::__private::Test::new(|| ::core::any::type_name_of_val(&__memprobe_marker))
             .in_package(

@@ -68,10 +68,11 @@ use proc_macro::TokenStream;
 /// | `sizes` | array of integers, e.g. `[10, 50, 100, 200]` | a scaling fit (`memprobe::scaling`): the function takes the number of items (`fn per_job(n: u64) -> ...`) and runs once per size and repetition; what it returns is kept until its run is measured |
 /// | `max_allocs_per_item` | integer | with `sizes`: most allocation events per item (the fitted slope) |
 /// | `max_bytes_per_item` | size | with `sizes`: most bytes allocated per item (the fitted slope) |
+/// | `sites` | flag, `= N` (integer ≥ 1) or `= "exact"` | sample allocation sites while the body runs (needs memprobe's `sites` feature): writes `<report stem>.sites.json` and `<report stem>.sites.pb.gz` (pprof) beside the report, and a failing limit prints the top 10 (or N) sites after its violations; `"exact"` samples every allocation (small tests), otherwise one per 512 KiB on average. One sites window runs at a time per process: parallel `sites` tests take turns |
 ///
 /// With `sizes`, `fail_if_growth` compares the per-item costs with a committed per-item baseline
 /// (`<test path>.per_item.toml`), and the options that bound one run (`iters`, `max_allocs`,
-/// `max_bytes`, `max_peak`, `max_net`, `max_rss_growth`, `purge`) do not apply; `memprobe.toml`
+/// `max_bytes`, `max_peak`, `max_net`, `max_rss_growth`, `purge`, `sites`) do not apply; `memprobe.toml`
 /// entries are not read for it. A failure lists every per-item limit over and the fit's table.
 ///
 /// ```

@@ -18,6 +18,13 @@
 //!
 //! Run: `cargo bench -p memprobe --bench alloc_ratio` (`MEMPROBE_RATIO_ROUNDS`, default 61;
 //! `MEMPROBE_RATIO_OPS` churn operations per thread per round, default 500 000).
+//!
+//! With `--features sites`, `Counting<Jemalloc>` calls the allocation-sites hooks (no session
+//! runs, so each is one relaxed load and a branch), and one more contender runs: the same
+//! `Counting<Jemalloc>` wrapped in a second pair of hook calls. A feature cannot be on and off in
+//! one binary, so the cost of the hooks within one run is that contender against
+//! `Counting<Jemalloc>` (the line "one more hook pair"); the cross-run figure is
+//! `Counting<Jemalloc>`'s ratio with and without the feature.
 
 mod common;
 use common::*;
@@ -80,6 +87,59 @@ unsafe impl GlobalAlloc for Switch {
 
 #[global_allocator]
 static GLOBAL: Switch = Switch;
+
+/// The `sites` contender's name.
+#[cfg(feature = "sites")]
+const HOOKED_TWICE: &str = "Counting<Jemalloc> + one more hook pair";
+
+/// The `sites` feature's contender: `Counting<Jemalloc>` (which calls the hooks itself) inside
+/// one more pair of hook calls, exactly as the counting allocator makes them.
+#[cfg(feature = "sites")]
+mod sites_hooks {
+    use super::*;
+    use tikv_jemallocator::Jemalloc;
+
+    pub struct HookedTwice<A>(pub A);
+
+    // SAFETY: forwards every call unchanged to the inner allocator; the hooks only observe and
+    // never allocate.
+    unsafe impl<A: GlobalAlloc> GlobalAlloc for HookedTwice<A> {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: the caller's contract is passed on.
+            let ptr = unsafe { self.0.alloc(layout) };
+            if !ptr.is_null() {
+                memprobe::sites::on_alloc(ptr, layout.size());
+            }
+            ptr
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            memprobe::sites::on_dealloc(ptr, layout.size());
+            // SAFETY: the caller's contract is passed on.
+            unsafe { self.0.dealloc(ptr, layout) }
+        }
+    }
+
+    pub static COUNTING_HOOKED_TWICE: HookedTwice<memprobe::Counting<Jemalloc>> =
+        HookedTwice(memprobe::Counting::new(Jemalloc));
+
+    /// One more hook pair against `Counting<Jemalloc>`, per round, in the same run.
+    pub fn print_extra_pair(names: &[&str], times: &[Vec<f64>]) {
+        let find = |n: &str| names.iter().position(|x| *x == n).expect("contender");
+        let (twice, once) = (find(HOOKED_TWICE), find("Counting<Jemalloc>"));
+        let mut r: Vec<f64> = times[twice]
+            .iter()
+            .zip(&times[once])
+            .map(|(t, b)| t / b)
+            .collect();
+        r.sort_by(f64::total_cmp);
+        println!(
+            "  one more hook pair (no session) vs Counting<Jemalloc>: {:+.1}% (IQR {:+.1}% to {:+.1}%)",
+            (quantile(&r, 0.5) - 1.0) * 100.0,
+            (quantile(&r, 0.25) - 1.0) * 100.0,
+            (quantile(&r, 0.75) - 1.0) * 100.0,
+        );
+    }
+}
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
@@ -165,7 +225,8 @@ fn main() {
     ) -> impl Fn(&[usize], usize, u64) -> Duration + Sync {
         move |sizes, threads, ops| run_cpu(threads, &|| churn(a, sizes, ops))
     }
-    let cases: [Case; 7] = [
+    #[allow(unused_mut)] // the sites feature adds a contender
+    let mut cases: Vec<Case> = vec![
         ("jemalloc", Box::leak(Box::new(case(&JEMALLOC)))),
         (
             "Counting<Jemalloc>",
@@ -189,6 +250,11 @@ fn main() {
             Box::leak(Box::new(case(&NAIVE4_JEMALLOC))),
         ),
     ];
+    #[cfg(feature = "sites")]
+    cases.push((
+        HOOKED_TWICE,
+        Box::leak(Box::new(case(&sites_hooks::COUNTING_HOOKED_TWICE))),
+    ));
     let names: Vec<&str> = cases.iter().map(|c| c.0).collect();
     println!(
         "alloc/free churn, 8 B - 4 KiB, {ops} ops per thread per round, {rounds} interleaved \
@@ -211,6 +277,8 @@ fn main() {
             &times,
             |name| if name.contains("System") { 2 } else { 0 },
         );
+        #[cfg(feature = "sites")]
+        sites_hooks::print_extra_pair(&names, &times);
     }
 
     let (entries, records, reps) = if quick { (200, 20, 1) } else { (5_000, 300, 2) };

@@ -31,7 +31,7 @@
 use crate::session::Session;
 use std::future::Future;
 
-pub use crate::measured::{MARKER, Outcome, ReportMode, Test};
+pub use crate::measured::{MARKER, Outcome, ReportMode, SitesEnabled, SitesFeature, Test};
 pub use crate::output_dir::{report_dir, report_path};
 pub use crate::scope::Scope;
 pub use crate::session::with_baseline_mode;

@@ -73,9 +73,38 @@ pub struct Test {
     pub(crate) max_allocs_per_item: Option<u64>,
     /// `max_bytes_per_item`, as written.
     pub(crate) max_bytes_per_item: Option<&'static str>,
+    /// `sites`: sample allocation sites while the function runs (needs the `sites` feature).
+    pub(crate) sites: Option<SitesSpec>,
     /// `file!()` and `line!()` of the annotated function's name, for reports and CI annotations.
     pub(crate) source: Option<(&'static str, u32)>,
 }
+
+/// What `sites` asks for: how many sites the table shows and whether every allocation is
+/// sampled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SitesSpec {
+    /// Rows of the table (the files hold every site).
+    pub(crate) top: usize,
+    /// `sites = "exact"`: every allocation, instead of the default 512 KiB mean interval.
+    pub(crate) exact: bool,
+}
+
+/// Implemented only when memprobe is built with its `sites` feature: the bound of
+/// [`Test::sites`], so `#[memprobe(sites)]` without the feature fails to compile with this
+/// message, at the option.
+#[diagnostic::on_unimplemented(
+    message = "memprobe: `#[memprobe(sites)]` needs memprobe's `sites` feature, which is off",
+    label = "allocation sites need the `sites` feature",
+    note = "enable it where memprobe is a dependency: `memprobe = {{ version = \"...\", features = [\"sites\"] }}` (for tests only, under [dev-dependencies]), or drop `sites` from the attribute"
+)]
+pub trait SitesFeature {}
+
+/// The type generated code names as [`Test::sites`]' feature witness.
+#[derive(Debug)]
+pub struct SitesEnabled;
+
+#[cfg(feature = "sites")]
+impl SitesFeature for SitesEnabled {}
 
 impl Test {
     /// A function at `item_path` with every option at its default: not a test, no package or
@@ -102,6 +131,7 @@ impl Test {
             sizes: &[],
             max_allocs_per_item: None,
             max_bytes_per_item: None,
+            sites: None,
             source: None,
         }
     }
@@ -216,6 +246,14 @@ impl Test {
     /// `max_bytes_per_item = "..."`.
     pub const fn max_bytes_per_item(mut self, size: &'static str) -> Test {
         self.max_bytes_per_item = Some(size);
+        self
+    }
+
+    /// `sites`, `sites = N` or `sites = "exact"`: sample allocation sites, show the `top` of
+    /// them, every allocation when `exact`. `F` is [`SitesEnabled`], which implements
+    /// [`SitesFeature`] only with memprobe's `sites` feature.
+    pub const fn sites<F: SitesFeature>(mut self, top: usize, exact: bool) -> Test {
+        self.sites = Some(SitesSpec { top, exact });
         self
     }
 

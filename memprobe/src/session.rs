@@ -94,6 +94,9 @@ pub(crate) struct Session {
     path: String,
     settings: Settings,
     pub(crate) probe: Probe,
+    /// The allocation-sites window of `sites`, started before the probe and finished after it.
+    #[cfg(feature = "sites")]
+    sites: Option<crate::sites::Session>,
 }
 
 impl Session {
@@ -161,6 +164,9 @@ impl Prepared {
         if trace {
             keep_panic_hooks_out_of_probes();
         }
+        // Before the probe: waiting for another test's sites window is not this test's cost.
+        #[cfg(feature = "sites")]
+        let sites = test.sites.map(sites::start);
         let options = ProbeOptions::new(test.scope)
             .name(path.clone())
             .purge(settings.purge)
@@ -179,6 +185,8 @@ impl Prepared {
             path,
             settings,
             probe,
+            #[cfg(feature = "sites")]
+            sites,
         }
     }
 }
@@ -193,6 +201,8 @@ impl Session {
             path,
             settings,
             probe,
+            #[cfg(feature = "sites")]
+            sites,
         } = self;
         let warmup = if test.iters.is_some() { test.warmup } else { 0 };
         let report = match probe.finish_iterations(iterations, warmup) {
@@ -202,6 +212,11 @@ impl Session {
             },
             Err(e) => panic!("{e}"),
         };
+        // The top sites table, shown after a failing limit's violations.
+        #[cfg(feature = "sites")]
+        let sites_table = sites.map(|window| sites::finish(test, window));
+        #[cfg(not(feature = "sites"))]
+        let sites_table: Option<String> = None;
         let report_file = if test.report.writes_json() {
             Some(write_report(test, &report))
         } else {
@@ -222,11 +237,12 @@ impl Session {
         let mut lines = Vec::new();
         let violations = settings.limits.check(&report);
         if !violations.is_empty() {
-            failures.push(failure::limits_failure(
-                &settings.limits,
-                &violations,
-                &report,
-            ));
+            let mut text = failure::limits_failure(&settings.limits, &violations, &report);
+            if let Some(table) = &sites_table {
+                text.push_str("\nwhere the bytes came from (allocation sites):\n");
+                text.push_str(table);
+            }
+            failures.push(text);
             lines.push(failure::limits_line(&violations));
         }
         if let Some(growth) = &settings.fail_if_growth {
@@ -268,6 +284,74 @@ impl Session {
                 report_file.as_deref()
             )
         );
+    }
+}
+
+/// The `sites` option's window: one sampling session per process, so concurrent tests take
+/// turns (see [`sites::start`]).
+#[cfg(feature = "sites")]
+mod sites {
+    use crate::measured::{SitesSpec, Test};
+    use crate::output_dir::report_path;
+    use crate::sites::{Sampling, Session, SitesError, pprof, render};
+    use std::path::{Path, PathBuf};
+
+    /// Starts the test's sites window, waiting while another one runs.
+    ///
+    /// Why wait: the sampler is process-wide and `cargo test` runs tests in parallel. Serializing
+    /// the windows (as `ProbeOptions::process_scope_wait` does for process scope) keeps each
+    /// window to one `sites` test; the test's own probe still counts its allocations exactly
+    /// and in parallel with the others. Tests without `sites` are not held back, and what they
+    /// allocate while a window is open is sampled into it: keep heavy allocators of the same
+    /// binary out of `sites` tests' windows, or run them with `--test-threads=1`.
+    #[track_caller]
+    pub(super) fn start(spec: SitesSpec) -> Session {
+        let sampling = if spec.exact {
+            Sampling::Exact
+        } else {
+            Sampling::default()
+        };
+        loop {
+            match Session::start(sampling) {
+                Ok(session) => return session,
+                Err(SitesError::SessionRunning) => {
+                    std::thread::sleep(std::time::Duration::from_millis(1))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
+    /// Ends the window, writes `<report stem>.sites.json` and `<report stem>.sites.pb.gz`
+    /// beside the report file, and returns the top sites as a terminal table. Panics (failing
+    /// the test) with the file when one cannot be written.
+    #[track_caller]
+    pub(super) fn finish(test: &Test, session: Session) -> String {
+        let profile = session.finish();
+        let report = report_path(test.package, &test.full_path());
+        let (json, pb) = (
+            sibling(&report, "sites.json"),
+            sibling(&report, "sites.pb.gz"),
+        );
+        let written = report
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| crate::files::overwrite(&json, render::json(&profile).as_bytes()))
+            .map_err(|source| SitesError::Write {
+                path: json.clone(),
+                source,
+            })
+            .and_then(|()| pprof::write(&profile, &pb));
+        if let Err(e) = written {
+            panic!("{e}");
+        }
+        let top = test.sites.map_or(10, |s| s.top);
+        render::table(&profile, render::Format::Terminal, Some(top))
+    }
+
+    /// `dir/name.json` → `dir/name.<suffix>`.
+    fn sibling(report: &Path, suffix: &str) -> PathBuf {
+        report.with_extension(suffix)
     }
 }
 

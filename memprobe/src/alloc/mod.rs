@@ -410,6 +410,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
             let ptr = unsafe { self.inner.alloc(layout) };
             if ptr.is_null() {
                 take_back(event);
+            } else {
+                #[cfg(feature = "sites")]
+                crate::sites::on_alloc(ptr, layout.size());
             }
             ptr
         } else {
@@ -417,6 +420,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
             let ptr = unsafe { self.inner.alloc(layout) };
             if !ptr.is_null() {
                 record(event);
+                #[cfg(feature = "sites")]
+                crate::sites::on_alloc(ptr, layout.size());
             }
             ptr
         }
@@ -431,6 +436,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
             let ptr = unsafe { self.inner.alloc_zeroed(layout) };
             if ptr.is_null() {
                 take_back(event);
+            } else {
+                #[cfg(feature = "sites")]
+                crate::sites::on_alloc(ptr, layout.size());
             }
             ptr
         } else {
@@ -438,6 +446,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
             let ptr = unsafe { self.inner.alloc_zeroed(layout) };
             if !ptr.is_null() {
                 record(event);
+                #[cfg(feature = "sites")]
+                crate::sites::on_alloc(ptr, layout.size());
             }
             ptr
         }
@@ -447,6 +457,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // A free cannot fail: count it first, like an allocation on the fast path.
         record(Event::Dealloc(layout.size()));
+        #[cfg(feature = "sites")]
+        crate::sites::on_dealloc(ptr, layout.size());
         // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract, which we pass on.
         unsafe { self.inner.dealloc(ptr, layout) };
     }
@@ -462,6 +474,13 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
             let new_ptr = unsafe { self.inner.realloc(ptr, layout, new_size) };
             if new_ptr.is_null() {
                 take_back(event);
+            } else {
+                // The old block is gone once realloc succeeded: only its address is looked up.
+                #[cfg(feature = "sites")]
+                {
+                    crate::sites::on_dealloc(ptr, layout.size());
+                    crate::sites::on_alloc(new_ptr, new_size);
+                }
             }
             new_ptr
         } else {
@@ -469,6 +488,11 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
             let new_ptr = unsafe { self.inner.realloc(ptr, layout, new_size) };
             if !new_ptr.is_null() {
                 record(event);
+                #[cfg(feature = "sites")]
+                {
+                    crate::sites::on_dealloc(ptr, layout.size());
+                    crate::sites::on_alloc(new_ptr, new_size);
+                }
             }
             new_ptr
         }

@@ -38,9 +38,11 @@
 //! allocation costs one relaxed load and a branch; with it on, an unsampled allocation adds a
 //! thread-local countdown decrement and one test (countdown crossed, or a new session) and
 //! branch; a free adds a look-up in the address index only while sampled blocks are live.
-//! `benches/sites.rs` measures each path. **Wiring:** memprobe's counting allocator
-//! does not call them yet; until it does, a binary installs an allocator of its own that does
-//! (see `memprobe/tests/sites.rs`).
+//! `benches/sites.rs` measures each path. **Wiring:** with this feature, memprobe's counting
+//! allocator ([`crate::Counting`], `global_allocator!()`) calls both hooks directly in its
+//! `GlobalAlloc` methods (`memprobe/tests/sites_wired.rs`); another global allocator calls them
+//! itself (see `memprobe/tests/sites.rs`). `#[memprobe(sites)]` opens one session per measured
+//! run; parallel `sites` runs take turns.
 //!
 //! # Limits
 //!
