@@ -752,3 +752,50 @@ mod long_soaks {
         assert_eq!(v.kind, VerdictKind::Pass, "{}", v.summary);
     }
 }
+
+/// Smooth leaks: a straight ramp has no steps. Its segmentation may cut it into pieces, but
+/// the evidence names a step only where the series really moves in jumps, and the sentence
+/// says nothing of steps (a real process leaking at an even pace was told "it climbs in 3
+/// steps of about +8.7 MiB, one every 96 iterations").
+mod ramps {
+    use super::*;
+
+    /// Linear ramps at 0.5× to 20× the threshold over 16 to 160 judged seconds, rounded to pages,
+    /// with page noise only (the series is quantised, as a real RSS is) or 0.5% normal noise on
+    /// top: no seed may report a step.
+    #[test]
+    fn smooth_ramps_have_no_steps() {
+        let mut wrong = Vec::new();
+        let mut runs = 0;
+        for judged in [16.0, 48.0, 160.0] {
+            let n = (judged / 0.8 / DT).round() as usize;
+            for multiple in [0.5, 2.0, 5.0, 20.0] {
+                let rate = multiple * 0.05 * BASE / judged;
+                for (noise_label, sigma) in [("pages", 0.0), ("0.5%", 0.005 * BASE)] {
+                    for seed in 0..seeds() {
+                        let series = trace(seed, n, DT, |t, r| {
+                            BASE + rate * t
+                                + PAGE * (r.uniform() * 3.0).floor()
+                                + if sigma > 0.0 { sigma * r.normal() } else { 0.0 }
+                        });
+                        let v = analyze(&TrendConfig::new(), &[series]).unwrap();
+                        runs += 1;
+                        if !v.evidence.steps.is_empty() || v.summary.contains("step") {
+                            wrong.push(format!(
+                                "{judged} s, {multiple}×, noise {noise_label}, seed {seed}: {} steps: {}",
+                                v.evidence.steps.len(),
+                                v.summary
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "{} of {runs} smooth ramps reported steps, e.g.\n{}",
+            wrong.len(),
+            wrong[..wrong.len().min(12)].join("\n")
+        );
+    }
+}
