@@ -926,13 +926,14 @@ fn examine(
     // Only where the points really move in jumps: segmentation cuts a smooth ramp into pieces
     // too, and a slope is no staircase.
     let jumpy = steps::in_jumps(&points.xs, &points.ys, &changes)
-        || levels.is_some_and(|l| {
-            // The bins move in jumps (a finer view: no block straddles a jump), and by about
-            // the changes' size: a smooth leak sampled finely is a stair of tiny jumps, and its
-            // coarse pieces are not its steps.
-            let mut sizes: Vec<f64> = changes.iter().map(|c| c.size.abs()).collect();
-            crate::trend::stats::median_in_place(&mut sizes) <= 2.0 * l.jump
-        });
+        || !changes.is_empty()
+            && levels.is_some_and(|l| {
+                // The bins move in jumps (a finer view: no block straddles a jump), and by about
+                // the changes' size: a smooth leak sampled finely is a stair of tiny jumps, and its
+                // coarse pieces are not its steps.
+                let mut sizes: Vec<f64> = changes.iter().map(|c| c.size.abs()).collect();
+                crate::trend::stats::median_in_place(&mut sizes) <= 2.0 * l.jump
+            });
     let steps: Vec<Step> = changes
         .iter()
         .enumerate()
