@@ -808,6 +808,9 @@ mod ramps {
 mod stairs {
     use super::*;
 
+    /// A seeded trace maker.
+    type Make = Box<dyn Fn(u64) -> Series>;
+
     /// Per shape, the seeds whose evidence names steps and whose sentence names the staircase.
     fn described(make: &dyn Fn(u64) -> Series) -> (u64, u64, Vec<String>) {
         let (mut stepped, mut told, mut untold) = (0, 0, Vec::new());
@@ -831,7 +834,7 @@ mod stairs {
     #[test]
     fn staircases_keep_their_steps() {
         let noise = 0.005 * BASE;
-        let mut cases: Vec<(String, Box<dyn Fn(u64) -> Series>)> = vec![(
+        let mut cases: Vec<(String, Make)> = vec![(
             "+1 MiB every 10 s, noise 0.5%".into(),
             Box::new(move |seed| {
                 let phase = SplitMix::new(seed ^ 0x57A1).uniform() * 10.0;
