@@ -752,3 +752,127 @@ mod long_soaks {
         assert_eq!(v.kind, VerdictKind::Pass, "{}", v.summary);
     }
 }
+
+/// Smooth leaks: a straight ramp has no steps. Its segmentation may cut it into pieces, but
+/// the evidence names a step only where the series really moves in jumps, and the sentence
+/// says nothing of steps (a real process leaking at an even pace was told "it climbs in 3
+/// steps of about +8.7 MiB, one every 96 iterations").
+mod ramps {
+    use super::*;
+
+    /// Linear ramps at 0.5× to 20× the threshold over 16 to 160 judged seconds, rounded to pages,
+    /// with page noise only (the series is quantised, as a real RSS is) or 0.5% normal noise on
+    /// top: no seed may report a step.
+    #[test]
+    fn smooth_ramps_have_no_steps() {
+        let mut wrong = Vec::new();
+        let mut runs = 0;
+        for judged in [16.0, 48.0, 160.0] {
+            let n = (judged / 0.8 / DT).round() as usize;
+            for multiple in [0.5, 2.0, 5.0, 20.0] {
+                let rate = multiple * 0.05 * BASE / judged;
+                for (noise_label, sigma) in [("pages", 0.0), ("0.5%", 0.005 * BASE)] {
+                    for seed in 0..seeds() {
+                        let series = trace(seed, n, DT, |t, r| {
+                            BASE + rate * t
+                                + PAGE * (r.uniform() * 3.0).floor()
+                                + if sigma > 0.0 { sigma * r.normal() } else { 0.0 }
+                        });
+                        let v = analyze(&TrendConfig::new(), &[series]).unwrap();
+                        runs += 1;
+                        if !v.evidence.steps.is_empty() || v.summary.contains("step") {
+                            wrong.push(format!(
+                                "{judged} s, {multiple}×, noise {noise_label}, seed {seed}: {} steps: {}",
+                                v.evidence.steps.len(),
+                                v.summary
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        // Measured at 50 seeds: 3 of 1,200 (all at 0.5× under 0.5% noise, where the ramp is a
+        // fifth of the noise over a few blocks and segmentation finds levels in the noise);
+        // 1,171 before steps needed the series to move in jumps. At most 1% may.
+        assert!(
+            wrong.len() * 100 <= runs,
+            "{} of {runs} smooth ramps reported steps, e.g.\n{}",
+            wrong.len(),
+            wrong[..wrong.len().min(12)].join("\n")
+        );
+    }
+}
+
+/// The other side of [`ramps`]: a series that really moves in jumps keeps its steps in the
+/// evidence and its staircase in the sentence.
+mod stairs {
+    use super::*;
+
+    /// A seeded trace maker.
+    type Make = Box<dyn Fn(u64) -> Series>;
+
+    /// Per shape, the seeds whose evidence names steps and whose sentence names the staircase.
+    fn described(make: &dyn Fn(u64) -> Series) -> (u64, u64, Vec<String>) {
+        let (mut stepped, mut told, mut untold) = (0, 0, Vec::new());
+        for seed in 0..seeds() {
+            let v = analyze(&TrendConfig::new(), &[make(seed)]).unwrap();
+            stepped += u64::from(!v.evidence.steps.is_empty());
+            if v.summary.contains("; it climbs in ") {
+                told += 1;
+            } else {
+                untold.push(format!("seed {seed}: {}", v.summary));
+            }
+        }
+        (stepped, told, untold)
+    }
+
+    /// Staircases of the suites (+1 MiB every 10 s; 4 and 8 steps in 120 judged seconds at 2×
+    /// the threshold, page or 0.5% noise) name their steps and their staircase: every seed with
+    /// page noise only; under 0.5% noise, where a block may straddle a jump and its points are
+    /// noisy, at least 80% (measured at 50 seeds: 43, 49 and 41 of 50; every seed before steps
+    /// needed the series to move in jumps, when smooth ramps named steps too).
+    #[test]
+    fn staircases_keep_their_steps() {
+        let noise = 0.005 * BASE;
+        let mut cases: Vec<(String, Make)> = vec![(
+            "+1 MiB every 10 s, noise 0.5%".into(),
+            Box::new(move |seed| {
+                let phase = SplitMix::new(seed ^ 0x57A1).uniform() * 10.0;
+                trace(seed, SAMPLES, DT, move |t, r| {
+                    BASE + ((t + phase) / 10.0).floor() * MIB + noise * r.normal()
+                })
+            }),
+        )];
+        let judged = 120.0;
+        let n = (judged / 0.8 / DT).round() as usize;
+        let rate = 2.0 * 0.05 * BASE / (judged * (1.0 - 0.0175 * 2.0));
+        for steps in [4.0, 8.0] {
+            for (label, share) in [("pages", 0.0), ("0.5%", 0.005)] {
+                cases.push((
+                    format!("{steps} steps in {judged} s, noise {label}"),
+                    Box::new(staircase(BASE, rate, judged / steps, n, share * BASE)),
+                ));
+            }
+        }
+        let mut wrong = Vec::new();
+        for (name, make) in &cases {
+            let (stepped, told, untold) = described(make.as_ref());
+            println!(
+                "staircase {name}: steps in {stepped}, told in {told} of {}",
+                seeds()
+            );
+            let need = if name.contains("pages") {
+                seeds()
+            } else {
+                seeds() * 8 / 10
+            };
+            if stepped < need || told < need {
+                wrong.push(format!(
+                    "{name}: steps in {stepped}, told in {told}; {}",
+                    untold.first().map_or("", String::as_str)
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+}

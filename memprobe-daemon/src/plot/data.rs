@@ -480,9 +480,8 @@ mod tests {
             .map(|p| (p.x0, p.x1, p.label.as_str()))
             .collect();
         assert_eq!(spans, [(0.0, 30.0, "load"), (50.0, 99.0, "soak")]);
-        // The engine cuts this ramp into a step or more, and its sentence tells a rise: no step
-        // is drawn.
-        assert!(!verdict.evidence.steps.is_empty(), "{}", verdict.summary);
+        // A ramp has no steps, in the evidence or the sentence: no step is drawn.
+        assert!(verdict.evidence.steps.is_empty(), "{}", verdict.summary);
         assert!(!verdict.summary.contains("step"), "{}", verdict.summary);
         assert!(chart.steps.is_empty(), "{:?}", chart.steps);
         assert!(chart.period.is_none() && chart.plateau.is_none());

@@ -521,43 +521,17 @@ fn pause_chance(first: f64, start: f64, end: f64, count: usize) -> f64 {
     ((start - first).max(0.0) / (end - first)).powi(count as i32 - 1)
 }
 
-/// Whether the bins sit on flat levels joined by jumps, and on how many: the levels between
-/// their changes explain all but [`JUMPY_SHARE`] of the variance a line through them leaves
-/// beyond the noise (σ² from the first differences), and that variance is well above the noise.
-/// A ratchet's samples on one level share its slack, so they are one reading of its trend, not
+/// Whether the bins sit on flat levels joined by jumps, and on how many (the criterion is
+/// [`steps::levels`]'s, the one that decides which changes are reported as steps). A ratchet's samples on one level share its slack, so they are one reading of its trend, not
 /// many. Judged on the bins, not the blocks: a block straddling a jump would blur it.
 fn jump_levels(bins: &[Bin]) -> Option<Levels> {
     let ys: Vec<f64> = bins.iter().map(|b| b.mean).collect();
-    let changes = steps::changes(&ys);
-    if changes.is_empty() {
-        return None;
-    }
     let xs: Vec<f64> = bins.iter().map(|b| b.x).collect();
-    let k = ys.len();
-    let diffs: Vec<f64> = ys.windows(2).map(|w| w[1] - w[0]).collect();
-    let noise = (MAD_TO_SIGMA * mad(&diffs, median(&diffs))).powi(2) / 2.0;
-    let line = fit::line_sse(&xs, &ys) / k as f64;
-    if line <= JUMPY_OVER_NOISE * noise {
-        return None;
-    }
-    let (mut sse, mut count) = (0.0, 0);
-    let (mut level_xs, mut level_ys) = (Vec::new(), Vec::new());
-    let mut start = 0;
-    for next in changes.iter().map(Some).chain([None]) {
-        let end = next.map_or(k, |c| c.from);
-        if end > start {
-            let level = &ys[start..end];
-            let mean = level.iter().sum::<f64>() / level.len() as f64;
-            sse += level.iter().map(|y| (y - mean).powi(2)).sum::<f64>();
-            count += level.len();
-            level_xs.push(xs[start..end].iter().sum::<f64>() / (end - start) as f64);
-            level_ys.push(mean);
-        }
-        start = next.map_or(k, |c| c.at);
-    }
-    let steps = sse / count.max(1) as f64;
+    let changes = steps::changes(&ys);
+    let found = steps::levels(&xs, &ys, &changes)?;
+    let (level_xs, level_ys): (Vec<f64>, Vec<f64>) = found.into_iter().unzip();
     let mut sizes: Vec<f64> = changes.iter().map(|c| c.size.abs()).collect();
-    (steps - noise <= JUMPY_SHARE * (line - noise)).then(|| Levels {
+    Some(Levels {
         count: changes.len() + 1,
         jump: crate::trend::stats::median_in_place(&mut sizes),
         // One reading per level: the slope through the levels, on levels − 2 degrees of
@@ -812,12 +786,6 @@ const PLATEAU_OVER_MEAN_GAP: f64 = 4.0;
 /// After two rises or more (the warm-up's included), a flat stretch is a plateau only when a
 /// staircase that kept climbing at its own pace would leave one that long less often than this.
 const MAX_PAUSE_CHANCE: f64 = 0.05;
-/// Bins on flat levels joined by jumps: the levels leave at most this share of the variance a
-/// line leaves beyond the noise ...
-const JUMPY_SHARE: f64 = 0.1;
-/// ... and that variance is at least this many times the noise's (a line through noise alone
-/// leaves just the noise).
-const JUMPY_OVER_NOISE: f64 = 4.0;
 
 /// The judged samples reduced in one pass: bins of levels relative to the first sample (byte
 /// differences are exact, so adding a constant to the series changes no figure but the levels),
@@ -955,9 +923,21 @@ fn examine(
                 (l.slope.value * (points.xs[b - 1] - points.xs[a])).abs() <= 0.5 * size.abs()
             })
     };
+    // Only where the points really move in jumps: segmentation cuts a smooth ramp into pieces
+    // too, and a slope is no staircase.
+    let jumpy = steps::in_jumps(&points.xs, &points.ys, &changes)
+        || !changes.is_empty()
+            && levels.is_some_and(|l| {
+                // The bins move in jumps (a finer view: no block straddles a jump), and by about
+                // the changes' size: a smooth leak sampled finely is a stair of tiny jumps, and its
+                // coarse pieces are not its steps.
+                let mut sizes: Vec<f64> = changes.iter().map(|c| c.size.abs()).collect();
+                crate::trend::stats::median_in_place(&mut sizes) <= 2.0 * l.jump
+            });
     let steps: Vec<Step> = changes
         .iter()
         .enumerate()
+        .filter(|_| jumpy)
         .filter(|&(i, c)| {
             let before = if i == 0 { 0 } else { changes[i - 1].at };
             let after = changes.get(i + 1).map_or(k, |n| n.from);

@@ -59,7 +59,14 @@
 //!    *projected shift*.
 //! 9. **Allowance**: the largest of [`TrendConfig::fail_if_growth`], percentages taken of the
 //!    first window's mean (whole cycles when periodic, so not phase-dependent).
-//! 10. **Steps** ([`Step`]): changes of level found by binary segmentation on the points.
+//! 10. **Steps** ([`Step`]): changes of level found by binary segmentation on the points, named
+//!     only where the series really moves in jumps. Segmentation cuts any rising series into
+//!     pieces, a straight ramp included, and a smooth leak is a slope, not steps: the points'
+//!     flat levels must explain all but a tenth of what a line leaves beyond the noise (each
+//!     tread judged on its inner points, since a block may straddle a jump; the noise from
+//!     differences within treads), or the bins must move in jumps by about the steps' size (a
+//!     leak sampled finely is a stair of tiny jumps, and its coarse pieces are not its steps).
+//!     Steps never change the verdict's kind; they are evidence and words.
 //!
 //! # The decision rule
 //!

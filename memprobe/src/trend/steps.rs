@@ -6,8 +6,21 @@
 //! recurse on both sides. σ is the points' noise from the median absolute first difference,
 //! floored at a millionth of the level, so an exact series (every difference zero) still needs
 //! a real jump, not a rounding error, to split.
+//!
+//! Segmentation cuts any series that rises, a straight ramp included, into pieces: a change of
+//! level is only a *step* when the series really moves in jumps ([`levels`]): the flat levels
+//! between its changes explain all but a tenth of what a straight line leaves beyond the noise.
+//! A smooth leak is a slope, and its pieces are not steps.
 
+use super::fit;
 use super::stats::{MAD_TO_SIGMA, mad, median};
+
+/// Flat levels joined by jumps leave at most this share of the variance a line leaves beyond
+/// the noise ...
+const JUMPY_SHARE: f64 = 0.1;
+/// ... and that variance is at least this many times the noise's (a line through noise alone
+/// leaves just the noise).
+const JUMPY_OVER_NOISE: f64 = 4.0;
 
 /// The most steps reported.
 const MAX_STEPS: usize = 32;
@@ -138,6 +151,87 @@ pub(crate) fn changes(ys: &[f64]) -> Vec<Change> {
     merged
 }
 
+/// The flat levels `ys` sits on between `changes`, each as (its points' mean x, their mean),
+/// when the series moves in jumps: the levels explain all but [`JUMPY_SHARE`] of the variance a
+/// line through the points leaves beyond the noise (σ² from the first differences), and that
+/// variance is at least [`JUMPY_OVER_NOISE`] times the noise. `None` for a series a line
+/// explains as well (a smooth ramp cut into pieces, noise) or with no change at all. Points
+/// between two levels (a block straddling a jump) belong to neither.
+pub(crate) fn levels(xs: &[f64], ys: &[f64], changes: &[Change]) -> Option<Vec<(f64, f64)>> {
+    jumps(xs, ys, changes, false)
+}
+
+/// Whether the aggregated points `ys` really move in jumps at `changes`, by the criterion of
+/// [`levels`], with each level of 4 points or more judged on its inner points: a block at
+/// either end of a tread may straddle the jump into or out of it (its mean sits between the
+/// levels), and a staircase is no less a staircase for it. A smooth ramp cut into pieces stays
+/// out: its inner points climb as much as any.
+pub(crate) fn in_jumps(xs: &[f64], ys: &[f64], changes: &[Change]) -> bool {
+    jumps(xs, ys, changes, true).is_some()
+}
+
+fn jumps(xs: &[f64], ys: &[f64], changes: &[Change], inner: bool) -> Option<Vec<(f64, f64)>> {
+    if changes.is_empty() {
+        return None;
+    }
+    let k = ys.len();
+    // The noise from first differences: all of them for bins, where jumps are few among many
+    // differences; only those between inner points of a level for points, where a jump (or two
+    // halves of one, across a straddling block) may be every third difference and would pass
+    // for noise.
+    let diffs: Vec<f64> = if inner {
+        let mut start = 0;
+        let mut within = Vec::with_capacity(k);
+        for next in changes.iter().map(Some).chain([None]) {
+            let end = next.map_or(k, |c| c.from);
+            let level = &ys[start..end.max(start)];
+            let level = if level.len() >= 4 {
+                &level[1..level.len() - 1]
+            } else {
+                level
+            };
+            within.extend(level.windows(2).map(|w| w[1] - w[0]));
+            start = next.map_or(k, |c| c.at);
+        }
+        within
+    } else {
+        ys.windows(2).map(|w| w[1] - w[0]).collect()
+    };
+    let noise = if diffs.is_empty() {
+        0.0
+    } else {
+        (MAD_TO_SIGMA * mad(&diffs, median(&diffs))).powi(2) / 2.0
+    };
+    let line = fit::line_sse(xs, ys) / k as f64;
+    if line <= JUMPY_OVER_NOISE * noise {
+        return None;
+    }
+    let (mut sse, mut count) = (0.0, 0);
+    let mut found = Vec::with_capacity(changes.len() + 1);
+    let mut start = 0;
+    for next in changes.iter().map(Some).chain([None]) {
+        let end = next.map_or(k, |c| c.from);
+        if end > start {
+            let level = &ys[start..end];
+            let judged = if inner && level.len() >= 4 {
+                &level[1..level.len() - 1]
+            } else {
+                level
+            };
+            let mean = judged.iter().sum::<f64>() / judged.len() as f64;
+            sse += judged.iter().map(|y| (y - mean).powi(2)).sum::<f64>();
+            count += judged.len();
+            found.push((
+                xs[start..end].iter().sum::<f64>() / (end - start) as f64,
+                level.iter().sum::<f64>() / level.len() as f64,
+            ));
+        }
+        start = next.map_or(k, |c| c.at);
+    }
+    let steps = sse / count.max(1) as f64;
+    (steps - noise <= JUMPY_SHARE * (line - noise)).then_some(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +253,26 @@ mod tests {
             changes(&stairs).iter().map(|c| c.at).collect::<Vec<_>>(),
             [20, 40, 60, 80]
         );
+    }
+
+    #[test]
+    fn a_ramp_cut_into_pieces_has_no_levels_a_staircase_has() {
+        let xs: Vec<f64> = (0..64).map(f64::from).collect();
+        let wobble = |i: usize| [0.0, 3.0, -2.0, 1.0, -1.0][i % 5] * 1e3;
+        // A ramp of 100 kB a point, wobbling by a few kB: segmentation cuts it, yet a line
+        // explains it, so it has no levels.
+        let ramp: Vec<f64> = (0..64).map(|i| 1e5 * i as f64 + wobble(i)).collect();
+        let cuts = changes(&ramp);
+        assert!(!cuts.is_empty(), "segmentation cuts a ramp");
+        assert_eq!(levels(&xs, &ramp, &cuts), None);
+        // 1 MB every 16 points with the same wobble: four levels.
+        let stairs: Vec<f64> = (0..64).map(|i| 1e6 * (i / 16) as f64 + wobble(i)).collect();
+        let found = levels(&xs, &stairs, &changes(&stairs)).unwrap();
+        assert_eq!(found.len(), 4);
+        assert!((found[3].1 - found[0].1 - 3e6).abs() < 1e4, "{found:?}");
+        // Noise alone, cut or not, has none.
+        let flat: Vec<f64> = (0..64).map(wobble).collect();
+        assert_eq!(levels(&xs, &flat, &changes(&flat)), None);
     }
 
     #[test]
