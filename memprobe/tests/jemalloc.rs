@@ -24,8 +24,11 @@ fn allocated_grows_by_at_least_the_bytes_held_and_purge_lowers_resident() {
         .map(|i| black_box(vec![i as u8 + 1; 1 << 20]))
         .collect();
     let during = JemallocStats::read().unwrap();
+    // Less a little: small objects sitting in a thread cache count as allocated, and a cache
+    // flush (jemalloc's incremental GC, triggered by these allocations) can return a few KiB of
+    // them between the two reads (seen: 3.7 KB).
     assert!(
-        during.allocated_bytes >= before.allocated_bytes + (16 << 20),
+        during.allocated_bytes + (64 << 10) >= before.allocated_bytes + (16 << 20),
         "{before:?} {during:?}"
     );
     assert!(during.active_bytes >= during.allocated_bytes);
