@@ -3,8 +3,8 @@
 //! real `#[memprobe]` tests (this binary runs its own `#[ignore]`d tests below under a temporary
 //! `MEMPROBE_HOME`), baselines blessed for real, and the examples' committed baselines. Files with
 //! a wrong type, a missing field or another version are rejected. With the `sites` feature, an
-//! allocation-site profile of a real session validates too: the allocator below is the counting
-//! one over `System` calling the two hooks of `memprobe::sites`.
+//! allocation-site profile of a real session validates too (the counting allocator calls the
+//! hooks of `memprobe::sites` itself).
 
 use memprobe::baseline::{Baselines, Mode, Policy};
 use memprobe::memprobe;
@@ -13,29 +13,8 @@ use serde_json::{Value, json};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
-/// System, calling the allocation-site hooks (with the `sites` feature) as their contract says.
-struct SitesOverSystem;
-
-// SAFETY: every call goes, unchanged, to System; the hooks only observe.
-unsafe impl std::alloc::GlobalAlloc for SitesOverSystem {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        // SAFETY: the caller's contract is passed on.
-        let ptr = unsafe { std::alloc::System.alloc(layout) };
-        #[cfg(feature = "sites")]
-        if !ptr.is_null() {
-            memprobe::sites::on_alloc(ptr, layout.size());
-        }
-        ptr
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        #[cfg(feature = "sites")]
-        memprobe::sites::on_dealloc(ptr, layout.size());
-        // SAFETY: the caller's contract is passed on.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-}
-
-memprobe::global_allocator!(SitesOverSystem);
+// With the `sites` feature the counting allocator calls the allocation-site hooks itself.
+memprobe::global_allocator!();
 
 #[path = "support/schemas.rs"]
 mod checks;

@@ -10,6 +10,7 @@
 //! appended to `$GITHUB_STEP_SUMMARY`.
 
 pub(crate) mod diff;
+pub(crate) mod figure;
 pub(crate) mod load;
 pub(crate) mod render;
 pub(crate) mod sites;

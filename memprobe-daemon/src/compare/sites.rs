@@ -19,7 +19,7 @@
 //!   a test).
 //! - Sites new in NEW or gone from it never fail the comparison, as tests new or gone do not.
 
-use super::diff::{Change, FigureDiff, judge};
+use super::figure::{Change, FigureDiff, judge};
 use super::load::{Metric, Value};
 use memprobe::sites::{Profile, ProfileDiff, SiteStats};
 use memprobe::units::Growth;

@@ -8,39 +8,11 @@
 //! says), so `workload_sites` writes a real allocation-site profile beside its report.
 
 use memprobe::memprobe;
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 
-/// System, calling `on_alloc` after each allocation and `on_dealloc` before each free.
-struct SitesOverSystem;
-
-// SAFETY: every call goes, unchanged, to System; the hooks only observe.
-unsafe impl GlobalAlloc for SitesOverSystem {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller's contract is passed on.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            memprobe::sites::on_alloc(ptr, layout.size());
-        }
-        ptr
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        memprobe::sites::on_dealloc(ptr, layout.size());
-        // SAFETY: the caller's contract is passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller's contract is passed on.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            memprobe::sites::on_dealloc(ptr, layout.size());
-            memprobe::sites::on_alloc(new, new_size);
-        }
-        new
-    }
-}
-
-memprobe::global_allocator!(SitesOverSystem);
+// memprobe's counting allocator calls the allocation-site hooks itself (the daemon builds
+// memprobe with its `sites` feature), so the sampled workloads below are profiled through it.
+memprobe::global_allocator!();
 
 mod support;
 
