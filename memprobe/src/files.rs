@@ -204,10 +204,10 @@ mod tests {
         }
 
         #[test]
-        fn distinct_short_names_give_distinct_stems(a in "[a-z_:./ ]{0,12}", b in "[a-z_:./ ]{0,12}") {
-            // `::` and `.` both become `.`; test paths never contain `.`, so compare those only.
-            proptest::prop_assume!(a != b && !a.contains('.') && !b.contains('.'));
-            proptest::prop_assume!(!a.is_empty() && !b.is_empty() && a != "_" && b != "_");
+        fn distinct_short_names_give_distinct_stems(a in "[a-z_:/ ]{1,12}", b in "[a-z_:/ ]{1,12}") {
+            // `::` and `.` both become `.`; test paths never contain `.`, so none is generated
+            // (filtering them out rejected too many inputs: "Too many global rejects").
+            proptest::prop_assume!(a != b && a != "_" && b != "_");
             // A lone `:` next to `::` is ambiguous (`:::`), as it would be in a Rust path.
             proptest::prop_assume!(!a.contains(":::") && !b.contains(":::"));
             proptest::prop_assert_ne!(file_stem(&a), file_stem(&b));
