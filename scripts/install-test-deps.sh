@@ -2,7 +2,8 @@
 # Installs the real parts some tests drive, where a fresh machine lacks them:
 #   - Debian packages: prometheus (+ promtool) for the Prometheus endpoint test, chromium and
 #     librsvg2-bin (rsvg-convert) to look at the plots, qemu-system-arm for the Cortex-M run,
-#     fonts-dejavu-core so rendered text has glyphs;
+#     fonts-dejavu-core so rendered text has glyphs, golang-go for `go tool pprof` (it opens the
+#     allocation-site profiles);
 #   - rustup pieces: rust-src (macOS and embedded type-checks) and the thumbv7m-none-eabi
 #     standard library (the QEMU firmware).
 # Each step that cannot be done says so in one line and the script goes on: the tests that need
@@ -17,6 +18,7 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v rsvg-convert >/dev/null || need+=(librsvg2-bin)
 command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
+command -v go >/dev/null || need+=(golang-go)
 
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""

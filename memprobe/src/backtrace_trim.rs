@@ -75,9 +75,18 @@ pub(crate) fn is_machinery(symbol: &str) -> bool {
                 !head.contains("::") && head.starts_with(|c: char| c.is_ascii_lowercase())
             })
     };
+    // A generic impl's own parameter (`<T as alloc::vec::spec_from_elem::SpecFromElem>`, as
+    // legacy symbol names print it): any type, so the trait decides.
+    let type_parameter = |p: &str| {
+        p.starts_with(|c: char| c.is_ascii_uppercase())
+            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
     match symbol.strip_prefix('<') {
         Some(qualified) => {
             let (self_ty, rest) = qualified.split_once(" as ").unwrap_or((qualified, ""));
+            if type_parameter(self_ty) && !rest.is_empty() {
+                return std_path(rest);
+            }
             std_path(self_ty) && (rest.is_empty() || std_path(rest))
         }
         None => std_path(symbol),
@@ -100,12 +109,15 @@ mod tests {
             "<u8 as alloc::vec::spec_from_elem::SpecFromElem>::from_elem",
             "<alloc::string::String as core::clone::Clone>::clone",
             "<[T] as alloc::slice::hack::ConvertVec>::to_vec",
+            "<T as alloc::vec::spec_from_elem::SpecFromElem>::from_elem",
+            "<I as core::iter::traits::collect::IntoIterator>::into_iter",
         ] {
             assert!(is_machinery(s), "{s}");
         }
         for s in [
             "attribute::zero::allocates::{{closure}}",
             "<myapp::Job as core::clone::Clone>::clone",
+            "<T as myapp::Encode>::encode",
             "myapp::parse",
             "memprobe::measure",
         ] {
