@@ -146,10 +146,14 @@
 
 mod bounded;
 mod config;
+mod examine;
 mod fit;
 mod grid;
 mod judge;
 mod period;
+mod plateau;
+mod points;
+mod rule;
 mod series;
 mod slope;
 mod soak;
