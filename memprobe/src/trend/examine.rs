@@ -2,7 +2,9 @@
 //! cycles when it repeats), the steps worth naming, the plateau search and the outcome.
 
 use super::config::TrendConfig;
+use super::evidence::{Axis, Period, Plateau, Step};
 use super::fit;
+use super::outcome::{InconclusiveReason, VerdictKind};
 use super::period;
 use super::plateau::{self, Search};
 use super::points::{History, MIN_CYCLES, Reduced, blocks, cycles, jump_levels};
@@ -10,7 +12,6 @@ use super::rule::{Decision, allowance, judge_points};
 use super::slope::Estimate;
 use super::stats::median;
 use super::steps;
-use super::verdict::{Axis, InconclusiveReason, Period, Plateau, Step, VerdictKind};
 use super::window::Windows;
 
 /// What the judged samples show, before it is written into the evidence.

@@ -20,11 +20,13 @@
 //! steps, outcome), `rule` (the fit and the decision rule) and `plateau` (the flat-end search).
 
 use super::config::TrendConfig;
+use super::evidence::{Axis, Evidence};
 use super::examine::{Analysis, examine};
 use super::grid::{self, MAX_BINS};
+use super::outcome::{InconclusiveReason, VerdictKind};
 use super::points::{History, Points, blocks, reduce};
 use super::series::{Sample, Series, SeriesKind};
-use super::verdict::{Axis, Evidence, InconclusiveReason, Verdict, VerdictKind};
+use super::verdict::Verdict;
 use super::vocab::Warmup;
 use crate::error::{Error, Result};
 

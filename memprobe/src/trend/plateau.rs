@@ -3,13 +3,13 @@
 //! that paused is no plateau), and flat by the decision rule at half the threshold's rate.
 
 use super::config::TrendConfig;
+use super::evidence::{Axis, Plateau};
 use super::fit;
 use super::points::{History, MIN_CYCLES, Points, Reduced};
 use super::rule::{Decision, judge_points};
 use super::slope::Estimate;
 use super::stats::{MAD_TO_SIGMA, mad, median};
 use super::steps;
-use super::verdict::{Axis, Plateau};
 
 /// The shortest plateau after one step from a flat level, as a share of the judged span.
 const MIN_PLATEAU_SHARE: f64 = 0.3;
