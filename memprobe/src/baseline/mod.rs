@@ -72,7 +72,10 @@ pub use change::{Change, Figure};
 pub use outcome::Action;
 pub use policy::{Mode, Policy};
 pub use record::Baseline;
-pub(crate) use record::{FORMAT, File, parse};
+pub(crate) use record::parse;
+// The baseline file's on-disk form, for its JSON Schema (`crate::schema`).
+#[cfg(feature = "json-schema")]
+pub(crate) use record::{FORMAT, File};
 pub use verdict::Verdict;
 
 /// A directory of per-test baseline files.
