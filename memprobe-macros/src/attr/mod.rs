@@ -15,95 +15,35 @@
 //! again (it cannot fail there). The price: this crate can only be packaged from the workspace
 //! (`cargo package` needs the file inside the crate; vendor it in at publish time).
 
+//!
+//! # Files
+//!
+//! `table` (the option names and the checked [`Config`]), `values` (phase one's readers of each
+//! option's literal), `build` (phase two), `errors` (gathering and the shared messages); this
+//! file holds [`Options`] and reads each `name = value` pair.
+
 use proc_macro2::Span;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
+use syn::{Meta, Token};
 
-#[path = "../../memprobe/src/size_grammar.rs"]
+#[path = "../../../memprobe/src/size_grammar.rs"]
 #[allow(dead_code)]
 mod grammar;
 
-/// Every option, in the order the docs list them (used in the "unknown option" message).
-pub(crate) const OPTIONS: &[&str] = &[
-    "scope",
-    "max_allocs",
-    "max_bytes",
-    "max_peak",
-    "max_net",
-    "max_rss_growth",
-    "iters",
-    "warmup",
-    "fail_if_growth",
-    "baseline",
-    "purge",
-    "report",
-    "sizes",
-    "max_allocs_per_item",
-    "max_bytes_per_item",
-    "sites",
-];
+mod build;
+mod errors;
+mod table;
+mod values;
 
-/// Accepted size forms, word for word with `SIZE_FORMS` in `memprobe/src/units.rs`.
-const SIZE_FORMS: &str = "a byte count with an optional unit, e.g. `0`, `512`, `64 KiB`, `1.5MB`, `2 GiB` (B; KB, MB, GB, TB = 1000^n; KiB, MiB, GiB, TiB = 1024^n; see memprobe::units)";
-/// Accepted growth forms, as `GROWTH_FORMS` in `memprobe/src/units.rs`.
-const GROWTH_FORMS: &str = "a percentage such as `10%` or `2.5%`, or a size with its unit such as `64 KiB`, `1.5MB`, `512B`, `0` (KB, MB, GB = 1000^n; KiB, MiB, GiB = 1024^n; see memprobe::units)";
-
-/// What a probe counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scope {
-    Thread,
-    Process,
-}
-
-/// What the run leaves behind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ReportMode {
-    /// JSON file; the table too when the function is not a test.
-    Default,
-    /// Nothing written or printed.
-    Off,
-    /// JSON file only.
-    Json,
-    /// Printed table only.
-    Table,
-}
-
-/// A checked configuration: everything `expand.rs` needs, nothing it must validate.
-#[derive(Debug, Clone)]
-pub(crate) struct Config {
-    pub(crate) scope: Scope,
-    pub(crate) max_allocs: Option<u64>,
-    /// Size strings, validated, emitted as written.
-    pub(crate) max_bytes: Option<String>,
-    pub(crate) max_peak: Option<String>,
-    pub(crate) max_net: Option<String>,
-    pub(crate) max_rss_growth: Option<String>,
-    pub(crate) iters: Option<u64>,
-    pub(crate) warmup: u64,
-    pub(crate) fail_if_growth: Option<String>,
-    pub(crate) baseline: Option<String>,
-    pub(crate) purge: bool,
-    pub(crate) report: ReportMode,
-    /// `sizes = [...]`: distinct, at least two.
-    pub(crate) sizes: Option<Vec<u64>>,
-    pub(crate) max_allocs_per_item: Option<u64>,
-    /// A size string, validated, emitted as written.
-    pub(crate) max_bytes_per_item: Option<String>,
-    /// `sites`: the table's top N and exact mode, with the option's span (where a missing
-    /// `sites` feature is reported).
-    pub(crate) sites: Option<(Sites, Span)>,
-}
-
-/// `sites`, `sites = N` or `sites = "exact"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Sites {
-    /// Rows of the sites table: 10 unless `sites = N`.
-    pub(crate) top: usize,
-    /// `sites = "exact"`: every allocation sampled.
-    pub(crate) exact: bool,
-}
+pub(crate) use errors::Errors;
+use errors::{path_text, twice, unknown};
+pub(crate) use table::{Config, OPTIONS, ReportMode, Scope, Sites};
+use values::{
+    flag_value, growth_value, integer_value, report_value, sites_value, size_value, sizes_value,
+    string_value, value_span,
+};
 
 /// One option as written, with the span of its name (for "given twice" and cross-option errors).
 #[derive(Debug, Clone)]
@@ -134,33 +74,6 @@ pub(crate) struct Options {
     /// Names seen so far, valid or not: a repeat is an error even when the first was invalid.
     seen: Vec<String>,
     errors: Errors,
-}
-
-/// Errors gathered across options, combined into one.
-#[derive(Debug, Default)]
-pub(crate) struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    pub(crate) fn extend(&mut self, other: Errors) {
-        if let Some(e) = other.0 {
-            self.push(e);
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_none()
-    }
-
-    pub(crate) fn into_result(self) -> Result<(), syn::Error> {
-        self.0.map_or(Ok(()), Err)
-    }
 }
 
 impl Parse for Options {
@@ -318,86 +231,6 @@ impl Options {
             other => Err(unknown(span, other)),
         }
     }
-
-    /// Phase two: rules between options, and defaults.
-    pub(crate) fn build(self) -> Result<Config, Errors> {
-        let mut errors = self.errors;
-        if let (Some(warmup), None) = (&self.warmup, &self.iters) {
-            errors.push(syn::Error::new(
-                warmup.name_span,
-                "`warmup` needs `iters`: warm-up runs precede measured iterations; add e.g. `iters = 100`, or drop `warmup`",
-            ));
-        }
-        if let (Some(baseline), None) = (&self.baseline, &self.fail_if_growth) {
-            errors.push(syn::Error::new(
-                baseline.name_span,
-                "`baseline` names what `fail_if_growth` compares against; add e.g. `fail_if_growth = \"10%\"`, or drop `baseline`",
-            ));
-        }
-        for (set, name) in [
-            (
-                self.max_allocs_per_item.as_ref().map(|s| s.name_span),
-                "max_allocs_per_item",
-            ),
-            (
-                self.max_bytes_per_item.as_ref().map(|s| s.name_span),
-                "max_bytes_per_item",
-            ),
-        ] {
-            if let (Some(span), None) = (set, &self.sizes) {
-                errors.push(syn::Error::new(
-                    span,
-                    format!(
-                        "`{name}` limits the cost per item of a scaling fit; add the sizes to fit over, e.g. `sizes = [10, 50, 100, 200]`, and give the function one argument `n: u64`"
-                    ),
-                ));
-            }
-        }
-        if self.sizes.is_some() {
-            let per_run = [
-                ("iters", self.iters.as_ref().map(|s| s.name_span)),
-                ("max_allocs", self.max_allocs.as_ref().map(|s| s.name_span)),
-                ("max_bytes", self.max_bytes.as_ref().map(|s| s.name_span)),
-                ("max_peak", self.max_peak.as_ref().map(|s| s.name_span)),
-                ("max_net", self.max_net.as_ref().map(|s| s.name_span)),
-                (
-                    "max_rss_growth",
-                    self.max_rss_growth.as_ref().map(|s| s.name_span),
-                ),
-                ("purge", self.purge.as_ref().map(|s| s.name_span)),
-                ("sites", self.sites.as_ref().map(|s| s.name_span)),
-            ];
-            for (name, span) in per_run {
-                if let Some(span) = span {
-                    errors.push(syn::Error::new(
-                        span,
-                        format!(
-                            "`{name}` applies to one run, and `sizes` runs the function once per size and repetition as a scaling fit; limit the cost per item with `max_allocs_per_item` or `max_bytes_per_item`, or drop `sizes`"
-                        ),
-                    ));
-                }
-            }
-        }
-        errors.into_result().map_err(|e| Errors(Some(e)))?;
-        Ok(Config {
-            scope: self.scope.map_or(Scope::Thread, |s| s.value),
-            max_allocs: self.max_allocs.map(|s| s.value),
-            max_bytes: self.max_bytes.map(|s| s.value),
-            max_peak: self.max_peak.map(|s| s.value),
-            max_net: self.max_net.map(|s| s.value),
-            max_rss_growth: self.max_rss_growth.map(|s| s.value),
-            iters: self.iters.map(|s| s.value),
-            warmup: self.warmup.map_or(0, |s| s.value),
-            fail_if_growth: self.fail_if_growth.map(|s| s.value),
-            baseline: self.baseline.map(|s| s.value),
-            purge: self.purge.is_some_and(|s| s.value),
-            report: self.report.map_or(ReportMode::Default, |s| s.value),
-            sizes: self.sizes.map(|s| s.value),
-            max_allocs_per_item: self.max_allocs_per_item.map(|s| s.value),
-            max_bytes_per_item: self.max_bytes_per_item.map(|s| s.value),
-            sites: self.sites.map(|s| (s.value, s.name_span)),
-        })
-    }
 }
 
 /// Sets an option once; a second occurrence is an error on the second.
@@ -407,313 +240,6 @@ fn put<T>(slot: &mut Option<Set<T>>, name: &str, value: T, name_span: Span) -> s
     }
     *slot = Some(Set { value, name_span });
     Ok(())
-}
-
-fn twice(span: Span, name: &str) -> syn::Error {
-    syn::Error::new(span, format!("`{name}` is given twice: keep one"))
-}
-
-fn unknown(span: Span, name: &str) -> syn::Error {
-    let hint = closest(name)
-        .map(|c| format!(" (did you mean `{c}`?)"))
-        .unwrap_or_default();
-    syn::Error::new(
-        span,
-        format!(
-            "unknown option `{name}`{hint}; the options are: {}",
-            OPTIONS.join(", ")
-        ),
-    )
-}
-
-/// The option within two edits of `name`, if any.
-fn closest(name: &str) -> Option<&'static str> {
-    OPTIONS
-        .iter()
-        .copied()
-        .map(|o| (edit_distance(name, o), o))
-        .filter(|&(d, _)| d <= 2)
-        .min()
-        .map(|(_, o)| o)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let next = (row[j + 1] + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != cb));
-            diagonal = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
-}
-
-fn path_text(path: &syn::Path) -> String {
-    path.segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect::<Vec<_>>()
-        .join("::")
-}
-
-/// The literal of `name = <literal>`, or an error saying what was expected.
-fn literal<'a>(meta: &'a Meta, name: &str, expected: &str) -> syn::Result<&'a Lit> {
-    match meta {
-        Meta::NameValue(nv) => match strip_groups(&nv.value) {
-            Expr::Lit(ExprLit { lit, .. }) => Ok(lit),
-            other => Err(syn::Error::new_spanned(
-                other,
-                format!("`{name}` takes a literal: {expected}"),
-            )),
-        },
-        Meta::Path(p) => Err(syn::Error::new_spanned(
-            p,
-            format!("`{name}` needs a value: {expected}"),
-        )),
-        Meta::List(l) => Err(syn::Error::new_spanned(
-            l,
-            format!("`{name}` is written `{name} = ...`: {expected}"),
-        )),
-    }
-}
-
-/// Values passed through `macro_rules!` arrive wrapped in invisible groups.
-fn strip_groups(expr: &Expr) -> &Expr {
-    match expr {
-        Expr::Group(g) => strip_groups(&g.expr),
-        Expr::Paren(p) => strip_groups(&p.expr),
-        other => other,
-    }
-}
-
-fn value_span(meta: &Meta) -> Span {
-    match meta {
-        Meta::NameValue(nv) => nv.value.span(),
-        other => other.span(),
-    }
-}
-
-fn string_value(meta: &Meta, name: &str, expected: &str) -> syn::Result<LitStr> {
-    match literal(meta, name, expected)? {
-        Lit::Str(s) => Ok(s.clone()),
-        other => Err(syn::Error::new(
-            other.span(),
-            format!("`{name}` takes a string: {expected}"),
-        )),
-    }
-}
-
-fn integer_value(meta: &Meta, name: &str, expected: &str) -> syn::Result<u64> {
-    match literal(meta, name, expected)? {
-        Lit::Int(i) => i
-            .base10_parse::<u64>()
-            .map_err(|e| syn::Error::new(i.span(), format!("`{name}`: {e}; expected {expected}"))),
-        other => Err(syn::Error::new(
-            other.span(),
-            format!("`{name}` takes an integer: {expected}"),
-        )),
-    }
-}
-
-/// A size: a string in the size grammar, or a plain integer (bytes).
-fn size_value(meta: &Meta, name: &str) -> syn::Result<String> {
-    let expected = format!("a size string such as \"64 KiB\" or a byte count; {SIZE_FORMS}");
-    negative(meta, name, "size", SIZE_FORMS)?;
-    match literal(meta, name, &expected)? {
-        Lit::Int(i) => integer_text(i, name, "size", SIZE_FORMS, grammar::size),
-        Lit::Str(s) => match grammar::size(&s.value()) {
-            Ok(_) => Ok(s.value()),
-            Err(problem) => Err(syn::Error::new(
-                s.span(),
-                format!(
-                    "invalid size {:?} for `{name}`: {problem}; expected {SIZE_FORMS}",
-                    s.value()
-                ),
-            )),
-        },
-        other => Err(syn::Error::new(
-            other.span(),
-            format!("`{name}` takes {expected}"),
-        )),
-    }
-}
-
-/// A growth: a percentage or a size with its unit (string), or `0`.
-fn growth_value(meta: &Meta, name: &str) -> syn::Result<String> {
-    let expected = format!("\"8 MiB\" or \"10%\": {GROWTH_FORMS}");
-    negative(meta, name, "size or percentage", GROWTH_FORMS)?;
-    let grow = |s: &str| grammar::growth(s).map(|_| ());
-    match literal(meta, name, &expected)? {
-        Lit::Int(i) => integer_text(i, name, "size or percentage", GROWTH_FORMS, grow),
-        Lit::Str(s) => match grow(&s.value()) {
-            Ok(()) => Ok(s.value()),
-            Err(problem) => Err(syn::Error::new(
-                s.span(),
-                format!(
-                    "invalid size or percentage {:?} for `{name}`: {problem}; expected {GROWTH_FORMS}",
-                    s.value()
-                ),
-            )),
-        },
-        other => Err(syn::Error::new(
-            other.span(),
-            format!("`{name}` takes {expected}"),
-        )),
-    }
-}
-
-/// `sizes = [10, 50, 100]`: integer literals, at least two, each once.
-fn sizes_value(meta: &Meta) -> syn::Result<Vec<u64>> {
-    const EXPECTED: &str = "`sizes = [10, 50, 100, 200]`: at least two distinct item counts (three or more to tell whether the cost is linear)";
-    let Meta::NameValue(nv) = meta else {
-        return Err(syn::Error::new_spanned(
-            meta,
-            format!("`sizes` is written {EXPECTED}"),
-        ));
-    };
-    let Expr::Array(array) = strip_groups(&nv.value) else {
-        return Err(syn::Error::new_spanned(
-            &nv.value,
-            format!("`sizes` takes an array: {EXPECTED}"),
-        ));
-    };
-    let mut sizes = Vec::with_capacity(array.elems.len());
-    for elem in &array.elems {
-        let n = match strip_groups(elem) {
-            Expr::Lit(ExprLit {
-                lit: Lit::Int(i), ..
-            }) => i
-                .base10_parse::<u64>()
-                .map_err(|e| syn::Error::new(i.span(), format!("`sizes`: {e}")))?,
-            other => {
-                return Err(syn::Error::new_spanned(
-                    other,
-                    format!("`sizes` takes integer literals: {EXPECTED}"),
-                ));
-            }
-        };
-        if sizes.contains(&n) {
-            return Err(syn::Error::new_spanned(
-                elem,
-                format!(
-                    "size {n} is given twice: give each size once (the fit repeats each run itself)"
-                ),
-            ));
-        }
-        sizes.push(n);
-    }
-    if sizes.len() < 2 {
-        return Err(syn::Error::new_spanned(
-            array,
-            format!("a per-item cost needs at least two sizes: {EXPECTED}"),
-        ));
-    }
-    Ok(sizes)
-}
-
-/// An integer literal given as a size or threshold, checked by the grammar as its digits (syn
-/// reads `-1` as one negative literal, whose digits the grammar calls negative).
-fn integer_text<T>(
-    i: &syn::LitInt,
-    name: &str,
-    kind: &str,
-    forms: &str,
-    parse: impl Fn(&str) -> Result<T, grammar::Problem>,
-) -> syn::Result<String> {
-    let digits = i.base10_digits();
-    match parse(digits) {
-        Ok(_) => Ok(digits.to_owned()),
-        Err(problem) => Err(syn::Error::new(
-            i.span(),
-            format!("invalid {kind} {digits} for `{name}`: {problem}; expected {forms}"),
-        )),
-    }
-}
-
-/// `name = -1` as rustc hands it over: a negation of a literal, refused in the grammar's words.
-/// (Tokens built by `quote!` arrive as one negative literal instead; [`integer_text`] covers
-/// that form.)
-fn negative(meta: &Meta, name: &str, kind: &str, forms: &str) -> syn::Result<()> {
-    let Meta::NameValue(nv) = meta else {
-        return Ok(());
-    };
-    match strip_groups(&nv.value) {
-        Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Neg(_)) => {
-            Err(syn::Error::new_spanned(
-                unary,
-                format!(
-                    "invalid {kind} for `{name}`: {}; expected {forms}",
-                    grammar::Problem::Negative
-                ),
-            ))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// `purge` or `purge = true|false`.
-fn flag_value(meta: &Meta, name: &str) -> syn::Result<bool> {
-    if let Meta::Path(_) = meta {
-        return Ok(true);
-    }
-    match literal(meta, name, "`purge` or `purge = true`")? {
-        Lit::Bool(b) => Ok(b.value),
-        other => Err(syn::Error::new(
-            other.span(),
-            format!("`{name}` takes `true` or `false` (or write `{name}` alone)"),
-        )),
-    }
-}
-
-/// `sites` (top 10, default sampling), `sites = N` (top N) or `sites = "exact"` (every
-/// allocation, top 10).
-fn sites_value(meta: &Meta) -> syn::Result<Sites> {
-    const EXPECTED: &str = "`sites` (the top 10 sites, sampled every 512 KiB on average), `sites = 5` (the top 5) or `sites = \"exact\"` (every allocation, for small tests)";
-    const DEFAULT: Sites = Sites {
-        top: 10,
-        exact: false,
-    };
-    if let Meta::Path(_) = meta {
-        return Ok(DEFAULT);
-    }
-    match literal(meta, "sites", EXPECTED)? {
-        Lit::Int(i) => match i.base10_parse::<usize>() {
-            Ok(0) | Err(_) => Err(syn::Error::new(
-                i.span(),
-                format!("`sites` takes a number of sites of at least 1: {EXPECTED}"),
-            )),
-            Ok(top) => Ok(Sites { top, exact: false }),
-        },
-        Lit::Str(s) if s.value() == "exact" => Ok(Sites {
-            exact: true,
-            ..DEFAULT
-        }),
-        other => Err(syn::Error::new(
-            other.span(),
-            format!("`sites` takes {EXPECTED}"),
-        )),
-    }
-}
-
-/// `report = true|false|"json"|"table"`.
-fn report_value(meta: &Meta) -> syn::Result<ReportMode> {
-    const EXPECTED: &str = "`true` (the default: a JSON report, plus the table outside tests), `false` (nothing), \"json\" (the file only) or \"table\" (printed only)";
-    match literal(meta, "report", EXPECTED)? {
-        Lit::Bool(b) if b.value => Ok(ReportMode::Default),
-        Lit::Bool(_) => Ok(ReportMode::Off),
-        Lit::Str(s) if s.value() == "json" => Ok(ReportMode::Json),
-        Lit::Str(s) if s.value() == "table" => Ok(ReportMode::Table),
-        other => Err(syn::Error::new(
-            other.span(),
-            format!("`report` takes {EXPECTED}"),
-        )),
-    }
 }
 
 #[cfg(test)]
