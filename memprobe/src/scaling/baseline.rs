@@ -23,6 +23,9 @@
 
 use super::Fit;
 use super::table::count;
+use crate::baseline::judge::{self, Step};
+use crate::baseline::message::{ChangeLine, Subject, write_verdict};
+use crate::baseline::outcome::Judged;
 use crate::baseline::{Action, Baselines, Mode, Policy, file};
 use crate::error::{Error, Result};
 use crate::files::file_stem;
@@ -154,7 +157,7 @@ impl Fit {
             growth_percent: policy.growth_percent(),
             update_command: policy.update_command_line().to_owned(),
         };
-        let write = |action| -> Result<PerItemVerdict> {
+        let write = || -> Result<()> {
             let outside: u64 = self
                 .points
                 .iter()
@@ -168,37 +171,33 @@ impl Fit {
                     ),
                 });
             }
-            save(&path, &current, policy.update_command_line())?;
-            Ok(verdict(action, Vec::new(), Vec::new()))
+            save(&path, &current, policy.update_command_line())
         };
-        if mode == Mode::Update {
-            return write(Action::Updated);
-        }
-        let Some(base) = load(&path, name)? else {
-            if mode == Mode::Ci {
-                return Err(Error::Baseline {
-                    path: path.clone(),
-                    problem: format!(
-                        "missing: there is no per-item baseline `{name}` yet, and under CI it is not created; create it with `{}` and commit the file",
-                        policy.update_command_line()
-                    ),
-                });
-            }
-            return write(Action::Created);
+        let step = judge::decide(
+            mode,
+            "per-item baseline",
+            name,
+            &path,
+            policy.update_command_line(),
+            || load(&path, name),
+            write,
+        )?;
+        let base = match step {
+            Step::Written(action) => return Ok(verdict(action, Vec::new(), Vec::new())),
+            Step::Compare(base) => base,
         };
-        let growth = policy.growth_percent() / 100.0;
         let mut changes = Vec::new();
         for ((figure, b, bytes), (_, c, _)) in base.figures().into_iter().zip(current.figures()) {
             if b == c {
                 continue;
             }
-            let allowed = b + b.abs() * growth;
+            let (allowed, over) = judge::fitted(b, c, policy);
             changes.push(PerItemChange {
                 figure,
                 baseline: b,
                 current: c,
                 allowed,
-                over: c > allowed + 1e-9 * b.abs().max(1.0),
+                over,
                 bytes,
             });
         }
@@ -306,89 +305,53 @@ impl PerItemVerdict {
     pub fn failed(&self) -> bool {
         self.changes.iter().any(PerItemChange::grew)
     }
+}
 
-    fn change_line(&self, c: &PerItemChange) -> String {
-        let show = |v: f64| {
-            if c.bytes {
-                ByteAmount(v).to_string()
-            } else {
-                count(v)
-            }
-        };
-        let percent = if c.baseline != 0.0 {
-            format!(
-                "{:+.1}%",
-                (c.current - c.baseline) / c.baseline.abs() * 100.0
-            )
-        } else {
-            "from zero".to_owned()
-        };
-        let allowed = if c.grew() {
-            format!("; allowed up to {}", show(c.allowed))
-        } else {
-            String::new()
-        };
-        format!(
-            "{}: baseline {}, now {} per {} ({percent}{allowed})",
-            c.figure,
-            show(c.baseline),
-            show(c.current),
-            self.item
-        )
+impl Judged for PerItemChange {
+    fn grew(&self) -> bool {
+        PerItemChange::grew(self)
+    }
+    fn shrank(&self) -> bool {
+        PerItemChange::shrank(self)
     }
 }
 
 impl fmt::Display for PerItemVerdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = self.path.display();
-        match self.action {
-            Action::Created => write!(
-                f,
-                "memprobe: created per-item baseline `{}` at {path}; commit it",
-                self.name
-            )?,
-            Action::Updated => write!(
-                f,
-                "memprobe: wrote per-item baseline `{}` at {path}",
-                self.name
-            )?,
-            _ if self.failed() => {
-                write!(
-                    f,
-                    "memprobe: the cost per {} of `{}` grew beyond its baseline ({path}, fail_if_growth = {}%):",
-                    self.item, self.name, self.growth_percent
-                )?;
-                for change in self.changes.iter().filter(|c| c.grew()) {
-                    write!(f, "\n  {}", self.change_line(change))?;
+        let what = format!("the cost per {} of `{}`", self.item, self.name);
+        let subject = Subject {
+            kind: "per-item baseline",
+            name: &self.name,
+            what: &what,
+            path: &self.path,
+            growth_percent: self.growth_percent,
+            update_command: &self.update_command,
+        };
+        let each = format!(" per {}", self.item);
+        write_verdict(
+            f,
+            &subject,
+            self.action,
+            &self.changes,
+            &self.notes,
+            |f, c| {
+                ChangeLine {
+                    figure: c.figure,
+                    baseline: c.baseline,
+                    current: c.current,
+                    allowed: c.allowed,
+                    grew: c.grew(),
+                    each: &each,
+                    show: |v: f64| {
+                        if c.bytes {
+                            ByteAmount(v).to_string()
+                        } else {
+                            count(v)
+                        }
+                    },
                 }
-                write!(
-                    f,
-                    "\n  if the growth is intended, bless it with: {}",
-                    self.update_command
-                )?;
-            }
-            _ => {
-                write!(
-                    f,
-                    "memprobe: the cost per {} of `{}` is within its baseline ({path})",
-                    self.item, self.name
-                )?;
-                let shrank: Vec<_> = self.changes.iter().filter(|c| c.shrank()).collect();
-                for change in &shrank {
-                    write!(f, "\n  {}", self.change_line(change))?;
-                }
-                if !shrank.is_empty() {
-                    write!(
-                        f,
-                        "\n  figures shrank: lock the improvement in with: {}",
-                        self.update_command
-                    )?;
-                }
-            }
-        }
-        for note in &self.notes {
-            write!(f, "\n  note: {note}")?;
-        }
-        Ok(())
+                .fmt(f)
+            },
+        )
     }
 }

@@ -146,10 +146,18 @@
 
 mod bounded;
 mod config;
+mod evidence;
+mod examine;
 mod fit;
 mod grid;
 mod judge;
+mod outcome;
 mod period;
+mod phrase;
+mod plateau;
+mod points;
+mod rule;
+mod sentence;
 mod series;
 mod slope;
 mod soak;
@@ -161,12 +169,12 @@ mod window;
 
 pub use bounded::BoundedSeries;
 pub use config::TrendConfig;
+pub use evidence::{Axis, Evidence, Period, Plateau, Step};
 pub use judge::analyze;
+pub use outcome::{InconclusiveReason, VerdictKind};
 pub use series::{Sample, Series, SeriesChoice, SeriesKind};
 pub use slope::{Estimate, theil_sen};
 pub use soak::Soak;
-pub use verdict::{
-    Axis, Evidence, InconclusiveReason, Period, Plateau, Step, Verdict, VerdictKind,
-};
+pub use verdict::Verdict;
 pub use vocab::Warmup;
 pub use window::Windows;
