@@ -11,7 +11,9 @@
 //! `psrecord` (PyPI; `MEMPROBE_PSRECORD` names the command, default `psrecord`) watch the same
 //! sleeping target at the same time, so machine load hits all three alike; the daemon's and
 //! psrecord's CPU are then stated as ratios to the bare loop's (daemon targets: ≤ 2× at 10 Hz,
-//! ≤ 1.2× at 1 kHz), with their own RSS split into anonymous and file-backed pages. psrecord's
+//! ≤ 1.2× at 1 kHz), with their own RSS split into anonymous and file-backed pages. A second loop
+//! beside them also writes lines of the daemon's length as `--out` does (batches at most 10 ms
+//! old): the daemon's ratio to it is the cost of the daemon beyond reading and writing. psrecord's
 //! maximum rate (no `--interval`) is measured beside memprobe's statm rate in (1).
 //! `scripts/bench-peers.sh` installs psrecord when missing and runs this bench.
 //!
@@ -73,6 +75,24 @@ fn max_rate(pm: &ProcessMemory, full: bool, for_: Duration) -> f64 {
 /// nothing else. Measured over the same steady window as the daemon (1 s after the start to 1 s
 /// before the end).
 fn bare_loop_share(pm: &ProcessMemory, interval: Duration, for_: Duration) -> f64 {
+    bare_loop_share_writing(pm, interval, for_, None)
+}
+
+/// The bare loop writing what `--out` writes: a line of the daemon's length per tick
+/// ([`LINE_BYTES`]), appended to `out` as the daemon does (under 10 ms intervals in batches at most
+/// 10 ms old, one `write` each; otherwise one `write` per line). The floor for the daemon with
+/// `--out` on: it shows how much of the daemon's difference to the bare loop is the file's write.
+fn bare_loop_share_writing(
+    pm: &ProcessMemory,
+    interval: Duration,
+    for_: Duration,
+    mut out: Option<std::fs::File>,
+) -> f64 {
+    use std::io::Write;
+    const BATCH_AGE: Duration = Duration::from_millis(10);
+    let line = [b'1'; LINE_BYTES];
+    let mut pending = Vec::with_capacity(64 * 1024);
+    let mut pending_since: Option<u64> = None;
     let start = clock_gettime(ClockId::CLOCK_MONOTONIC).unwrap();
     let step = TimeSpec::from_duration(interval);
     let ticks = (for_.as_nanos() / interval.as_nanos()) as u64;
@@ -93,6 +113,17 @@ fn bare_loop_share(pm: &ProcessMemory, interval: Duration, for_: Duration) -> f6
             break;
         }
         std::hint::black_box(pm.rss_bytes().unwrap());
+        if let Some(f) = out.as_mut() {
+            pending.extend_from_slice(&line);
+            let since = *pending_since.get_or_insert(k);
+            if interval >= BATCH_AGE
+                || (k - since) as u128 * interval.as_nanos() >= BATCH_AGE.as_nanos()
+            {
+                f.write_all(&pending).unwrap();
+                pending.clear();
+                pending_since = None;
+            }
+        }
         deadline = deadline + step;
         while let Err(nix::errno::Errno::EINTR) = clock_nanosleep(
             ClockId::CLOCK_MONOTONIC,
@@ -102,6 +133,9 @@ fn bare_loop_share(pm: &ProcessMemory, interval: Duration, for_: Duration) -> f6
     }
     (thread_cpu_ns() - cpu0) as f64 / t0.elapsed().as_nanos() as f64
 }
+
+/// The length of the daemon's JSONL line watching a sleeping PID (its figures, none `null`).
+const LINE_BYTES: usize = 241;
 
 /// psrecord's figures over one run: steady CPU share, samples per second, own RSS.
 struct PsrecordRun {
@@ -297,8 +331,11 @@ fn main() {
         ("10 Hz", "100ms", Duration::from_millis(100), "0.1", 2.0),
         ("1 kHz", "1ms", Duration::from_millis(1), "0.001", 1.2),
     ];
-    // Per rate: the per-round ratios daemon ÷ loop and psrecord ÷ loop.
+    // Per rate: the per-round ratios daemon ÷ loop and psrecord ÷ loop, and daemon ÷ the loop
+    // that also writes the lines.
     let mut ratios = [(Vec::new(), Vec::new()), (Vec::new(), Vec::new())];
+    let mut writing_ratios = [Vec::new(), Vec::new()];
+    let out_dir = tempfile::tempdir().unwrap();
     for round in 0..rounds {
         // Alternate which rate goes first, so neither always meets the same stretch of load.
         let r = round as usize % 2;
@@ -307,14 +344,23 @@ fn main() {
         {
             // All three at once on the same sleeping target: the bare loop in a thread of this
             // process, the daemon and psrecord as processes.
-            let (bare, d, p) = std::thread::scope(|s| {
+            let out = std::fs::File::create(out_dir.path().join("loop.jsonl")).unwrap();
+            let (bare, writing, d, p) = std::thread::scope(|s| {
                 let bare = s.spawn(|| bare_loop_share(&pm, every, Duration::from_secs(run_secs)));
+                let writing = s.spawn(|| {
+                    bare_loop_share_writing(&pm, every, Duration::from_secs(run_secs), Some(out))
+                });
                 let p = psrecord.as_deref().map(|cmd| {
                     let pid = target.id();
                     s.spawn(move || psrecord_run(cmd, pid, Some(ps_interval), run_secs))
                 });
                 let d = daemon_run(Some(target.id()), interval, run_secs);
-                (bare.join().unwrap(), d, p.map(|h| h.join().unwrap()))
+                (
+                    bare.join().unwrap(),
+                    writing.join().unwrap(),
+                    d,
+                    p.map(|h| h.join().unwrap()),
+                )
             });
             println!(
                 "CPU share at {label} ({run_secs} s): daemon {:.3}% of a core steady ({:.3}% with start-up; achieved {:.1} Hz, {} missed), bare statm loop {:.3}%",
@@ -330,7 +376,14 @@ fn main() {
                 mib(d.rss_anon),
                 mib(d.rss.saturating_sub(d.rss_anon)),
             );
+            println!(
+                "  bare loop writing the lines as --out does at {label}: {:.3}% of a core, {:.2}x the bare loop; daemon / writing loop {:.2}x",
+                writing * 100.0,
+                writing / bare,
+                d.steady_share / writing,
+            );
             ratios[slot].0.push(d.steady_share / bare);
+            writing_ratios[slot].push(d.steady_share / writing);
             if let Some(p) = p {
                 ratios[slot].1.push(p.steady_share / bare);
                 println!(
@@ -354,9 +407,10 @@ fn main() {
     for (slot, (label, .., target_ratio)) in rates.iter().enumerate() {
         let (d, p) = &mut ratios[slot];
         println!(
-            "{label} over {rounds} round(s): daemon / bare loop median {} (target <= {target_ratio}x); psrecord / bare loop median {}",
+            "{label} over {rounds} round(s): daemon / bare loop median {} (target <= {target_ratio}x); psrecord / bare loop median {}; daemon / bare loop writing the lines median {}",
             summary(d),
-            summary(p)
+            summary(p),
+            summary(&mut writing_ratios[slot])
         );
     }
     let d = daemon_run(None, "1ms", rss_secs);

@@ -90,7 +90,12 @@ impl Signals {
 
     /// Sleeps until `deadline` or a signal, whichever is first; `true` when woken by a signal.
     pub(crate) fn sleep_until(&self, deadline: Instant) -> bool {
-        let now = Instant::now();
+        self.sleep_until_from(Instant::now(), deadline)
+    }
+
+    /// [`sleep_until`](Self::sleep_until) when the caller has just read the clock (`now`): one
+    /// clock read less per tick at 1 kHz.
+    pub(crate) fn sleep_until_from(&self, now: Instant, deadline: Instant) -> bool {
         // Past the deadline, still let a pending signal in: zero timeout, same mask.
         let left = deadline.saturating_duration_since(now);
         matches!(

@@ -267,6 +267,8 @@ impl Run<'_> {
         let end_at = self.config.duration.map(|d| start + d);
         let mut next_tick: u64 = 0;
         let mut slept = true;
+        // PERF: the clock read after a tick's work serves the next turn of the loop too.
+        let mut read_after_tick = None;
         loop {
             if let Some(sig) = signals.take_stop() {
                 self.progress.stop_signal = Some(sig);
@@ -293,7 +295,7 @@ impl Run<'_> {
                     }
                 }
             }
-            let now = Instant::now();
+            let now = read_after_tick.take().unwrap_or_else(Instant::now);
             if end_at.is_some_and(|end| now >= end) {
                 self.progress.ended = Some(Ended::Duration);
                 return Ok(());
@@ -303,7 +305,7 @@ impl Run<'_> {
                 // Behind without a sleep since the last tick: signals are blocked outside the
                 // sleep, so let pending ones in (a zero-length sleep) before ticking again.
                 slept = true;
-                signals.sleep_until(now);
+                signals.sleep_until_from(now, now);
                 continue;
             }
             if now >= deadline {
@@ -314,8 +316,11 @@ impl Run<'_> {
                 }
                 next_tick += 1;
                 self.progress.ticks = next_tick;
+                self.periodic(now)?;
                 // Missed deadlines are skipped, not caught up in a burst.
-                let behind = Instant::now().saturating_duration_since(
+                let after = Instant::now();
+                read_after_tick = Some(after);
+                let behind = after.saturating_duration_since(
                     start + Duration::from_nanos(interval_ns * next_tick),
                 );
                 if !behind.is_zero() {
@@ -327,11 +332,10 @@ impl Run<'_> {
                     next_tick += skip;
                     self.progress.ticks = next_tick;
                 }
-                self.periodic(now)?;
                 continue;
             }
             let wake = end_at.map_or(deadline, |end| end.min(deadline));
-            signals.sleep_until(wake);
+            signals.sleep_until_from(now, wake);
             slept = true;
         }
     }
