@@ -139,3 +139,102 @@ fn without_a_session_nothing_is_sampled() {
     let profile = session.finish();
     assert!(profile.site("alpha").is_none(), "{profile:?}");
 }
+
+#[inline(never)]
+fn handed_over(count: usize, size: usize) -> Vec<Vec<u8>> {
+    let mut blocks = Vec::with_capacity(count);
+    for _ in 0..count {
+        blocks.push(Vec::with_capacity(size));
+    }
+    blocks
+}
+
+#[inline(never)]
+fn started_late(count: usize, size: usize) -> Vec<Vec<u8>> {
+    let mut blocks = Vec::with_capacity(count);
+    for _ in 0..count {
+        blocks.push(Vec::with_capacity(size));
+    }
+    blocks
+}
+
+/// A thread listed before the session frees blocks sampled on this one: with sampling off the
+/// counting allocator's hot path skips the hooks, so the session must have raised the freeing
+/// thread's watch bit before any sample, or these blocks would stay live.
+#[test]
+fn a_block_sampled_here_and_freed_on_a_thread_listed_before_the_session_is_not_live() {
+    let _lock = one_at_a_time();
+    let (give, take) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let freer = std::thread::spawn(move || {
+        // Allocates before the session: listed in the registry, with `watch` == 0 until then.
+        drop(black_box(vec![0u8; 64]));
+        done.send(()).unwrap();
+        for blocks in take {
+            drop(blocks);
+            done.send(()).unwrap();
+        }
+    });
+    finished.recv().unwrap(); // the freeing thread is listed
+    let session = Session::start(Sampling::Exact).unwrap();
+    let blocks = handed_over(100, 3000);
+    give.send(blocks).unwrap();
+    finished.recv().unwrap(); // freed there
+    let kept = handed_over(7, 3000);
+    let profile = session.finish();
+    drop(give);
+    freer.join().unwrap();
+    let site = profile
+        .site("handed_over")
+        .unwrap_or_else(|| panic!("no site handed_over: {profile:?}"));
+    assert_eq!(
+        (site.stats.alloc_count, site.stats.alloc_bytes),
+        (107 + 2, 107 * 3000 + 107 * 24),
+        "{site:?}"
+    );
+    // Only the 7 kept here are live (the outer Vecs' buffers are sampled too, 24 B per block).
+    assert_eq!(
+        (site.stats.live_count, site.stats.live_bytes),
+        (7 + 1, 7 * 3000 + 7 * 24),
+        "{site:?}"
+    );
+    drop(kept);
+}
+
+/// A thread that starts (and so is listed) while the session runs samples its allocations and
+/// unmarks its frees, and frees of blocks sampled elsewhere.
+#[test]
+fn a_thread_that_starts_during_the_session_samples_and_frees() {
+    let _lock = one_at_a_time();
+    let session = Session::start(Sampling::Exact).unwrap();
+    let from_here = handed_over(50, 2000);
+    let kept = std::thread::spawn(move || {
+        drop(from_here);
+        drop(started_late(30, 1000));
+        started_late(20, 1000)
+    })
+    .join()
+    .unwrap();
+    let profile = session.finish();
+    let late = profile
+        .site("started_late")
+        .unwrap_or_else(|| panic!("no site started_late: {profile:?}"));
+    // 50 blocks of 1000 B plus two outer buffers (30 and 20 Vecs of 24 B).
+    assert_eq!(
+        (late.stats.alloc_count, late.stats.alloc_bytes),
+        (52, 50 * 1000 + 50 * 24),
+        "{late:?}"
+    );
+    assert_eq!(
+        (late.stats.live_count, late.stats.live_bytes),
+        (21, 20 * 1000 + 20 * 24),
+        "{late:?}"
+    );
+    let here = profile.site("handed_over").expect("handed_over is a site");
+    assert_eq!(
+        (here.stats.live_count, here.stats.live_bytes),
+        (0, 0),
+        "{here:?}"
+    );
+    drop(kept);
+}

@@ -251,6 +251,9 @@ impl Session {
         if RUNNING.swap(true, Acquire) {
             return Err(SitesError::SessionRunning);
         }
+        // The counting allocator's threads first, then the sampler: a thread must see the watch
+        // bit before any block it may free can be sampled (the argument is at `sites_watch`).
+        crate::alloc::sites_watch(true);
         sampler::start(sampling.mean_bytes());
         Ok(Session { _private: () })
     }
@@ -268,16 +271,23 @@ impl Session {
     /// # Ok::<(), memprobe::sites::SitesError>(())
     /// ```
     pub fn finish(self) -> Profile {
-        sampler::stop();
+        stop();
         Profile::collect()
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        sampler::stop();
+        stop();
         RUNNING.store(false, Release);
     }
+}
+
+/// Stops sampling, waits for captures in flight, and only then lowers the counting allocator's
+/// watch bit (so no sampled block's free can be missed while sampling runs).
+fn stop() {
+    sampler::stop();
+    crate::alloc::sites_watch(false);
 }
 
 /// Installs a global allocator over `System` that calls [`on_alloc`] and [`on_dealloc`]: used by
