@@ -6,37 +6,14 @@
 //! Sessions are process-wide: the tests take one lock and run one at a time.
 
 use std::hint::black_box;
-use std::sync::{Mutex, MutexGuard};
 
-use memprobe::sites::{Profile, Sampling, Session, render};
+use memprobe::sites::{Sampling, Session, render};
+
+#[path = "support/sites.rs"]
+mod workload;
+use workload::*;
 
 memprobe::global_allocator!();
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-#[inline(never)]
-fn alpha(count: usize, size: usize) {
-    for _ in 0..count {
-        black_box(Vec::<u8>::with_capacity(size));
-    }
-}
-
-#[inline(never)]
-fn beta(count: usize, size: usize) {
-    for _ in 0..count {
-        black_box(Vec::<u8>::with_capacity(size));
-    }
-}
-
-#[inline(never)]
-fn gamma(count: usize, size: usize) {
-    for _ in 0..count {
-        black_box(Vec::<u8>::with_capacity(size));
-    }
-}
 
 /// Grows a vector by pushing: reallocations, each a free of the old block and a new sample.
 #[inline(never)]
@@ -48,25 +25,13 @@ fn grower(n: usize) -> Vec<u64> {
     v
 }
 
-fn bytes_of(profile: &Profile, function: &str) -> u64 {
-    profile.site(function).map_or(0, |s| s.stats.alloc_bytes)
-}
-
-fn shares(profile: &Profile) -> [f64; 3] {
-    let b = ["alpha", "beta", "gamma"].map(|f| bytes_of(profile, f) as f64);
-    let sum: f64 = b.iter().sum();
-    b.map(|x| 100.0 * x / sum)
-}
-
 #[test]
 fn default_rate_shares_within_five_points_through_the_counting_allocator() {
     let _lock = one_at_a_time();
     let total = 1usize << 30;
     let before = memprobe::thread_totals().unwrap();
     let session = Session::start(Sampling::default()).unwrap();
-    alpha(total / 2 / 8192, 8192);
-    beta(total * 3 / 10 / 1024, 1024);
-    gamma(total / 5 / 96, 96);
+    three_functions(total);
     let profile = session.finish();
     let counted = memprobe::thread_totals().unwrap().since(&before);
     let [a, b, c] = shares(&profile);
@@ -77,11 +42,10 @@ fn default_rate_shares_within_five_points_through_the_counting_allocator() {
     assert!((a - 50.0).abs() <= 5.0, "alpha {a:.1}% (truth 50%)");
     assert!((b - 30.0).abs() <= 5.0, "beta {b:.1}% (truth 30%)");
     assert!((c - 20.0).abs() <= 5.0, "gamma {c:.1}% (truth 20%)");
-    assert_eq!(profile.sites[0].function, "sites_wired::alpha");
+    assert_eq!(profile.sites[0].function, "sites_wired::workload::alpha");
     assert_eq!(profile.dropped_samples, 0);
     // Counting is unaffected by sampling: every block of the workload is counted exactly.
-    let truth =
-        (total / 2 / 8192 * 8192 + total * 3 / 10 / 1024 * 1024 + total / 5 / 96 * 96) as u64;
+    let truth = three_functions_bytes(total);
     assert!(counted.alloc_bytes >= truth, "{counted:?} < {truth}");
 }
 
@@ -101,7 +65,7 @@ fn exact_mode_is_exact_through_the_counting_allocator() {
         let site = profile
             .site(function)
             .unwrap_or_else(|| panic!("no site {function}: {profile:?}"));
-        assert_eq!(site.function, format!("sites_wired::{function}"));
+        assert_eq!(site.function, format!("sites_wired::workload::{function}"));
         assert_eq!(
             (site.stats.alloc_count, site.stats.alloc_bytes),
             (count, bytes),
@@ -110,7 +74,7 @@ fn exact_mode_is_exact_through_the_counting_allocator() {
         assert_eq!((site.stats.live_count, site.stats.live_bytes), (0, 0));
     }
     assert_eq!(shares(&profile), [50.0, 30.0, 20.0]);
-    assert_eq!(profile.sites[0].function, "sites_wired::alpha");
+    assert_eq!(profile.sites[0].function, "sites_wired::workload::alpha");
 }
 
 #[test]
@@ -237,4 +201,48 @@ fn a_thread_that_starts_during_the_session_samples_and_frees() {
         "{here:?}"
     );
     drop(kept);
+}
+
+/// The opt-in frame-pointer walk (`MEMPROBE_SITES_UNWIND=frame-pointers`) finds the same sites
+/// as the DWARF unwinder: exact shares, the user's function on top, live blocks marked. Debug
+/// builds keep frame pointers, so there it must be used; an optimised build without
+/// `-C force-frame-pointers=yes` refuses it (falls back to DWARF) and the check is skipped.
+#[test]
+fn the_frame_pointer_walk_finds_the_same_sites() {
+    let _lock = one_at_a_time();
+    // SAFETY: the tests of this binary run one at a time (the lock above), and nothing else in
+    // it reads the environment concurrently.
+    unsafe { std::env::set_var("MEMPROBE_SITES_UNWIND", "frame-pointers") };
+    let session = Session::start(Sampling::Exact);
+    // SAFETY: as above.
+    unsafe { std::env::remove_var("MEMPROBE_SITES_UNWIND") };
+    let session = session.unwrap();
+    let used = memprobe::sites::frame_pointer_walk();
+    alpha(50, 10_000);
+    beta(300, 1000);
+    gamma(2000, 100);
+    let kept = handed_over(10, 500);
+    let profile = session.finish();
+    if !used {
+        let debug_build = std::hint::black_box(cfg!(debug_assertions));
+        assert!(
+            !debug_build,
+            "a debug build keeps frame pointers, yet the walk was refused"
+        );
+        eprintln!("skipped: this optimised build has no frame pointers (DWARF was used)");
+        drop(kept);
+        return;
+    }
+    assert_eq!(shares(&profile), [50.0, 30.0, 20.0]);
+    assert_eq!(profile.sites[0].function, "sites_wired::workload::alpha");
+    let site = profile.site("handed_over").expect("handed_over is a site");
+    assert_eq!(
+        (site.stats.live_count, site.stats.live_bytes),
+        (11, 10 * 500 + 10 * 24),
+        "{site:?}"
+    );
+    drop(kept);
+    // The next session without the variable is back on DWARF.
+    drop(Session::start(Sampling::Exact).unwrap());
+    assert!(!memprobe::sites::frame_pointer_walk());
 }

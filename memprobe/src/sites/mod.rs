@@ -132,6 +132,26 @@ pub fn on_dealloc(ptr: *mut u8, size: usize) {
     sampler::on_dealloc(ptr);
 }
 
+/// Whether the running (or last) session walks stacks with frame pointers rather than the DWARF
+/// unwinder: only when `MEMPROBE_SITES_UNWIND=frame-pointers` was set at [`Session::start`] and
+/// the build keeps frame pointers (`RUSTFLAGS="-C force-frame-pointers=yes"`, checked once by
+/// comparing both walks); otherwise `false`, and samples use the DWARF unwinder.
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::sites::__doc_allocator!();
+/// // SAFETY: no other thread of this example reads the environment.
+/// unsafe { std::env::remove_var("MEMPROBE_SITES_UNWIND") };
+/// let session = memprobe::sites::Session::start(memprobe::sites::Sampling::Exact)?;
+/// assert!(!memprobe::sites::frame_pointer_walk()); // DWARF unless asked for
+/// # drop(session);
+/// # Ok::<(), memprobe::sites::SitesError>(())
+/// ```
+pub fn frame_pointer_walk() -> bool {
+    sampler::frame_pointer_walk()
+}
+
 /// How often a session samples.
 ///
 /// # Examples
