@@ -37,7 +37,13 @@
 //!       after the thread's exit hook   ─▶ shared overflow counters
 //!       a thread-scope probe's group   ─▶ + the group chain of this thread
 //!       a process-scope probe          ─▶ + the process group (process.rs)
+//!       a sites session (`sites`)      ─▶ + the site hooks (sites::on_alloc/on_dealloc)
 //! ```
+//!
+//! The `watch` bits raised from outside the thread, through the registry, for every listed
+//! thread (and under its lock for a thread listed later): `WATCH_PROCESS` while a process-scope
+//! probe runs, `WATCH_SITES` while an allocation-sites session runs. With the `sites` feature
+//! and no session, `watch` is 0 and the `GlobalAlloc` methods run the featureless code.
 //!
 //! Process totals are the sum of the listed threads' counters, the exited threads' (folded in
 //! at exit, see `registry.rs`) and the overflow counters: exact across thread exit, for

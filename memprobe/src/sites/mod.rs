@@ -34,15 +34,27 @@
 //! - a call that fails (null) calls neither.
 //!
 //! Both may be called from any thread at any time (also while thread-locals are destroyed),
-//! never allocate, never lock, and return at once while no [`Session`] runs: with sampling off an
-//! allocation costs one relaxed load and a branch; with it on, an unsampled allocation adds a
-//! thread-local countdown decrement and one test (countdown crossed, or a new session) and
-//! branch; a free adds a look-up in the address index only while sampled blocks are live.
+//! never allocate, never lock, and return at once while no [`Session`] runs: called with
+//! sampling off, a hook costs one relaxed load and a branch; with it on, an unsampled allocation
+//! adds a thread-local countdown decrement and one test (countdown crossed, or a new session)
+//! and branch; a free adds a look-up in the address index only while sampled blocks are live.
 //! `benches/sites.rs` measures each path. **Wiring:** with this feature, memprobe's counting
-//! allocator ([`crate::Counting`], `global_allocator!()`) calls both hooks directly in its
-//! `GlobalAlloc` methods (`memprobe/tests/sites_wired.rs`); another global allocator calls them
-//! itself (see `memprobe/tests/sites.rs`). `#[memprobe(sites)]` opens one session per measured
-//! run; parallel `sites` runs take turns.
+//! allocator ([`crate::Counting`], `global_allocator!()`) calls both hooks from its cold path
+//! only: a session raises a watch bit on every thread before sampling starts, so with sampling
+//! off `Counting`'s hot path is the featureless code, instruction for instruction, and costs
+//! nothing more (BENCHMARKS.md, "Sites"; `memprobe/tests/sites_wired.rs`). Another global
+//! allocator calls the hooks itself (see `memprobe/tests/sites.rs`). `#[memprobe(sites)]` opens
+//! one session per measured run; parallel `sites` runs take turns.
+//!
+//! # Stack walks
+//!
+//! A sample's stack is walked with the system's DWARF unwinder (microseconds per sample). With
+//! `MEMPROBE_SITES_UNWIND=frame-pointers` in the environment at [`Session::start`] and a build
+//! with frame pointers (`RUSTFLAGS="-C force-frame-pointers=yes"`; debug builds keep them), it
+//! follows the frame-pointer chain instead (tens of nanoseconds), bounded at every step by the
+//! thread's own stack; a build without frame pointers is detected once (the two walks must
+//! agree) and keeps DWARF. [`frame_pointer_walk`] says which one a session uses. Frames of code
+//! built without frame pointers (a prebuilt C library) are skipped by that walk.
 //!
 //! # Limits
 //!

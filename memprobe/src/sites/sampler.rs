@@ -28,7 +28,8 @@
 //! `EPOCH` in sequentially consistent order), so the table is never reset under a writer. The
 //! stack walk is `backtrace::trace_unsynchronized`: on unix `_Unwind_Backtrace`, which never
 //! calls Rust's global allocator; it may take the unwinder's and the dynamic loader's locks,
-//! which no code allocating through the hooked allocator holds.
+//! which no code allocating through the hooked allocator holds. Opt-in, the walk follows frame
+//! pointers instead (`frame_pointers` below): no lock, no call out, two loads per frame.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
