@@ -8,9 +8,13 @@
 //! - `default_rate`: a session at the default mean (512 KiB): nearly every allocation takes the
 //!   unsampled path, one per 512 KiB walks the stack (about one in 700 here);
 //! - `exact`: every allocation is sampled (stack walk + table insert; past the table's capacity
-//!   the walk and a counted drop): the sampled path's cost.
+//!   the walk and a counted drop): the sampled path's cost;
+//! - `default_rate_fp`, `exact_fp`: the same with `MEMPROBE_SITES_UNWIND=frame-pointers`; the
+//!   frame-pointer walk is used only in a build with frame pointers (the bench prints which walk
+//!   ran), otherwise they repeat the DWARF figures.
 //!
-//! Run: `cargo bench -p memprobe --features sites --bench sites`
+//! Run: `cargo bench -p memprobe --features sites --bench sites`, and with
+//! `RUSTFLAGS="-C force-frame-pointers=yes"` for the frame-pointer walk.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::time::Instant;
@@ -60,11 +64,29 @@ fn sites(c: &mut Criterion) {
             start.elapsed()
         })
     });
-    for (name, sampling) in [
-        ("unsampled_path", Sampling::MeanBytes(1 << 30)),
-        ("default_rate", Sampling::default()),
-        ("exact", Sampling::Exact),
+    for (name, sampling, frame_pointers) in [
+        ("unsampled_path", Sampling::MeanBytes(1 << 30), false),
+        ("default_rate", Sampling::default(), false),
+        ("exact", Sampling::Exact, false),
+        ("default_rate_fp", Sampling::default(), true),
+        ("exact_fp", Sampling::Exact, true),
     ] {
+        let unwind = if frame_pointers {
+            "frame-pointers"
+        } else {
+            "dwarf"
+        };
+        // SAFETY: the bench is single-threaded here; nothing reads the environment concurrently.
+        unsafe { std::env::set_var("MEMPROBE_SITES_UNWIND", unwind) };
+        drop(Session::start(sampling).expect("no other session in this bench"));
+        eprintln!(
+            "{name}: {} walk",
+            if memprobe::sites::frame_pointer_walk() {
+                "frame-pointer"
+            } else {
+                "DWARF"
+            }
+        );
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let session = Session::start(sampling).expect("no other session in this bench");

@@ -10,12 +10,14 @@
 //! workload's sites rather than at every site.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::hint::black_box;
 use std::io::Read;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard};
 
 use memprobe::sites::{Profile, ProfileDiff, Sampling, Session, SitesError, render};
+
+#[path = "support/sites.rs"]
+mod workload;
+use workload::*;
 
 const DHAT_SIDE: &str = "MEMPROBE_SITES_DHAT_SIDE";
 
@@ -109,61 +111,6 @@ unsafe impl GlobalAlloc for Sampled {
 #[global_allocator]
 static GLOBAL: Sampled = Sampled;
 
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Allocates (and frees) `count` blocks of `size` bytes.
-#[inline(never)]
-fn alpha(count: usize, size: usize) {
-    for _ in 0..count {
-        black_box(Vec::<u8>::with_capacity(size));
-    }
-}
-
-#[inline(never)]
-fn beta(count: usize, size: usize) {
-    for _ in 0..count {
-        black_box(Vec::<u8>::with_capacity(size));
-    }
-}
-
-#[inline(never)]
-fn gamma(count: usize, size: usize) {
-    for _ in 0..count {
-        black_box(Vec::<u8>::with_capacity(size));
-    }
-}
-
-/// Keeps what it allocates.
-#[inline(never)]
-fn leaky(count: usize, size: usize) -> Vec<Vec<u8>> {
-    let mut kept = Vec::with_capacity(count);
-    for _ in 0..count {
-        kept.push(Vec::with_capacity(size));
-    }
-    kept
-}
-
-/// 50/30/20 % of `total` bytes through alpha (8 KiB blocks), beta (1 KiB) and gamma (96 B).
-fn three_functions(total: usize) {
-    alpha(total / 2 / 8192, 8192);
-    beta(total * 3 / 10 / 1024, 1024);
-    gamma(total / 5 / 96, 96);
-}
-
-fn bytes_of(profile: &Profile, function: &str) -> u64 {
-    profile.site(function).map_or(0, |s| s.stats.alloc_bytes)
-}
-
-/// Shares (percent) of alpha, beta, gamma among the three.
-fn shares(profile: &Profile) -> [f64; 3] {
-    let b = ["alpha", "beta", "gamma"].map(|f| bytes_of(profile, f) as f64);
-    let sum: f64 = b.iter().sum();
-    b.map(|x| 100.0 * x / sum)
-}
-
 #[test]
 fn shares_at_the_default_rate_are_within_five_points() {
     let _lock = one_at_a_time();
@@ -179,7 +126,7 @@ fn shares_at_the_default_rate_are_within_five_points() {
     assert!((b - 30.0).abs() <= 5.0, "beta {b:.1}% (truth 30%)");
     assert!((c - 20.0).abs() <= 5.0, "gamma {c:.1}% (truth 20%)");
     assert_eq!(
-        profile.sites[0].function, "sites::alpha",
+        profile.sites[0].function, "sites::workload::alpha",
         "{:?}",
         profile.sites[0]
     );
@@ -189,9 +136,7 @@ fn shares_at_the_default_rate_are_within_five_points() {
         .map(|f| bytes_of(&profile, f))
         .iter()
         .sum();
-    let truth = (1u64 << 30) / 2 / 8192 * 8192
-        + (1u64 << 30) * 3 / 10 / 1024 * 1024
-        + (1u64 << 30) / 5 / 96 * 96;
+    let truth = three_functions_bytes(1 << 30);
     let error = (three as f64 - truth as f64).abs() / truth as f64;
     assert!(error < 0.05, "estimated {three} bytes, truth {truth}");
 }
@@ -212,7 +157,7 @@ fn exact_mode_is_exact() {
         let site = profile
             .site(function)
             .unwrap_or_else(|| panic!("no site {function}: {profile:?}"));
-        assert_eq!(site.function, format!("sites::{function}"));
+        assert_eq!(site.function, format!("sites::workload::{function}"));
         assert_eq!(
             (site.stats.alloc_count, site.stats.alloc_bytes),
             (count, bytes),
@@ -225,7 +170,7 @@ fn exact_mode_is_exact() {
         );
     }
     assert_eq!(shares(&profile), [50.0, 30.0, 20.0]);
-    assert_eq!(profile.sites[0].function, "sites::alpha");
+    assert_eq!(profile.sites[0].function, "sites::workload::alpha");
     assert_eq!(profile.dropped_samples, 0);
 }
 
@@ -293,7 +238,7 @@ fn pprof_decodes_against_profile_proto_and_sums_to_the_totals() {
         .iter()
         .find(|f| f.id == leaf.line[0].function_id)
         .unwrap();
-    assert_eq!(text(function.name), "sites::alpha");
+    assert_eq!(text(function.name), "sites::workload::alpha");
 }
 
 #[test]
@@ -310,12 +255,12 @@ fn diff_puts_the_doubled_function_on_top_with_its_delta() {
     let b = run(4000);
     let diff = ProfileDiff::new(&a, &b);
     let top = &diff.sites[0];
-    assert_eq!(top.function, "sites::gamma");
+    assert_eq!(top.function, "sites::workload::gamma");
     assert_eq!(
         (top.alloc_bytes_delta, top.alloc_count_delta),
         (200_000, 2000)
     );
-    for other in ["sites::alpha", "sites::beta"] {
+    for other in ["sites::workload::alpha", "sites::workload::beta"] {
         let d = diff.sites.iter().find(|d| d.function == other).unwrap();
         assert_eq!(d.alloc_bytes_delta, 0, "{other}");
     }
@@ -325,7 +270,7 @@ fn diff_puts_the_doubled_function_on_top_with_its_delta() {
             .lines()
             .nth(2)
             .unwrap()
-            .starts_with("| sites::gamma | 200000 | 400000 | +200000 | +2000 |"),
+            .starts_with("| sites::workload::gamma | 200000 | 400000 | +200000 | +2000 |"),
         "{table}"
     );
 }
@@ -343,7 +288,7 @@ fn a_leak_is_the_top_site_by_live_bytes() {
         .iter()
         .max_by_key(|s| s.stats.live_bytes)
         .unwrap();
-    assert_eq!(top.function, "sites::leaky", "{profile:#?}");
+    assert_eq!(top.function, "sites::workload::leaky", "{profile:#?}");
     let truth = 64 << 20;
     let error = (top.stats.live_bytes as f64 - truth as f64).abs() / truth as f64;
     assert!(
@@ -360,7 +305,7 @@ fn a_leak_is_the_top_site_by_live_bytes() {
     }
     // Ordered by live growth, the diff against an empty profile names the leak first.
     let diff = ProfileDiff::new(&Profile::default(), &profile).by_live_growth();
-    assert_eq!(diff.sites[0].function, "sites::leaky");
+    assert_eq!(diff.sites[0].function, "sites::workload::leaky");
 }
 
 #[test]
@@ -504,7 +449,11 @@ fn top_site_agrees_with_dhat() {
     // dhat's frames read "0x...: function (file:line)"; its first frame in one of the
     // workload's functions names the site (the test allocator's own frame, `<sites::Sampled as
     // GlobalAlloc>::alloc`, stays in dhat's stacks unless inlined, as in unoptimised builds).
-    let workload = ["sites::alpha", "sites::beta", "sites::gamma"];
+    let workload = [
+        "sites::workload::alpha",
+        "sites::workload::beta",
+        "sites::workload::gamma",
+    ];
     let dhat_top = top["fs"]
         .as_array()
         .unwrap()

@@ -6,37 +6,14 @@
 //! Sessions are process-wide: the tests take one lock and run one at a time.
 
 use std::hint::black_box;
-use std::sync::{Mutex, MutexGuard};
 
-use memprobe::sites::{Profile, Sampling, Session, render};
+use memprobe::sites::{Sampling, Session, render};
+
+#[path = "support/sites.rs"]
+mod workload;
+use workload::*;
 
 memprobe::global_allocator!();
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-#[inline(never)]
-fn alpha(count: usize, size: usize) {
-    for _ in 0..count {
-        black_box(Vec::<u8>::with_capacity(size));
-    }
-}
-
-#[inline(never)]
-fn beta(count: usize, size: usize) {
-    for _ in 0..count {
-        black_box(Vec::<u8>::with_capacity(size));
-    }
-}
-
-#[inline(never)]
-fn gamma(count: usize, size: usize) {
-    for _ in 0..count {
-        black_box(Vec::<u8>::with_capacity(size));
-    }
-}
 
 /// Grows a vector by pushing: reallocations, each a free of the old block and a new sample.
 #[inline(never)]
@@ -48,25 +25,13 @@ fn grower(n: usize) -> Vec<u64> {
     v
 }
 
-fn bytes_of(profile: &Profile, function: &str) -> u64 {
-    profile.site(function).map_or(0, |s| s.stats.alloc_bytes)
-}
-
-fn shares(profile: &Profile) -> [f64; 3] {
-    let b = ["alpha", "beta", "gamma"].map(|f| bytes_of(profile, f) as f64);
-    let sum: f64 = b.iter().sum();
-    b.map(|x| 100.0 * x / sum)
-}
-
 #[test]
 fn default_rate_shares_within_five_points_through_the_counting_allocator() {
     let _lock = one_at_a_time();
     let total = 1usize << 30;
     let before = memprobe::thread_totals().unwrap();
     let session = Session::start(Sampling::default()).unwrap();
-    alpha(total / 2 / 8192, 8192);
-    beta(total * 3 / 10 / 1024, 1024);
-    gamma(total / 5 / 96, 96);
+    three_functions(total);
     let profile = session.finish();
     let counted = memprobe::thread_totals().unwrap().since(&before);
     let [a, b, c] = shares(&profile);
@@ -77,11 +42,10 @@ fn default_rate_shares_within_five_points_through_the_counting_allocator() {
     assert!((a - 50.0).abs() <= 5.0, "alpha {a:.1}% (truth 50%)");
     assert!((b - 30.0).abs() <= 5.0, "beta {b:.1}% (truth 30%)");
     assert!((c - 20.0).abs() <= 5.0, "gamma {c:.1}% (truth 20%)");
-    assert_eq!(profile.sites[0].function, "sites_wired::alpha");
+    assert_eq!(profile.sites[0].function, "sites_wired::workload::alpha");
     assert_eq!(profile.dropped_samples, 0);
     // Counting is unaffected by sampling: every block of the workload is counted exactly.
-    let truth =
-        (total / 2 / 8192 * 8192 + total * 3 / 10 / 1024 * 1024 + total / 5 / 96 * 96) as u64;
+    let truth = three_functions_bytes(total);
     assert!(counted.alloc_bytes >= truth, "{counted:?} < {truth}");
 }
 
@@ -101,7 +65,7 @@ fn exact_mode_is_exact_through_the_counting_allocator() {
         let site = profile
             .site(function)
             .unwrap_or_else(|| panic!("no site {function}: {profile:?}"));
-        assert_eq!(site.function, format!("sites_wired::{function}"));
+        assert_eq!(site.function, format!("sites_wired::workload::{function}"));
         assert_eq!(
             (site.stats.alloc_count, site.stats.alloc_bytes),
             (count, bytes),
@@ -110,7 +74,7 @@ fn exact_mode_is_exact_through_the_counting_allocator() {
         assert_eq!((site.stats.live_count, site.stats.live_bytes), (0, 0));
     }
     assert_eq!(shares(&profile), [50.0, 30.0, 20.0]);
-    assert_eq!(profile.sites[0].function, "sites_wired::alpha");
+    assert_eq!(profile.sites[0].function, "sites_wired::workload::alpha");
 }
 
 #[test]
@@ -138,4 +102,147 @@ fn without_a_session_nothing_is_sampled() {
     let session = Session::start(Sampling::Exact).unwrap();
     let profile = session.finish();
     assert!(profile.site("alpha").is_none(), "{profile:?}");
+}
+
+#[inline(never)]
+fn handed_over(count: usize, size: usize) -> Vec<Vec<u8>> {
+    let mut blocks = Vec::with_capacity(count);
+    for _ in 0..count {
+        blocks.push(Vec::with_capacity(size));
+    }
+    blocks
+}
+
+#[inline(never)]
+fn started_late(count: usize, size: usize) -> Vec<Vec<u8>> {
+    let mut blocks = Vec::with_capacity(count);
+    for _ in 0..count {
+        blocks.push(Vec::with_capacity(size));
+    }
+    blocks
+}
+
+/// A thread listed before the session frees blocks sampled on this one: with sampling off the
+/// counting allocator's hot path skips the hooks, so the session must have raised the freeing
+/// thread's watch bit before any sample, or these blocks would stay live.
+#[test]
+fn a_block_sampled_here_and_freed_on_a_thread_listed_before_the_session_is_not_live() {
+    let _lock = one_at_a_time();
+    let (give, take) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let freer = std::thread::spawn(move || {
+        // Allocates before the session: listed in the registry, with `watch` == 0 until then.
+        drop(black_box(vec![0u8; 64]));
+        done.send(()).unwrap();
+        for blocks in take {
+            drop(blocks);
+            done.send(()).unwrap();
+        }
+    });
+    finished.recv().unwrap(); // the freeing thread is listed
+    let session = Session::start(Sampling::Exact).unwrap();
+    let blocks = handed_over(100, 3000);
+    give.send(blocks).unwrap();
+    finished.recv().unwrap(); // freed there
+    let kept = handed_over(7, 3000);
+    let profile = session.finish();
+    drop(give);
+    freer.join().unwrap();
+    let site = profile
+        .site("handed_over")
+        .unwrap_or_else(|| panic!("no site handed_over: {profile:?}"));
+    assert_eq!(
+        (site.stats.alloc_count, site.stats.alloc_bytes),
+        (107 + 2, 107 * 3000 + 107 * 24),
+        "{site:?}"
+    );
+    // Only the 7 kept here are live (the outer Vecs' buffers are sampled too, 24 B per block).
+    assert_eq!(
+        (site.stats.live_count, site.stats.live_bytes),
+        (7 + 1, 7 * 3000 + 7 * 24),
+        "{site:?}"
+    );
+    drop(kept);
+}
+
+/// A thread that starts (and so is listed) while the session runs samples its allocations and
+/// unmarks its frees, and frees of blocks sampled elsewhere.
+#[test]
+fn a_thread_that_starts_during_the_session_samples_and_frees() {
+    let _lock = one_at_a_time();
+    let session = Session::start(Sampling::Exact).unwrap();
+    let from_here = handed_over(50, 2000);
+    let kept = std::thread::spawn(move || {
+        drop(from_here);
+        drop(started_late(30, 1000));
+        started_late(20, 1000)
+    })
+    .join()
+    .unwrap();
+    let profile = session.finish();
+    let late = profile
+        .site("started_late")
+        .unwrap_or_else(|| panic!("no site started_late: {profile:?}"));
+    // 50 blocks of 1000 B plus two outer buffers (30 and 20 Vecs of 24 B).
+    assert_eq!(
+        (late.stats.alloc_count, late.stats.alloc_bytes),
+        (52, 50 * 1000 + 50 * 24),
+        "{late:?}"
+    );
+    assert_eq!(
+        (late.stats.live_count, late.stats.live_bytes),
+        (21, 20 * 1000 + 20 * 24),
+        "{late:?}"
+    );
+    let here = profile.site("handed_over").expect("handed_over is a site");
+    assert_eq!(
+        (here.stats.live_count, here.stats.live_bytes),
+        (0, 0),
+        "{here:?}"
+    );
+    drop(kept);
+}
+
+/// The opt-in frame-pointer walk (`MEMPROBE_SITES_UNWIND=frame-pointers`) finds the same sites
+/// as the DWARF unwinder: exact shares, the user's function on top, live blocks marked. Debug
+/// builds keep frame pointers, so there it must be used; an optimised build without
+/// `-C force-frame-pointers=yes` refuses it (falls back to DWARF) and the check is skipped.
+#[test]
+fn the_frame_pointer_walk_finds_the_same_sites() {
+    let _lock = one_at_a_time();
+    // SAFETY: the tests of this binary run one at a time (the lock above), and nothing else in
+    // it reads the environment concurrently.
+    unsafe { std::env::set_var("MEMPROBE_SITES_UNWIND", "frame-pointers") };
+    let session = Session::start(Sampling::Exact);
+    // SAFETY: as above.
+    unsafe { std::env::remove_var("MEMPROBE_SITES_UNWIND") };
+    let session = session.unwrap();
+    let used = memprobe::sites::frame_pointer_walk();
+    alpha(50, 10_000);
+    beta(300, 1000);
+    gamma(2000, 100);
+    let kept = handed_over(10, 500);
+    let profile = session.finish();
+    if !used {
+        let debug_build = std::hint::black_box(cfg!(debug_assertions));
+        assert!(
+            !debug_build,
+            "a debug build keeps frame pointers, yet the walk was refused"
+        );
+        eprintln!("skipped: this optimised build has no frame pointers (DWARF was used)");
+        drop(kept);
+        return;
+    }
+    assert_eq!(shares(&profile), [50.0, 30.0, 20.0]);
+    assert_eq!(profile.sites[0].function, "sites_wired::workload::alpha");
+    let site = profile.site("handed_over").expect("handed_over is a site");
+    assert_eq!(
+        (site.stats.live_count, site.stats.live_bytes),
+        (11, 10 * 500 + 10 * 24),
+        "{site:?}"
+    );
+    drop(kept);
+    // The next session without the variable is back on DWARF.
+    drop(Session::start(Sampling::Exact).unwrap());
+    assert!(!memprobe::sites::frame_pointer_walk());
 }

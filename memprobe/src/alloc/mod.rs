@@ -37,7 +37,13 @@
 //!       after the thread's exit hook   ─▶ shared overflow counters
 //!       a thread-scope probe's group   ─▶ + the group chain of this thread
 //!       a process-scope probe          ─▶ + the process group (process.rs)
+//!       a sites session (`sites`)      ─▶ + the site hooks (sites::on_alloc/on_dealloc)
 //! ```
+//!
+//! The `watch` bits raised from outside the thread, through the registry, for every listed
+//! thread (and under its lock for a thread listed later): `WATCH_PROCESS` while a process-scope
+//! probe runs, `WATCH_SITES` while an allocation-sites session runs. With the `sites` feature
+//! and no session, `watch` is 0 and the `GlobalAlloc` methods run the featureless code.
 //!
 //! Process totals are the sum of the listed threads' counters, the exited threads' (folded in
 //! at exit, see `registry.rs`) and the overflow counters: exact across thread exit, for
@@ -154,7 +160,8 @@ macro_rules! global_allocator {
 struct ThreadState {
     /// 0 on the fast path. Otherwise why the thread takes the cold path: [`NEW`], [`UNLISTED`],
     /// [`NO_EXIT_HOOK`], [`EXITED`] (written by the thread itself), [`WATCH_GROUP`] (by the
-    /// thread) and [`WATCH_PROCESS`] (by probes, through the registry, for every listed thread).
+    /// thread), [`WATCH_PROCESS`] (by probes) and [`WATCH_SITES`] (by sites sessions), the last
+    /// two through the registry, for every listed thread.
     watch: AtomicU8,
     /// Set while memprobe's own bookkeeping allocates (e.g. capturing a backtrace).
     paused: Cell<bool>,
@@ -182,6 +189,12 @@ const EXITED: u8 = 8;
 pub(crate) const WATCH_GROUP: u8 = 16;
 /// `watch` bit: a process-scope probe is running.
 pub(crate) const WATCH_PROCESS: u8 = 32;
+/// `watch` bit: an allocation-sites session runs (see [`sites_watch`]): the cold path calls the
+/// site hooks. Only with the `sites` feature; never set without it.
+pub(crate) const WATCH_SITES: u8 = 64;
+
+/// Whether threads listed from now on get [`WATCH_SITES`]; read under the registry lock.
+static SITES_WATCHED: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     static THREAD: ThreadState = const {
@@ -227,27 +240,29 @@ fn this_thread() -> *const ThreadState {
     THREAD.with(|thread| thread as *const ThreadState)
 }
 
-// PERF: the common case (a listed thread, no probe watching it) is one TLS access, one load of
-// `watch` and two plain adds on the same cache line: no pointer to follow, no atomic
-// read-modify-write, no shared line. Everything else is out of line, so the inlined hook stays
-// small enough for the compiler to keep the caller's registers.
+// PERF: the common case (a listed thread, no probe watching it, no sites session) is one TLS
+// access, one load of `watch` and two plain adds on the same cache line: no pointer to follow,
+// no atomic read-modify-write, no shared line, and no site hook. Everything else is out of line,
+// so the inlined hook stays small enough for the compiler to keep the caller's registers.
+// `old`/`new` are the blocks freed and allocated (null where none), for the site hooks, which
+// only the cold path calls.
 #[inline(always)]
-fn record(event: Event) {
+fn record(event: Event, old: *mut u8, new: *mut u8) {
     // SAFETY: see `this_thread`; used only on this thread, within this call.
     let thread = unsafe { &*this_thread() };
     if thread.watch.load(Relaxed) == 0 {
         event.count(&SingleWriter(&thread.counters));
     } else {
         let (kind, a, b) = split(event);
-        record_cold(thread, kind, a, b);
+        record_cold(thread, kind, a, b, old, new);
     }
 }
 
 /// A thread that is not listed (first allocation, registry full, no exit hook, exited), or that
-/// a probe watches.
+/// a probe or a sites session watches.
 #[cold]
 #[inline(never)]
-fn record_cold(thread: &ThreadState, kind: u8, a: usize, b: usize) {
+fn record_cold(thread: &ThreadState, kind: u8, a: usize, b: usize, old: *mut u8, new: *mut u8) {
     let event = join(kind, a, b);
     let mut watch = thread.watch.load(Relaxed);
     if watch & NEW != 0 || (watch & UNLISTED != 0 && registry::may_have_free()) {
@@ -262,6 +277,47 @@ fn record_cold(thread: &ThreadState, kind: u8, a: usize, b: usize) {
         }
     }
     record_watched(thread, event);
+    site_hooks(event, old, new);
+}
+
+/// The allocation-sites hooks for `event` (see [`crate::sites`]'s allocator contract), called
+/// from the cold path only: a thread on which a sampled block can be allocated or freed always
+/// has a non-zero `watch` (see [`sites_watch`]), and the hooks return at once outside a session.
+#[inline(always)]
+fn site_hooks(event: Event, old: *mut u8, new: *mut u8) {
+    #[cfg(feature = "sites")]
+    match event {
+        Event::Alloc(size) => crate::sites::on_alloc(new, size),
+        Event::Dealloc(size) => crate::sites::on_dealloc(old, size),
+        Event::Realloc { old: from, new: to } => {
+            // The old block is gone once realloc succeeded: only its address is looked up.
+            crate::sites::on_dealloc(old, from);
+            crate::sites::on_alloc(new, to);
+        }
+    }
+    #[cfg(not(feature = "sites"))]
+    let _ = (event, old, new);
+}
+
+/// Raises (`on`) or clears [`WATCH_SITES`] on every thread: called by `sites::Session` before
+/// sampling starts and after it stopped.
+///
+/// Why the hooks see every sampled block's free (the happens-before argument): a session raises
+/// the bit on every listed thread (under the registry lock, which a thread listed later also
+/// takes, and then reads `SITES_WATCHED`, stored before that lock) *before* its `SeqCst` store
+/// of the sampler's `EPOCH`. A block is sampled only by a capture that read that store with a
+/// `SeqCst` (acquiring) load, so the bit's raise happens-before the sample; any thread that
+/// frees the block was handed it after the sample (a free needs the pointer, passed through
+/// some synchronisation), so the raise happens-before its `watch` load too, which therefore
+/// reads the bit (or a later value: every other write to `watch` is a read-modify-write of other
+/// bits, and the clear comes only after sampling stopped). Threads not listed (new, registry
+/// full, no exit hook, exited) have other bits set and take the cold path anyway. The bit is
+/// cleared only after the sampler stopped and its writers drained: past that the hooks return
+/// at once, so a thread still seeing it only takes a needless trip through the cold path.
+#[cfg(feature = "sites")]
+pub(crate) fn sites_watch(on: bool) {
+    SITES_WATCHED.store(on, Relaxed);
+    registry::watch_all(WATCH_SITES, on);
 }
 
 /// Lists the calling thread in the registry (its first allocation, or a retry after finding
@@ -292,6 +348,10 @@ fn list_this_thread(thread: &ThreadState, watch: u8) -> u8 {
             // either sees this entry or is seen here.
             if process::running() {
                 thread.watch.fetch_or(WATCH_PROCESS, Relaxed);
+            }
+            // Likewise for a sites session (see `sites_watch` for why under this lock).
+            if SITES_WATCHED.load(Relaxed) {
+                thread.watch.fetch_or(WATCH_SITES, Relaxed);
             }
             thread.watch.fetch_and(!(NEW | UNLISTED), Relaxed);
         })
@@ -410,18 +470,13 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
             let ptr = unsafe { self.inner.alloc(layout) };
             if ptr.is_null() {
                 take_back(event);
-            } else {
-                #[cfg(feature = "sites")]
-                crate::sites::on_alloc(ptr, layout.size());
             }
             ptr
         } else {
             // SAFETY: as above.
             let ptr = unsafe { self.inner.alloc(layout) };
             if !ptr.is_null() {
-                record(event);
-                #[cfg(feature = "sites")]
-                crate::sites::on_alloc(ptr, layout.size());
+                record(event, std::ptr::null_mut(), ptr);
             }
             ptr
         }
@@ -436,18 +491,13 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
             let ptr = unsafe { self.inner.alloc_zeroed(layout) };
             if ptr.is_null() {
                 take_back(event);
-            } else {
-                #[cfg(feature = "sites")]
-                crate::sites::on_alloc(ptr, layout.size());
             }
             ptr
         } else {
             // SAFETY: as above.
             let ptr = unsafe { self.inner.alloc_zeroed(layout) };
             if !ptr.is_null() {
-                record(event);
-                #[cfg(feature = "sites")]
-                crate::sites::on_alloc(ptr, layout.size());
+                record(event, std::ptr::null_mut(), ptr);
             }
             ptr
         }
@@ -456,9 +506,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // A free cannot fail: count it first, like an allocation on the fast path.
-        record(Event::Dealloc(layout.size()));
-        #[cfg(feature = "sites")]
-        crate::sites::on_dealloc(ptr, layout.size());
+        record(Event::Dealloc(layout.size()), ptr, std::ptr::null_mut());
         // SAFETY: the caller upholds `GlobalAlloc::dealloc`'s contract, which we pass on.
         unsafe { self.inner.dealloc(ptr, layout) };
     }
@@ -474,25 +522,13 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
             let new_ptr = unsafe { self.inner.realloc(ptr, layout, new_size) };
             if new_ptr.is_null() {
                 take_back(event);
-            } else {
-                // The old block is gone once realloc succeeded: only its address is looked up.
-                #[cfg(feature = "sites")]
-                {
-                    crate::sites::on_dealloc(ptr, layout.size());
-                    crate::sites::on_alloc(new_ptr, new_size);
-                }
             }
             new_ptr
         } else {
             // SAFETY: as above.
             let new_ptr = unsafe { self.inner.realloc(ptr, layout, new_size) };
             if !new_ptr.is_null() {
-                record(event);
-                #[cfg(feature = "sites")]
-                {
-                    crate::sites::on_dealloc(ptr, layout.size());
-                    crate::sites::on_alloc(new_ptr, new_size);
-                }
+                record(event, ptr, new_ptr);
             }
             new_ptr
         }

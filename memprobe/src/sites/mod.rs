@@ -34,15 +34,27 @@
 //! - a call that fails (null) calls neither.
 //!
 //! Both may be called from any thread at any time (also while thread-locals are destroyed),
-//! never allocate, never lock, and return at once while no [`Session`] runs: with sampling off an
-//! allocation costs one relaxed load and a branch; with it on, an unsampled allocation adds a
-//! thread-local countdown decrement and one test (countdown crossed, or a new session) and
-//! branch; a free adds a look-up in the address index only while sampled blocks are live.
+//! never allocate, never lock, and return at once while no [`Session`] runs: called with
+//! sampling off, a hook costs one relaxed load and a branch; with it on, an unsampled allocation
+//! adds a thread-local countdown decrement and one test (countdown crossed, or a new session)
+//! and branch; a free adds a look-up in the address index only while sampled blocks are live.
 //! `benches/sites.rs` measures each path. **Wiring:** with this feature, memprobe's counting
-//! allocator ([`crate::Counting`], `global_allocator!()`) calls both hooks directly in its
-//! `GlobalAlloc` methods (`memprobe/tests/sites_wired.rs`); another global allocator calls them
-//! itself (see `memprobe/tests/sites.rs`). `#[memprobe(sites)]` opens one session per measured
-//! run; parallel `sites` runs take turns.
+//! allocator ([`crate::Counting`], `global_allocator!()`) calls both hooks from its cold path
+//! only: a session raises a watch bit on every thread before sampling starts, so with sampling
+//! off `Counting`'s hot path is the featureless code, instruction for instruction, and costs
+//! nothing more (BENCHMARKS.md, "Sites"; `memprobe/tests/sites_wired.rs`). Another global
+//! allocator calls the hooks itself (see `memprobe/tests/sites.rs`). `#[memprobe(sites)]` opens
+//! one session per measured run; parallel `sites` runs take turns.
+//!
+//! # Stack walks
+//!
+//! A sample's stack is walked with the system's DWARF unwinder (microseconds per sample). With
+//! `MEMPROBE_SITES_UNWIND=frame-pointers` in the environment at [`Session::start`] and a build
+//! with frame pointers (`RUSTFLAGS="-C force-frame-pointers=yes"`; debug builds keep them), it
+//! follows the frame-pointer chain instead (tens of nanoseconds), bounded at every step by the
+//! thread's own stack; a build without frame pointers is detected once (the two walks must
+//! agree) and keeps DWARF. [`frame_pointer_walk`] says which one a session uses. Frames of code
+//! built without frame pointers (a prebuilt C library) are skipped by that walk.
 //!
 //! # Limits
 //!
@@ -130,6 +142,26 @@ pub fn on_alloc(ptr: *mut u8, size: usize) {
 pub fn on_dealloc(ptr: *mut u8, size: usize) {
     let _ = size; // part of the contract: a size-keyed table may use it
     sampler::on_dealloc(ptr);
+}
+
+/// Whether the running (or last) session walks stacks with frame pointers rather than the DWARF
+/// unwinder: only when `MEMPROBE_SITES_UNWIND=frame-pointers` was set at [`Session::start`] and
+/// the build keeps frame pointers (`RUSTFLAGS="-C force-frame-pointers=yes"`, checked once by
+/// comparing both walks); otherwise `false`, and samples use the DWARF unwinder.
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::sites::__doc_allocator!();
+/// // SAFETY: no other thread of this example reads the environment.
+/// unsafe { std::env::remove_var("MEMPROBE_SITES_UNWIND") };
+/// let session = memprobe::sites::Session::start(memprobe::sites::Sampling::Exact)?;
+/// assert!(!memprobe::sites::frame_pointer_walk()); // DWARF unless asked for
+/// # drop(session);
+/// # Ok::<(), memprobe::sites::SitesError>(())
+/// ```
+pub fn frame_pointer_walk() -> bool {
+    sampler::frame_pointer_walk()
 }
 
 /// How often a session samples.
@@ -251,6 +283,9 @@ impl Session {
         if RUNNING.swap(true, Acquire) {
             return Err(SitesError::SessionRunning);
         }
+        // The counting allocator's threads first, then the sampler: a thread must see the watch
+        // bit before any block it may free can be sampled (the argument is at `sites_watch`).
+        crate::alloc::sites_watch(true);
         sampler::start(sampling.mean_bytes());
         Ok(Session { _private: () })
     }
@@ -268,16 +303,23 @@ impl Session {
     /// # Ok::<(), memprobe::sites::SitesError>(())
     /// ```
     pub fn finish(self) -> Profile {
-        sampler::stop();
+        stop();
         Profile::collect()
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        sampler::stop();
+        stop();
         RUNNING.store(false, Release);
     }
+}
+
+/// Stops sampling, waits for captures in flight, and only then lowers the counting allocator's
+/// watch bit (so no sampled block's free can be missed while sampling runs).
+fn stop() {
+    sampler::stop();
+    crate::alloc::sites_watch(false);
 }
 
 /// Installs a global allocator over `System` that calls [`on_alloc`] and [`on_dealloc`]: used by
