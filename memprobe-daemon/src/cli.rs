@@ -191,6 +191,19 @@ pub struct WatchArgs {
     #[arg(long, value_name = "ADDR")]
     pub prometheus: Option<String>,
     // ---- end of Prometheus and fleets ----
+    /// Allocation sites of the watched command (built with memprobe's `publish` and `sites`
+    /// features and memprobe::global_allocator!): once warm-up ends it is asked to start
+    /// sampling, and before it is stopped, to write its profile. The run writes
+    /// `STEM.sites.json` and `STEM.sites.pb.gz` (gzipped pprof) beside --summary (else --out),
+    /// and a growth verdict names the top growing sites (live bytes since warm-up). Needs -- CMD.
+    #[arg(long)]
+    pub sites: bool,
+
+    /// Mean sampling interval of --sites: a size (`512KiB`, the default; one sample per that
+    /// many bytes allocated, on average) or `exact` (every allocation: small programs only).
+    #[arg(long, value_name = "SIZE|exact", requires = "sites")]
+    pub sites_rate: Option<String>,
+
     /// Plots written at the end of the run.
     #[command(flatten)]
     pub plot: WatchPlotArgs,

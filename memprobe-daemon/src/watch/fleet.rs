@@ -288,6 +288,7 @@ impl State<'_> {
             export,
             fleet_label: Some(label),
             config: Cow::Owned(config),
+            sites: None,
         };
         self.members.push(Member { run, code: None });
         Ok(())

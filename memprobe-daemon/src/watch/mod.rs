@@ -50,6 +50,7 @@ mod fleet;
 mod progress;
 mod recorder;
 mod sampler;
+mod sites;
 mod summary;
 mod tree;
 
@@ -89,6 +90,8 @@ struct Run<'c> {
     export: Option<Export>,
     /// How the final lines name the target in a fleet run (`PID 4242 (comm)`).
     fleet_label: Option<String>,
+    /// `--sites`: the command's allocation sites after warm-up.
+    sites: Option<sites::Sites>,
 }
 
 /// A target's place on the Prometheus board and its verdict schedule.
@@ -168,6 +171,18 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
         Target::Fleet(_) => unreachable!("fleet runs return above"),
     };
     let publish_path = command.as_ref().map(|c| c.publish_path().to_owned());
+    let sites = config
+        .sites
+        .zip(publish_path.as_deref())
+        .map(|(mean, record)| {
+            sites::Sites::new(
+                mean,
+                record,
+                config.summary.as_deref().or(config.out.as_deref()),
+                config.judge.trend.warmup,
+                config.duration,
+            )
+        });
     let sampler = Sampler::open(config, pid, publish_path)?;
     let start = sampler.start();
     let mut notes = Vec::new();
@@ -197,6 +212,7 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
         tty: !config.quiet && std::io::stderr().is_terminal(),
         export,
         fleet_label: None,
+        sites,
     };
     run.recorder.notes.append(&mut notes);
     let result = run.sample_loop(&signals);
@@ -217,6 +233,7 @@ impl Run<'_> {
             sampler: &self.sampler,
             recorder: &self.recorder,
             command: self.command.as_ref(),
+            sites: self.sites.as_ref().and_then(|s| s.report.as_ref()),
         }
     }
 
@@ -257,6 +274,10 @@ impl Run<'_> {
             }
         }
         let alive = tick.is_some();
+        if let (true, Some(sites)) = (alive, self.sites.as_mut()) {
+            let t_ns = self.recorder.last_t_ns;
+            sites.poll(t_ns, &mut self.sampler, &mut self.recorder.notes);
+        }
         self.recorder.notes.extend(self.sampler.take_notes());
         Ok(alive)
     }
@@ -270,6 +291,10 @@ impl Run<'_> {
         loop {
             if let Some(sig) = signals.take_stop() {
                 self.progress.stop_signal = Some(sig);
+                // The profile is asked for before the command gets the signal: after, too late.
+                if self.command.is_some() {
+                    self.collect_sites();
+                }
                 match self.command.as_mut() {
                     Some(c) => {
                         let forward = c.forward_stop(sig)?;
@@ -399,6 +424,13 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// `--sites`: asks the process for its profile and keeps it (bounded wait).
+    fn collect_sites(&mut self) {
+        if let Some(sites) = self.sites.as_mut() {
+            sites.collect(&mut self.sampler, &mut self.recorder.notes);
+        }
+    }
+
     /// Stops the command if it still runs, judges, writes the summary; the exit code.
     fn finish(&mut self, signals: &Signals) -> Result<u8> {
         if self.tty {
@@ -406,6 +438,9 @@ impl Run<'_> {
         }
         if self.progress.ended == Some(Ended::Duration) {
             self.purge_and_final_sample()?;
+            self.collect_sites();
+        } else if let Some(sites) = self.sites.as_mut() {
+            sites.target_gone(&mut self.recorder.notes);
         }
         if let Some(c) = self.command.as_mut() {
             if c.terminate(signals)? {
@@ -504,6 +539,20 @@ impl Run<'_> {
                 verdict.kind.name(),
                 verdict.summary
             );
+            let report = self.sites.as_ref().and_then(|s| s.report.as_ref());
+            if let Some(r) = report {
+                let growth = matches!(verdict.kind, memprobe::trend::VerdictKind::Growth);
+                match r.sentence() {
+                    Some(sites) if growth => eprintln!("memprobe-daemon: {who}{sites}"),
+                    _ => {}
+                }
+                if let Some(json) = &r.json {
+                    eprintln!(
+                        "memprobe-daemon: {who}allocation sites written to {}",
+                        json.display()
+                    );
+                }
+            }
             for path in plotted {
                 eprintln!("memprobe-daemon: plotted the run to {}", path.display());
             }
