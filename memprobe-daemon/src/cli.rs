@@ -11,6 +11,7 @@ Examples:
   memprobe-daemon watch --duration 10m --fail-if-growth 10% --summary run.json -- ./my-server --port 0
   memprobe-daemon watch --pid 4242 --interval 1s --out samples.jsonl --csv samples.csv
   memprobe-daemon watch --tree --cgroup auto --warmup 30s --fail-if-growth 5%,64MiB -- make soak
+  memprobe-daemon watch --duration 10m --fail-if-growth 5% --sites --summary soak.json -- ./my-server
   memprobe-daemon verdict samples.jsonl --fail-if-growth 5% --warmup 100it
 
 Exit codes:
