@@ -140,22 +140,7 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
     }
     let signals = Signals::install()?;
     // Outputs first: a bad path must fail before the target starts.
-    let files = SampleFiles::open(
-        config.out.as_deref(),
-        config.csv.as_deref(),
-        config.interval.as_nanos() as u64,
-    )?;
-    let summary_file = config
-        .summary
-        .as_deref()
-        .map(|p| {
-            SummaryFile::create(
-                p,
-                &serde_json::json!({"schema_version": SCHEMA_VERSION, "state": "starting"}),
-            )
-        })
-        .transpose()?;
-    let plots = Some(crate::plot::Outputs::open(&config.plot)?).filter(|p| p.any());
+    let outputs = RunOutputs::open(config)?;
 
     // The server before the target: a port in use fails before anything starts.
     let exporter = config
@@ -184,37 +169,11 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
             )
         });
     let sampler = Sampler::open(config, pid, publish_path)?;
-    let start = sampler.start();
-    let mut notes = Vec::new();
-    let export = exporter
-        .as_ref()
-        .map(|e| Export::claim(&e.board, pid, start, &mut notes));
-    let mut run = Run {
-        config: Cow::Borrowed(config),
-        progress: Progress {
-            start,
-            started_wall_ns: wall_ns(),
-            ticks: 0,
-            missed: 0,
-            ended: None,
-            sampling_ended: None,
-            sampling_usage: None,
-            stop_signal: None,
-        },
-        command,
-        sampler,
-        recorder: Recorder::new(config.tree),
-        files,
-        summary_file,
-        plots,
-        status_due: start,
-        summary_due: start + SUMMARY_FIRST,
-        tty: !config.quiet && std::io::stderr().is_terminal(),
-        export,
-        fleet_label: None,
-        sites,
-    };
-    run.recorder.notes.append(&mut notes);
+    let board = exporter.as_ref().map(|e| &e.board);
+    let mut run = Run::new(Cow::Borrowed(config), outputs, sampler, board);
+    run.command = command;
+    run.tty = !config.quiet && std::io::stderr().is_terminal();
+    run.sites = sites;
     let result = run.sample_loop(&signals);
     run.progress.sampling_ended = Some(Instant::now());
     run.progress.sampling_usage = Some(procfs::self_usage());
@@ -222,6 +181,80 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
     let finish = run.finish(&signals);
     result?;
     finish
+}
+
+/// A run's output files, opened before its target is watched so that a bad path fails first.
+struct RunOutputs {
+    files: SampleFiles,
+    summary_file: Option<SummaryFile>,
+    plots: Option<crate::plot::Outputs>,
+}
+
+impl RunOutputs {
+    /// `--out`, `--csv`, `--summary` (a `starting` summary written at once), `--plot`/`--html`.
+    fn open(config: &Config) -> Result<RunOutputs> {
+        let files = SampleFiles::open(
+            config.out.as_deref(),
+            config.csv.as_deref(),
+            config.interval.as_nanos() as u64,
+        )?;
+        let summary_file = config
+            .summary
+            .as_deref()
+            .map(|p| {
+                SummaryFile::create(
+                    p,
+                    &serde_json::json!({"schema_version": SCHEMA_VERSION, "state": "starting"}),
+                )
+            })
+            .transpose()?;
+        let plots = Some(crate::plot::Outputs::open(&config.plot)?).filter(|p| p.any());
+        Ok(RunOutputs {
+            files,
+            summary_file,
+            plots,
+        })
+    }
+}
+
+impl<'c> Run<'c> {
+    /// The run of one target from its sampler's start: no command, no status line, no fleet
+    /// label and no `--sites` (the caller sets those it has); a slot on `board` when exporting.
+    fn new(
+        config: Cow<'c, Config>,
+        outputs: RunOutputs,
+        sampler: Sampler,
+        board: Option<&Arc<Board>>,
+    ) -> Run<'c> {
+        let start = sampler.start();
+        let mut recorder = Recorder::new(config.tree);
+        let export = board.map(|b| Export::claim(b, sampler.pid, start, &mut recorder.notes));
+        Run {
+            progress: Progress {
+                start,
+                started_wall_ns: wall_ns(),
+                ticks: 0,
+                missed: 0,
+                ended: None,
+                sampling_ended: None,
+                sampling_usage: None,
+                stop_signal: None,
+            },
+            command: None,
+            sampler,
+            recorder,
+            files: outputs.files,
+            summary_file: outputs.summary_file,
+            plots: outputs.plots,
+            status_due: start,
+            summary_due: start + SUMMARY_FIRST,
+            tty: false,
+            export,
+            fleet_label: None,
+            sites: None,
+            config,
+        }
+    }
 }
 
 impl Run<'_> {
