@@ -11,6 +11,7 @@ Examples:
   memprobe-daemon watch --duration 10m --fail-if-growth 10% --summary run.json -- ./my-server --port 0
   memprobe-daemon watch --pid 4242 --interval 1s --out samples.jsonl --csv samples.csv
   memprobe-daemon watch --tree --cgroup auto --warmup 30s --fail-if-growth 5%,64MiB -- make soak
+  memprobe-daemon watch --duration 10m --fail-if-growth 5% --sites --summary soak.json -- ./my-server
   memprobe-daemon verdict samples.jsonl --fail-if-growth 5% --warmup 100it
 
 Exit codes:
@@ -191,6 +192,19 @@ pub struct WatchArgs {
     #[arg(long, value_name = "ADDR")]
     pub prometheus: Option<String>,
     // ---- end of Prometheus and fleets ----
+    /// Allocation sites of the watched command (built with memprobe's `publish` and `sites`
+    /// features and memprobe::global_allocator!): once warm-up ends it is asked to start
+    /// sampling, and before it is stopped, to write its profile. The run writes
+    /// `STEM.sites.json` and `STEM.sites.pb.gz` (gzipped pprof) beside --summary (else --out),
+    /// and a growth verdict names the top growing sites (live bytes since warm-up). Needs -- CMD.
+    #[arg(long)]
+    pub sites: bool,
+
+    /// Mean sampling interval of --sites: a size (`512KiB`, the default; one sample per that
+    /// many bytes allocated, on average) or `exact` (every allocation: small programs only).
+    #[arg(long, value_name = "SIZE|exact", requires = "sites")]
+    pub sites_rate: Option<String>,
+
     /// Plots written at the end of the run.
     #[command(flatten)]
     pub plot: WatchPlotArgs,

@@ -216,6 +216,8 @@ pub(crate) struct Config {
     pub(crate) prometheus: Option<std::net::SocketAddr>,
     /// `--plot` and `--html`: plots written at the end of the run.
     pub(crate) plot: PlotOutputs,
+    /// `--sites`: the mean sampling interval in bytes (0: exact), when asked.
+    pub(crate) sites: Option<u64>,
 }
 
 impl Config {
@@ -277,6 +279,15 @@ impl Config {
             .as_deref()
             .map(crate::prometheus::parse_addr)
             .transpose()?;
+        let sites = args
+            .sites
+            .then(|| sites_rate(args.sites_rate.as_deref()))
+            .transpose()?;
+        if sites.is_some() && !matches!(target, Target::Command(_)) {
+            bail!(
+                "--sites asks a command started here for its allocation sites: give -- CMD ARGS... (a process built with memprobe's `publish` and `sites` features), not --pid or --match"
+            );
+        }
         if matches!(target, Target::Fleet(_)) && args.proc_root.is_some() {
             bail!("--proc-root reads one fake process tree: give a single --pid with it");
         }
@@ -308,7 +319,23 @@ impl Config {
                 })?,
             },
             prometheus,
+            sites,
         })
+    }
+}
+
+/// `--sites-rate`: a size, or `exact` (0); 512 KiB when not given.
+fn sites_rate(value: Option<&str>) -> Result<u64> {
+    match value {
+        None => Ok(memprobe::sites::DEFAULT_MEAN_BYTES),
+        Some("exact") => Ok(0),
+        Some(size) => match memprobe::units::parse_bytes(size) {
+            Ok(0) => bail!(
+                "--sites-rate 0 samples nothing: give a mean interval such as 512KiB, or `exact` to sample every allocation"
+            ),
+            Ok(n) => Ok(n),
+            Err(e) => Err(flag_error("--sites-rate", e)),
+        },
     }
 }
 

@@ -96,13 +96,15 @@ fn a_real_watch_run_validates() {
     let (summary, lines) = watch(
         dir.path(),
         "tree",
-        &["--tree", "--pss-interval", "200ms"],
+        &["--tree", "--pss-interval", "200ms", "--sites"],
         "",
     )
     .unwrap();
     assert_valid(&__schemas::summary(), &summary, "the watch summary");
     assert!(
-        summary["verdict"].is_object() && summary["tree"].is_object(),
+        summary["verdict"].is_object()
+            && summary["tree"].is_object()
+            && summary["sites"].is_object(),
         "{summary:#}"
     );
     assert_lines_valid(&lines, "the --tree --pss-interval run");

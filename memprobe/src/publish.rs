@@ -20,7 +20,18 @@
 //! }
 //! ```
 //!
-//! # Layout (version 1)
+//! # Allocation sites on request
+//!
+//! With memprobe's `sites` feature too, `memprobe-daemon watch --sites` asks the process, through
+//! the record, to start an allocation-sites session ([`crate::sites::Session`]) once warm-up ends
+//! and, before it stops the process, to write the session's profile: the background thread (never
+//! the allocator hooks) serves both and writes [`site_profile_path`]`(record)` (the
+//! `sites::render::json` JSON) and its `.pb.gz` twin (gzipped pprof), each atomically (a temporary
+//! file, then `rename`). A process can write the same files itself, on demand, with
+//! `write_site_profile` (feature `sites`). A process built without `sites` answers every request
+//! with [`SitesState::NotBuilt`], so the daemon says so in one line instead of waiting.
+//!
+//! # Layout (version 2)
 //!
 //! Native-endian `u64` words, [`RECORD_SIZE`] bytes; word offsets are the `WORD_*` constants.
 //!
@@ -30,7 +41,9 @@
 //!  7..13  jemalloc allocated, active, resident, mapped, retained, metadata
 //! 13..18  counting alloc_count, realloc_count, dealloc_count, alloc_bytes, freed_bytes
 //! 18 iteration   19 phase sequence   20 phase name length   21..29 phase name (64 bytes, UTF-8)
-//! 29 purge requested (written by the daemon)   30 purge done (written by the process)   31 spare
+//! 29 purge requested (written by the daemon)   30 purge done (written by the process)
+//! 31 sites sampling mean in bytes, 0 exact (daemon)   32 sites request, n << 8 | op (daemon)
+//! 33 sites request answered (process)   34 sites state (process, a `SitesState` code)   35..40 spare
 //! ```
 //!
 //! # Implementation
@@ -39,8 +52,10 @@
 //! makes it even again. The reader, [`Reader`], reads `seq`, the record, then `seq` again with
 //! `pread` (the file's page cache is the very memory the process maps), and keeps the copy only
 //! when both reads of `seq` are equal and even. Every field is an `AtomicU64`, so the writer's
-//! stores are well-defined while another process reads. The two purge words sit outside the
-//! seqlock: each has a single writer, and a request is a counter the process catches up with.
+//! stores are well-defined while another process reads. The purge and sites words sit outside the
+//! seqlock: each has a single writer, and a request is a counter the process catches up with (the
+//! sites answer: the state word is stored before the answered request, with release ordering, so
+//! a reader that sees its request answered sees the state that goes with it).
 //! The reader trusts nothing in the file: it opens it without following a symbolic link or
 //! blocking on a FIFO, checks its type and size, fences between its reads (AArch64 reorders
 //! loads), checks the copy's own sequence word, and refuses a wrong magic, version or pid.
@@ -61,8 +76,8 @@ use std::time::Duration;
 pub const ENV_VAR: &str = "MEMPROBE_PUBLISH";
 /// First word of a record: `"MPRBPUB1"`.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"MPRBPUB1");
-/// Layout version; a reader refuses others.
-pub const VERSION: u32 = 1;
+/// Layout version; a reader refuses others. Version 2 added the allocation-sites words.
+pub const VERSION: u32 = 2;
 /// Size of the record in bytes.
 pub const RECORD_SIZE: usize = WORDS * 8;
 /// How often the background thread refreshes the record.
@@ -70,7 +85,7 @@ pub const REFRESH_INTERVAL: Duration = Duration::from_millis(100);
 /// Longest phase name kept, in bytes (longer names are cut at a character boundary).
 pub const PHASE_MAX: usize = 64;
 
-const WORDS: usize = 32;
+const WORDS: usize = 40;
 const WORD_MAGIC: usize = 0;
 const WORD_VERSION: usize = 1;
 const WORD_SEQ: usize = 2;
@@ -86,6 +101,12 @@ const WORD_PHASE_LEN: usize = 20;
 const WORD_PHASE: usize = 21;
 const WORD_PURGE_REQUESTED: usize = 29;
 const WORD_PURGE_DONE: usize = 30;
+const WORD_SITES_MEAN: usize = 31;
+const WORD_SITES_REQUEST: usize = 32;
+const WORD_SITES_DONE: usize = 33;
+const WORD_SITES_STATE: usize = 34;
+const SITES_OP_START: u64 = 1;
+const SITES_OP_WRITE: u64 = 2;
 const FLAG_JEMALLOC: u64 = 1;
 const FLAG_COUNTING: u64 = 2;
 
@@ -140,7 +161,145 @@ impl PublishedStats {
     }
 }
 
-/// Why bytes are not (yet) a version-1 record: what [`decode`] refuses.
+/// What the daemon asks of a publishing process's allocation sites ([`Reader::request_sites`]).
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::publish::SitesRequest;
+/// let exact = SitesRequest::Start { mean_bytes: 0 };
+/// assert_ne!(exact, SitesRequest::Write);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SitesRequest {
+    /// Start a session sampling one allocation per `mean_bytes` on average; 0 samples every
+    /// allocation (exact mode).
+    Start {
+        /// The mean sampling interval in bytes, 0 for exact.
+        mean_bytes: u64,
+    },
+    /// Write the running session's profile to [`site_profile_path`] (sampling goes on).
+    Write,
+}
+
+/// How a publishing process answered its last allocation-sites request
+/// ([`Reader::sites_answer`]).
+///
+/// # Examples
+///
+/// ```
+/// use memprobe::publish::SitesState;
+/// assert_eq!(SitesState::from_code(3), SitesState::NotBuilt);
+/// assert_eq!(SitesState::from_code(99), SitesState::Unknown(99));
+/// assert!(SitesState::NotBuilt.to_string().contains("`sites` feature"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SitesState {
+    /// A session runs (started on request, or already running from an earlier one).
+    Sampling,
+    /// The profile was written.
+    Written,
+    /// The process was built without memprobe's `sites` feature.
+    NotBuilt,
+    /// The program already runs its own allocation-sites session; one runs at a time.
+    Busy,
+    /// Writing the profile failed (I/O: a full or removed directory).
+    WriteFailed,
+    /// A write was asked while no session runs.
+    NotSampling,
+    /// A code this memprobe does not know (a newer process, or a garbled word).
+    Unknown(u64),
+}
+
+impl SitesState {
+    const CODES: [(u64, SitesState); 6] = [
+        (1, SitesState::Sampling),
+        (2, SitesState::Written),
+        (3, SitesState::NotBuilt),
+        (4, SitesState::Busy),
+        (5, SitesState::WriteFailed),
+        (6, SitesState::NotSampling),
+    ];
+
+    /// The state a word of the record holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memprobe::publish::SitesState;
+    /// assert_eq!(SitesState::from_code(SitesState::Written.code()), SitesState::Written);
+    /// ```
+    pub fn from_code(code: u64) -> SitesState {
+        Self::CODES
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map_or(SitesState::Unknown(code), |(_, s)| *s)
+    }
+
+    /// The word the record holds for this state.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(memprobe::publish::SitesState::Sampling.code(), 1);
+    /// ```
+    pub fn code(self) -> u64 {
+        match self {
+            SitesState::Unknown(code) => code,
+            known => Self::CODES
+                .iter()
+                .find(|(_, s)| *s == known)
+                .map_or(0, |(c, _)| *c),
+        }
+    }
+}
+
+impl std::fmt::Display for SitesState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SitesState::Sampling => f.write_str("sampling allocation sites"),
+            SitesState::Written => f.write_str("the allocation-sites profile is written"),
+            SitesState::NotBuilt => f.write_str(
+                "the process was not built with memprobe's `sites` feature; build it with features [\"publish\", \"sites\"] and memprobe::global_allocator!()",
+            ),
+            SitesState::Busy => f.write_str(
+                "the process already runs its own allocation-sites session (one at a time); finish it, or drop --sites",
+            ),
+            SitesState::WriteFailed => f.write_str(
+                "the process could not write its allocation-sites profile beside the record (a full or removed directory?)",
+            ),
+            SitesState::NotSampling => {
+                f.write_str("the process was asked for a profile while no session ran")
+            }
+            SitesState::Unknown(code) => write!(
+                f,
+                "the process answered with unknown state {code} (a memprobe of another version?)"
+            ),
+        }
+    }
+}
+
+/// Where a publishing process writes its allocation-sites profile for the daemon: the record's
+/// path with `.sites.json` appended (in the daemon's private directory); the gzipped pprof twin
+/// is the same path with `.pb.gz` in place of `.json`.
+///
+/// # Examples
+///
+/// ```
+/// use std::path::Path;
+/// let json = memprobe::publish::site_profile_path(Path::new("/tmp/d/record"));
+/// assert_eq!(json, Path::new("/tmp/d/record.sites.json"));
+/// assert_eq!(json.with_extension("pb.gz"), Path::new("/tmp/d/record.sites.pb.gz"));
+/// ```
+pub fn site_profile_path(record: &Path) -> PathBuf {
+    let mut name = record.as_os_str().to_owned();
+    name.push(".sites.json");
+    PathBuf::from(name)
+}
+
+/// Why bytes are not (yet) a record of this layout version: what [`decode`] refuses.
 ///
 /// # Examples
 ///
@@ -148,7 +307,7 @@ impl PublishedStats {
 /// use memprobe::publish::{decode, Invalid, RECORD_SIZE};
 /// assert_eq!(decode(&[0u8; RECORD_SIZE]), Err(Invalid::NotYetWritten));
 /// assert_eq!(decode(&[0u8; 8]), Err(Invalid::Size(8)));
-/// assert_eq!(Invalid::Size(8).to_string(), "the record is 8 bytes, not 256");
+/// assert_eq!(Invalid::Size(8).to_string(), "the record is 8 bytes, not 320");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -209,7 +368,7 @@ impl std::fmt::Display for Invalid {
 }
 
 /// Decodes a record copied out of the file: [`Invalid`] says why it is not a consistent
-/// version-1 record. A pure function of the bytes; never panics.
+/// record of this layout version. A pure function of the bytes; never panics.
 ///
 /// # Examples
 ///
@@ -381,7 +540,7 @@ impl Reader {
     /// # Errors
     ///
     /// [`Error::Io`] naming the file when it cannot be read, or (kind `InvalidData`) when it is
-    /// not a version-1 record: wrong size, magic, version or pid.
+    /// not a record of this layout version: wrong size, magic, version or pid.
     ///
     /// # Examples
     ///
@@ -390,7 +549,7 @@ impl Reader {
     /// # let path = dir.path().join("record");
     /// std::fs::write(&path, [0u8; 100])?;
     /// let err = memprobe::publish::Reader::open(&path)?.read().unwrap_err();
-    /// assert!(err.to_string().contains("100 bytes, not 256"), "{err}");
+    /// assert!(err.to_string().contains("100 bytes, not 320"), "{err}");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn read(&self) -> Result<Option<PublishedStats>> {
@@ -490,6 +649,73 @@ impl Reader {
         Ok(self.purges_requested)
     }
 
+    /// Asks the process to start an allocation-sites session or to write its profile; returns
+    /// the request's number, which [`Reader::sites_answer`] reports answered (within a refresh,
+    /// ≤ 100 ms, plus the time to symbolize for a write).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] naming the file when it cannot be read or written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("record");
+    /// use memprobe::publish::{Reader, SitesRequest, RECORD_SIZE};
+    /// std::fs::write(&path, [0u8; RECORD_SIZE])?;
+    /// let mut reader = Reader::open(&path)?;
+    /// let n = reader.request_sites(SitesRequest::Start { mean_bytes: 65536 })?;
+    /// assert_eq!(reader.sites_answer(n)?, None); // nobody answers a bare file
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn request_sites(&mut self, request: SitesRequest) -> Result<u64> {
+        let op = match request {
+            SitesRequest::Start { mean_bytes } => {
+                self.file
+                    .write_all_at(&mean_bytes.to_ne_bytes(), (WORD_SITES_MEAN * 8) as u64)
+                    .map_err(|e| io("writing", &self.path, e))?;
+                SITES_OP_START
+            }
+            SitesRequest::Write => SITES_OP_WRITE,
+        };
+        // The mean is written (its own pwrite, so the kernel orders it) before the request
+        // that makes the process read it. The count wraps within 56 bits, like purge requests.
+        let previous = self.word(WORD_SITES_REQUEST)?;
+        let number = ((previous >> 8).wrapping_add(1) << 8) | op;
+        self.file
+            .write_all_at(&number.to_ne_bytes(), (WORD_SITES_REQUEST * 8) as u64)
+            .map_err(|e| io("writing", &self.path, e))?;
+        Ok(number)
+    }
+
+    /// The process's answer to sites request `request`: `None` until it has answered that very
+    /// request (a garbled file simply never answers; callers bound their wait).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] naming the file when it cannot be read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("record");
+    /// std::fs::write(&path, [0u8; memprobe::publish::RECORD_SIZE])?;
+    /// let reader = memprobe::publish::Reader::open(&path)?;
+    /// assert_eq!(reader.sites_answer(0x101)?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sites_answer(&self, request: u64) -> Result<Option<SitesState>> {
+        if self.word(WORD_SITES_DONE)? != request {
+            return Ok(None);
+        }
+        // The process stores the state, then the answered request with release ordering; the
+        // fence keeps this read of the state after that of the request.
+        fence(Ordering::Acquire);
+        Ok(Some(SitesState::from_code(self.word(WORD_SITES_STATE)?)))
+    }
+
     fn word(&self, index: usize) -> Result<u64> {
         let mut w = [0u8; 8];
         self.file
@@ -535,6 +761,8 @@ fn io(action: &'static str, path: &Path, source: std::io::Error) -> Error {
 /// The mapped record; lives until the process exits (never unmapped).
 struct Record {
     words: &'static [AtomicU64; WORDS],
+    /// The record's path: the site profile is written beside it.
+    path: PathBuf,
 }
 
 static RECORD: OnceLock<Option<Record>> = OnceLock::new();
@@ -580,11 +808,13 @@ pub fn start() -> Result<bool> {
     static THREAD: OnceLock<()> = OnceLock::new();
     THREAD.get_or_init(|| {
         let words = record.words;
+        let profile = site_profile_path(&record.path);
         // The thread name shows in `top -H` and debuggers.
         let _ = std::thread::Builder::new()
             .name("memprobe-publish".into())
             .spawn(move || {
                 loop {
+                    serve_sites(words, &profile);
                     refresh(words);
                     std::thread::sleep(REFRESH_INTERVAL);
                 }
@@ -691,8 +921,128 @@ impl Record {
         );
         words[WORD_PID].store(u64::from(std::process::id()), Ordering::Relaxed);
         words[WORD_MAGIC].store(MAGIC, Ordering::Release);
-        Ok(Some(Record { words }))
+        Ok(Some(Record {
+            words,
+            path: path.to_owned(),
+        }))
     }
+}
+
+/// Answers a new allocation-sites request, if the daemon made one: the state first, then the
+/// request number it answers (release), so the daemon reading the number sees the state.
+fn serve_sites(words: &[AtomicU64; WORDS], profile: &Path) {
+    let request = words[WORD_SITES_REQUEST].load(Ordering::Acquire);
+    if request == words[WORD_SITES_DONE].load(Ordering::Relaxed) {
+        return;
+    }
+    let mean_bytes = words[WORD_SITES_MEAN].load(Ordering::Relaxed);
+    let state = sites_request(request & 0xff, mean_bytes, profile);
+    words[WORD_SITES_STATE].store(state.code(), Ordering::Relaxed);
+    words[WORD_SITES_DONE].store(request, Ordering::Release);
+}
+
+/// The session the daemon started; held by the publishing thread's requests only.
+#[cfg(feature = "sites")]
+static SITES_SESSION: std::sync::Mutex<Option<crate::sites::Session>> = std::sync::Mutex::new(None);
+
+#[cfg(feature = "sites")]
+fn sites_request(op: u64, mean_bytes: u64, profile: &Path) -> SitesState {
+    use crate::sites::{Sampling, Session, SitesError};
+    match op {
+        SITES_OP_START => {
+            let mut session = SITES_SESSION.lock().unwrap_or_else(|e| e.into_inner());
+            if session.is_some() {
+                return SitesState::Sampling;
+            }
+            let sampling = match mean_bytes {
+                0 => Sampling::Exact,
+                mean => Sampling::MeanBytes(mean),
+            };
+            match Session::start(sampling) {
+                Ok(started) => {
+                    *session = Some(started);
+                    SitesState::Sampling
+                }
+                Err(_) => SitesState::Busy,
+            }
+        }
+        SITES_OP_WRITE => match write_site_profile(profile) {
+            Ok(_) => SitesState::Written,
+            Err(SitesError::NotRunning) => SitesState::NotSampling,
+            Err(_) => SitesState::WriteFailed,
+        },
+        other => SitesState::Unknown(other),
+    }
+}
+
+// Without the `sites` feature there is nothing to sample: every request gets this answer, so
+// the daemon reports it at once instead of waiting out its timeout.
+#[cfg(not(feature = "sites"))]
+fn sites_request(_op: u64, _mean_bytes: u64, _profile: &Path) -> SitesState {
+    SitesState::NotBuilt
+}
+
+/// Writes the running allocation-sites session's profile so far (sampling goes on): `path` gets
+/// the `sites::render::json` JSON and `path` with `.pb.gz` in place of its extension the gzipped
+/// pprof, each written to a temporary file beside it and renamed into place, so a reader never
+/// sees half a file. The publishing thread calls it when `memprobe-daemon watch --sites` asks;
+/// a program may call it itself, on demand, with a session of its own or the daemon's.
+///
+/// # Errors
+///
+/// [`SitesError::NotRunning`](crate::sites::SitesError::NotRunning) when no session runs;
+/// [`SitesError::Write`](crate::sites::SitesError::Write) naming the file that could not be
+/// written.
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::sites::__doc_allocator!();
+/// use memprobe::sites::{Profile, Sampling, Session, SitesError};
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("now.sites.json");
+/// assert!(matches!(
+///     memprobe::publish::write_site_profile(&path),
+///     Err(SitesError::NotRunning)
+/// ));
+/// let session = Session::start(Sampling::Exact)?;
+/// let kept = vec![7u8; 4096];
+/// let written = memprobe::publish::write_site_profile(&path)?;
+/// let back: Profile = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+/// assert_eq!(back.total.live_bytes, written.total.live_bytes);
+/// assert!(back.total.live_bytes >= 4096);
+/// assert!(dir.path().join("now.sites.pb.gz").exists());
+/// # drop((kept, session));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "sites")]
+pub fn write_site_profile(
+    path: &Path,
+) -> std::result::Result<crate::sites::Profile, crate::sites::SitesError> {
+    use crate::sites::{Profile, SitesError, pprof, render};
+    if !crate::sites::is_running() {
+        return Err(SitesError::NotRunning);
+    }
+    let profile = Profile::collect();
+    let write = |target: &Path, bytes: &[u8]| {
+        let mut tmp = target.as_os_str().to_owned();
+        tmp.push(format!(".tmp.{}", std::process::id()));
+        let tmp = PathBuf::from(tmp);
+        std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::rename(&tmp, target))
+            .map_err(|source| {
+                let _ = std::fs::remove_file(&tmp);
+                SitesError::Write {
+                    path: target.to_owned(),
+                    source,
+                }
+            })
+    };
+    // The pprof first: once the JSON appears, both are complete.
+    write(&path.with_extension("pb.gz"), &pprof::to_gzipped(&profile))?;
+    write(path, render::json(&profile).as_bytes())?;
+    Ok(profile)
 }
 
 fn monotonic_ns() -> u64 {

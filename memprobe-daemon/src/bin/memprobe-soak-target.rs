@@ -5,8 +5,8 @@
 //! memprobe-soak-target MODE [--rate SIZE] [--base SIZE] [--step-ms N] [--duration DURATION]
 //!                           [--grow-for DURATION] [--children N] [--child-mode MODE]
 //!                           [--on-term CODE] [--marker FILE] [--report FILE] [--ignore-term]
-//!                           [--leak SIZE]
-//! MODE: flat | leak | plateau | sawtooth | step | staircase | fork | idle
+//!                           [--leak SIZE] [--churn SIZE]
+//! MODE: flat | leak | plateau | sawtooth | step | staircase | fork | idle | sites
 //! ```
 //!
 //! - `flat`: `--base` once, then nothing new. `leak`: `--rate` per second, kept for good.
@@ -16,6 +16,9 @@
 //! - `--leak SIZE`: in any mode, also keep SIZE per second for good (a leak under a sawtooth).
 //! - `fork`: starts `--children` copies of itself in `--child-mode` and waits for them.
 //! - `idle`: allocates nothing and sleeps (benchmark target).
+//! - `sites`: leaks `--rate` per second in `leaky_cache_insert` and allocates `--churn` per
+//!   second in `churn_scratch_buffers`, freeing each buffer before it returns: the allocation-sites
+//!   target of `watch --sites` (memprobe's `sites` feature is on), whose growing site is known.
 //!
 //! It publishes through `memprobe::publish` (jemalloc under the counting allocator): one iteration
 //! per step, phases `"grow"` and `"steady"`. On SIGTERM/SIGINT it writes `got SIGTERM`/`got SIGINT`
@@ -35,7 +38,7 @@ memprobe::global_allocator!(tikv_jemallocator::Jemalloc);
 #[command(name = "memprobe-soak-target")]
 struct Opts {
     /// The shape of the memory it allocates.
-    #[arg(value_parser = ["flat", "leak", "plateau", "sawtooth", "step", "staircase", "fork", "idle"])]
+    #[arg(value_parser = ["flat", "leak", "plateau", "sawtooth", "step", "staircase", "fork", "idle", "sites"])]
     mode: String,
     /// Bytes per second while growing (a block's size in `step` and `staircase`).
     #[arg(long, default_value = "8MiB", value_parser = bytes)]
@@ -73,6 +76,32 @@ struct Opts {
     /// Also keep this many bytes per second for good, in any mode.
     #[arg(long, default_value = "0", value_parser = bytes)]
     leak: u64,
+    /// `sites` mode: bytes per second allocated and freed at once (in 64 KiB buffers).
+    #[arg(long, default_value = "32MiB", value_parser = bytes)]
+    churn: u64,
+}
+
+/// The `sites` mode's leak: an entry kept for good, allocated here so that this function is the
+/// allocation site (not inlined into the loop, the `Vec` allocated in its own body).
+#[inline(never)]
+fn leaky_cache_insert(cache: &mut Vec<Vec<u8>>, bytes: u64) {
+    let mut entry = vec![0u8; bytes as usize];
+    for i in (0..entry.len()).step_by(4096) {
+        entry[i] = 1;
+    }
+    cache.push(std::hint::black_box(entry));
+}
+
+/// The `sites` mode's churn: many buffers, each freed before the next: much allocated, none live.
+#[inline(never)]
+fn churn_scratch_buffers(bytes: u64) -> u64 {
+    const BUFFER: u64 = 64 << 10;
+    let mut sum = 0u64;
+    for _ in 0..bytes.div_ceil(BUFFER) {
+        let scratch = std::hint::black_box(vec![1u8; BUFFER as usize]);
+        sum = sum.wrapping_add(u64::from(scratch[scratch.len() / 2]));
+    }
+    sum
 }
 
 fn bytes(s: &str) -> Result<u64, String> {
@@ -150,6 +179,8 @@ fn main() {
     let leak_per_step = (o.leak as f64 * o.step.as_secs_f64()) as u64;
     let mut leaked: Vec<Vec<u8>> = Vec::new();
     let mut next_stair = o.grow_for;
+    let churn_per_step = (o.churn as f64 * o.step.as_secs_f64()) as u64;
+    let mut cache: Vec<Vec<u8>> = Vec::new();
     let mut steady = false;
     loop {
         let sig = stop.load(Ordering::Relaxed);
@@ -172,9 +203,13 @@ fn main() {
             break;
         }
         let growing = elapsed < o.grow_for;
-        let growing = growing && o.mode != "sawtooth" || o.mode == "leak";
+        let growing = growing && o.mode != "sawtooth" || o.mode == "leak" || o.mode == "sites";
         match o.mode.as_str() {
             "leak" => held.push(touched(per_step)),
+            "sites" => {
+                leaky_cache_insert(&mut cache, per_step);
+                std::hint::black_box(churn_scratch_buffers(churn_per_step));
+            }
             "plateau" if growing => held.push(touched(per_step)),
             // Each tooth grows for --grow-for, then everything but the base is freed.
             "sawtooth" if held.len() > tooth_steps => held.truncate(1),

@@ -239,56 +239,10 @@ impl State<'_> {
             *path = per_target(path, pid, &self.paths);
             self.paths.insert(path.clone());
         }
-        let files = SampleFiles::open(
-            config.out.as_deref(),
-            config.csv.as_deref(),
-            config.interval.as_nanos() as u64,
-        )?;
-        let plots = Some(crate::plot::Outputs::open(&config.plot)?).filter(|p| p.any());
-        let summary_file = config
-            .summary
-            .as_deref()
-            .map(|p| {
-                SummaryFile::create(
-                    p,
-                    &serde_json::json!({"schema_version": SCHEMA_VERSION, "state": "starting"}),
-                )
-            })
-            .transpose()?;
+        let outputs = RunOutputs::open(&config)?;
         let sampler = Sampler::open(&config, pid, None)?;
-        let start = sampler.start();
-        let mut notes = Vec::new();
-        let export = self
-            .board
-            .as_ref()
-            .map(|b| Export::claim(b, pid, start, &mut notes));
-        let mut recorder = Recorder::new(config.tree);
-        recorder.notes.append(&mut notes);
-        let label = format!("PID {pid} ({})", procfs_comm(pid));
-        let run = Run {
-            progress: Progress {
-                start,
-                started_wall_ns: wall_ns(),
-                ticks: 0,
-                missed: 0,
-                ended: None,
-                sampling_ended: None,
-                sampling_usage: None,
-                stop_signal: None,
-            },
-            command: None,
-            sampler,
-            recorder,
-            files,
-            summary_file,
-            plots,
-            status_due: start,
-            summary_due: start + SUMMARY_FIRST,
-            tty: false,
-            export,
-            fleet_label: Some(label),
-            config: Cow::Owned(config),
-        };
+        let mut run = Run::new(Cow::Owned(config), outputs, sampler, self.board.as_ref());
+        run.fleet_label = Some(format!("PID {pid} ({})", procfs_comm(pid)));
         self.members.push(Member { run, code: None });
         Ok(())
     }

@@ -50,6 +50,7 @@ mod fleet;
 mod progress;
 mod recorder;
 mod sampler;
+mod sites;
 mod summary;
 mod tree;
 
@@ -89,6 +90,8 @@ struct Run<'c> {
     export: Option<Export>,
     /// How the final lines name the target in a fleet run (`PID 4242 (comm)`).
     fleet_label: Option<String>,
+    /// `--sites`: the command's allocation sites after warm-up.
+    sites: Option<sites::Sites>,
 }
 
 /// A target's place on the Prometheus board and its verdict schedule.
@@ -137,22 +140,7 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
     }
     let signals = Signals::install()?;
     // Outputs first: a bad path must fail before the target starts.
-    let files = SampleFiles::open(
-        config.out.as_deref(),
-        config.csv.as_deref(),
-        config.interval.as_nanos() as u64,
-    )?;
-    let summary_file = config
-        .summary
-        .as_deref()
-        .map(|p| {
-            SummaryFile::create(
-                p,
-                &serde_json::json!({"schema_version": SCHEMA_VERSION, "state": "starting"}),
-            )
-        })
-        .transpose()?;
-    let plots = Some(crate::plot::Outputs::open(&config.plot)?).filter(|p| p.any());
+    let outputs = RunOutputs::open(config)?;
 
     // The server before the target: a port in use fails before anything starts.
     let exporter = config
@@ -168,37 +156,24 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
         Target::Fleet(_) => unreachable!("fleet runs return above"),
     };
     let publish_path = command.as_ref().map(|c| c.publish_path().to_owned());
+    let sites = config
+        .sites
+        .zip(publish_path.as_deref())
+        .map(|(mean, record)| {
+            sites::Sites::new(
+                mean,
+                record,
+                config.summary.as_deref().or(config.out.as_deref()),
+                config.judge.trend.warmup,
+                config.duration,
+            )
+        });
     let sampler = Sampler::open(config, pid, publish_path)?;
-    let start = sampler.start();
-    let mut notes = Vec::new();
-    let export = exporter
-        .as_ref()
-        .map(|e| Export::claim(&e.board, pid, start, &mut notes));
-    let mut run = Run {
-        config: Cow::Borrowed(config),
-        progress: Progress {
-            start,
-            started_wall_ns: wall_ns(),
-            ticks: 0,
-            missed: 0,
-            ended: None,
-            sampling_ended: None,
-            sampling_usage: None,
-            stop_signal: None,
-        },
-        command,
-        sampler,
-        recorder: Recorder::new(config.tree),
-        files,
-        summary_file,
-        plots,
-        status_due: start,
-        summary_due: start + SUMMARY_FIRST,
-        tty: !config.quiet && std::io::stderr().is_terminal(),
-        export,
-        fleet_label: None,
-    };
-    run.recorder.notes.append(&mut notes);
+    let board = exporter.as_ref().map(|e| &e.board);
+    let mut run = Run::new(Cow::Borrowed(config), outputs, sampler, board);
+    run.command = command;
+    run.tty = !config.quiet && std::io::stderr().is_terminal();
+    run.sites = sites;
     let result = run.sample_loop(&signals);
     run.progress.sampling_ended = Some(Instant::now());
     run.progress.sampling_usage = Some(procfs::self_usage());
@@ -206,6 +181,80 @@ pub(crate) fn watch(config: &Config) -> Result<u8> {
     let finish = run.finish(&signals);
     result?;
     finish
+}
+
+/// A run's output files, opened before its target is watched so that a bad path fails first.
+struct RunOutputs {
+    files: SampleFiles,
+    summary_file: Option<SummaryFile>,
+    plots: Option<crate::plot::Outputs>,
+}
+
+impl RunOutputs {
+    /// `--out`, `--csv`, `--summary` (a `starting` summary written at once), `--plot`/`--html`.
+    fn open(config: &Config) -> Result<RunOutputs> {
+        let files = SampleFiles::open(
+            config.out.as_deref(),
+            config.csv.as_deref(),
+            config.interval.as_nanos() as u64,
+        )?;
+        let summary_file = config
+            .summary
+            .as_deref()
+            .map(|p| {
+                SummaryFile::create(
+                    p,
+                    &serde_json::json!({"schema_version": SCHEMA_VERSION, "state": "starting"}),
+                )
+            })
+            .transpose()?;
+        let plots = Some(crate::plot::Outputs::open(&config.plot)?).filter(|p| p.any());
+        Ok(RunOutputs {
+            files,
+            summary_file,
+            plots,
+        })
+    }
+}
+
+impl<'c> Run<'c> {
+    /// The run of one target from its sampler's start: no command, no status line, no fleet
+    /// label and no `--sites` (the caller sets those it has); a slot on `board` when exporting.
+    fn new(
+        config: Cow<'c, Config>,
+        outputs: RunOutputs,
+        sampler: Sampler,
+        board: Option<&Arc<Board>>,
+    ) -> Run<'c> {
+        let start = sampler.start();
+        let mut recorder = Recorder::new(config.tree);
+        let export = board.map(|b| Export::claim(b, sampler.pid, start, &mut recorder.notes));
+        Run {
+            progress: Progress {
+                start,
+                started_wall_ns: wall_ns(),
+                ticks: 0,
+                missed: 0,
+                ended: None,
+                sampling_ended: None,
+                sampling_usage: None,
+                stop_signal: None,
+            },
+            command: None,
+            sampler,
+            recorder,
+            files: outputs.files,
+            summary_file: outputs.summary_file,
+            plots: outputs.plots,
+            status_due: start,
+            summary_due: start + SUMMARY_FIRST,
+            tty: false,
+            export,
+            fleet_label: None,
+            sites: None,
+            config,
+        }
+    }
 }
 
 impl Run<'_> {
@@ -217,6 +266,7 @@ impl Run<'_> {
             sampler: &self.sampler,
             recorder: &self.recorder,
             command: self.command.as_ref(),
+            sites: self.sites.as_ref().and_then(|s| s.report.as_ref()),
         }
     }
 
@@ -257,6 +307,10 @@ impl Run<'_> {
             }
         }
         let alive = tick.is_some();
+        if let (true, Some(sites)) = (alive, self.sites.as_mut()) {
+            let t_ns = self.recorder.last_t_ns;
+            sites.poll(t_ns, &mut self.sampler, &mut self.recorder.notes);
+        }
         self.recorder.notes.extend(self.sampler.take_notes());
         Ok(alive)
     }
@@ -272,6 +326,10 @@ impl Run<'_> {
         loop {
             if let Some(sig) = signals.take_stop() {
                 self.progress.stop_signal = Some(sig);
+                // The profile is asked for before the command gets the signal: after, too late.
+                if self.command.is_some() {
+                    self.collect_sites();
+                }
                 match self.command.as_mut() {
                     Some(c) => {
                         let forward = c.forward_stop(sig)?;
@@ -403,6 +461,13 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// `--sites`: asks the process for its profile and keeps it (bounded wait).
+    fn collect_sites(&mut self) {
+        if let Some(sites) = self.sites.as_mut() {
+            sites.collect(&mut self.sampler, &mut self.recorder.notes);
+        }
+    }
+
     /// Stops the command if it still runs, judges, writes the summary; the exit code.
     fn finish(&mut self, signals: &Signals) -> Result<u8> {
         if self.tty {
@@ -410,6 +475,9 @@ impl Run<'_> {
         }
         if self.progress.ended == Some(Ended::Duration) {
             self.purge_and_final_sample()?;
+            self.collect_sites();
+        } else if let Some(sites) = self.sites.as_mut() {
+            sites.target_gone(&mut self.recorder.notes);
         }
         if let Some(c) = self.command.as_mut() {
             if c.terminate(signals)? {
@@ -508,6 +576,20 @@ impl Run<'_> {
                 verdict.kind.name(),
                 verdict.summary
             );
+            let report = self.sites.as_ref().and_then(|s| s.report.as_ref());
+            if let Some(r) = report {
+                let growth = matches!(verdict.kind, memprobe::trend::VerdictKind::Growth);
+                match r.sentence() {
+                    Some(sites) if growth => eprintln!("memprobe-daemon: {who}{sites}"),
+                    _ => {}
+                }
+                if let Some(json) = &r.json {
+                    eprintln!(
+                        "memprobe-daemon: {who}allocation sites written to {}",
+                        json.display()
+                    );
+                }
+            }
             for path in plotted {
                 eprintln!("memprobe-daemon: plotted the run to {}", path.display());
             }

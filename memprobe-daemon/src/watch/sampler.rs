@@ -417,6 +417,21 @@ impl Sampler {
         self.publish_reader.as_mut()?.request_purge().ok()
     }
 
+    /// Asks a publishing process about its allocation sites (`--sites`); the request's number,
+    /// once it publishes.
+    pub(super) fn request_sites(&mut self, request: publish::SitesRequest) -> Option<u64> {
+        self.publish_reader.as_mut()?.request_sites(request).ok()
+    }
+
+    /// The process's answer to sites request `request`, once it has answered.
+    pub(super) fn sites_answer(&self, request: u64) -> Option<publish::SitesState> {
+        self.publish_reader
+            .as_ref()?
+            .sites_answer(request)
+            .ok()
+            .flatten()
+    }
+
     /// Whether the process has done purge `request`; when it has, the next tick reads the
     /// record again.
     pub(super) fn purge_done(&mut self, request: u64) -> bool {

@@ -53,6 +53,10 @@ pub(super) struct Summary<'a> {
     /// The daemon's exit code, once the run is over.
     pub(super) exit_code: Option<u8>,
     pub(super) notes: &'a [String],
+    /// `--sites`: the command's allocation sites since warm-up, once collected (absent
+    /// otherwise, so summaries written before the field still validate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) sites: Option<&'a super::sites::SitesReport>,
 }
 
 #[derive(Debug, Serialize)]
@@ -167,6 +171,7 @@ pub(super) struct Parts<'a> {
     pub(super) sampler: &'a Sampler,
     pub(super) recorder: &'a Recorder,
     pub(super) command: Option<&'a Started>,
+    pub(super) sites: Option<&'a super::sites::SitesReport>,
 }
 
 /// The TTY status line: time, samples, RSS, and the growth of the series the verdict will most
@@ -282,6 +287,7 @@ impl Parts<'_> {
             verdict,
             exit_code,
             notes: &r.notes,
+            sites: self.sites,
         }
     }
 }

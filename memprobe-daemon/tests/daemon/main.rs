@@ -14,5 +14,6 @@ mod loads;
 mod sampling;
 mod shapes;
 mod signals;
+mod sites;
 mod tree;
 mod verdict_command;

@@ -228,6 +228,11 @@ pub enum SitesError {
         "memprobe: a sampling interval of 0 bytes samples nothing; use Sampling::Exact to sample every allocation, or a mean of at least 1 byte (default 512 KiB)"
     )]
     ZeroInterval,
+    /// A profile was asked for while no session runs.
+    #[error(
+        "memprobe: no allocation-sites session is running; start one with memprobe::sites::Session::start (or memprobe-daemon watch --sites) before writing its profile"
+    )]
+    NotRunning,
     /// A profile file could not be written.
     #[error("memprobe: writing the allocation-sites profile {}: {source}; check that the directory exists and is writable", path.display())]
     Write {
@@ -239,6 +244,24 @@ pub enum SitesError {
 }
 
 static RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// Whether a [`Session`] runs in this process now.
+///
+/// # Examples
+///
+/// ```
+/// # memprobe::sites::__doc_allocator!();
+/// use memprobe::sites::{is_running, Sampling, Session};
+/// assert!(!is_running());
+/// let session = Session::start(Sampling::Exact)?;
+/// assert!(is_running());
+/// drop(session);
+/// assert!(!is_running());
+/// # Ok::<(), memprobe::sites::SitesError>(())
+/// ```
+pub fn is_running() -> bool {
+    RUNNING.load(Acquire)
+}
 
 /// A sampling window: allocations are sampled from [`Session::start`] to [`Session::finish`] (or
 /// the drop of the session), on every thread.
