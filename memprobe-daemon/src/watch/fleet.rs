@@ -26,9 +26,8 @@
 //! The `--match` scan (a listing of `/proc` and each process's `comm` and `cmdline`) allocates and
 //! runs once a second, after the tick, as the summary does.
 
-use super::{Export, Run, SUMMARY_FIRST, procfs_comm};
+use super::{Run, RunOutputs, procfs_comm};
 use crate::config::{Config, Fleet, Target};
-use crate::output::{SCHEMA_VERSION, SampleFiles, SummaryFile};
 use crate::prometheus::Exporter;
 use crate::prometheus::board::Board;
 use crate::signals::Signals;
@@ -40,9 +39,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::progress::{Ended, Progress};
-use super::recorder::Recorder;
-use super::sampler::{Sampler, wall_ns};
+use super::progress::Ended;
+use super::sampler::Sampler;
 
 /// How often `--match` patterns are looked for among the running processes.
 pub(crate) const RESCAN_EVERY: Duration = Duration::from_secs(1);

@@ -59,6 +59,7 @@
 mod attribution;
 mod process;
 mod registry;
+pub(crate) mod site_watch;
 mod thread_exit;
 
 pub(crate) use attribution::Group;
@@ -189,12 +190,7 @@ const EXITED: u8 = 8;
 pub(crate) const WATCH_GROUP: u8 = 16;
 /// `watch` bit: a process-scope probe is running.
 pub(crate) const WATCH_PROCESS: u8 = 32;
-/// `watch` bit: an allocation-sites session runs (see [`sites_watch`]): the cold path calls the
-/// site hooks. Only with the `sites` feature; never set without it.
-pub(crate) const WATCH_SITES: u8 = 64;
-
-/// Whether threads listed from now on get [`WATCH_SITES`]; read under the registry lock.
-static SITES_WATCHED: AtomicBool = AtomicBool::new(false);
+use site_watch::{SITES_WATCHED, WATCH_SITES};
 
 thread_local! {
     static THREAD: ThreadState = const {
@@ -282,7 +278,7 @@ fn record_cold(thread: &ThreadState, kind: u8, a: usize, b: usize, old: *mut u8,
 
 /// The allocation-sites hooks for `event` (see [`crate::sites`]'s allocator contract), called
 /// from the cold path only: a thread on which a sampled block can be allocated or freed always
-/// has a non-zero `watch` (see [`sites_watch`]), and the hooks return at once outside a session.
+/// has a non-zero `watch` (see [`site_watch::set`]), and the hooks return at once outside a session.
 #[inline(always)]
 fn site_hooks(event: Event, old: *mut u8, new: *mut u8) {
     #[cfg(feature = "sites")]
@@ -297,27 +293,6 @@ fn site_hooks(event: Event, old: *mut u8, new: *mut u8) {
     }
     #[cfg(not(feature = "sites"))]
     let _ = (event, old, new);
-}
-
-/// Raises (`on`) or clears [`WATCH_SITES`] on every thread: called by `sites::Session` before
-/// sampling starts and after it stopped.
-///
-/// Why the hooks see every sampled block's free (the happens-before argument): a session raises
-/// the bit on every listed thread (under the registry lock, which a thread listed later also
-/// takes, and then reads `SITES_WATCHED`, stored before that lock) *before* its `SeqCst` store
-/// of the sampler's `EPOCH`. A block is sampled only by a capture that read that store with a
-/// `SeqCst` (acquiring) load, so the bit's raise happens-before the sample; any thread that
-/// frees the block was handed it after the sample (a free needs the pointer, passed through
-/// some synchronisation), so the raise happens-before its `watch` load too, which therefore
-/// reads the bit (or a later value: every other write to `watch` is a read-modify-write of other
-/// bits, and the clear comes only after sampling stopped). Threads not listed (new, registry
-/// full, no exit hook, exited) have other bits set and take the cold path anyway. The bit is
-/// cleared only after the sampler stopped and its writers drained: past that the hooks return
-/// at once, so a thread still seeing it only takes a needless trip through the cold path.
-#[cfg(feature = "sites")]
-pub(crate) fn sites_watch(on: bool) {
-    SITES_WATCHED.store(on, Relaxed);
-    registry::watch_all(WATCH_SITES, on);
 }
 
 /// Lists the calling thread in the registry (its first allocation, or a retry after finding
@@ -349,7 +324,7 @@ fn list_this_thread(thread: &ThreadState, watch: u8) -> u8 {
             if process::running() {
                 thread.watch.fetch_or(WATCH_PROCESS, Relaxed);
             }
-            // Likewise for a sites session (see `sites_watch` for why under this lock).
+            // Likewise for a sites session (see `site_watch::set` for why under this lock).
             if SITES_WATCHED.load(Relaxed) {
                 thread.watch.fetch_or(WATCH_SITES, Relaxed);
             }

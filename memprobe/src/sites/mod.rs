@@ -307,8 +307,8 @@ impl Session {
             return Err(SitesError::SessionRunning);
         }
         // The counting allocator's threads first, then the sampler: a thread must see the watch
-        // bit before any block it may free can be sampled (the argument is at `sites_watch`).
-        crate::alloc::sites_watch(true);
+        // bit before any block it may free can be sampled (the argument is at `alloc::site_watch::set`).
+        crate::alloc::site_watch::set(true);
         sampler::start(sampling.mean_bytes());
         Ok(Session { _private: () })
     }
@@ -342,7 +342,7 @@ impl Drop for Session {
 /// watch bit (so no sampled block's free can be missed while sampling runs).
 fn stop() {
     sampler::stop();
-    crate::alloc::sites_watch(false);
+    crate::alloc::site_watch::set(false);
 }
 
 /// Installs a global allocator over `System` that calls [`on_alloc`] and [`on_dealloc`]: used by

@@ -325,15 +325,18 @@ mod frame_pointers {
             /// glibc (ld.so): near the top of the main thread's stack, set before `main`.
             static __libc_stack_end: *const u8;
         }
+        // glibc places a spawned thread's TCB and static TLS at the top of its stack mapping
+        // (also for user-supplied stacks): this thread-local's address is above every frame.
+        // Asked first: a spawned thread's stack may lie less than `MAX_STACK` below the main
+        // thread's (mmap's base is only ~128 MiB + a random gap below it), and the main stack's
+        // end is then no bound for it. The main thread's static TLS is below its stack.
+        let tls = super::SAMPLER.with(|t| t as *const super::ThreadSampler as usize);
+        if sp < tls && tls - sp <= MAX_STACK {
+            return Some(tls);
+        }
         // SAFETY: a pointer-sized static that ld.so writes once before any Rust code runs.
         let main_end = unsafe { __libc_stack_end } as usize;
-        if sp < main_end && main_end - sp <= MAX_STACK {
-            return Some(main_end);
-        }
-        // glibc places a thread's TCB and static TLS at the top of its stack mapping (also for
-        // user-supplied stacks): this thread-local's address is above every frame.
-        let tls = super::SAMPLER.with(|t| t as *const super::ThreadSampler as usize);
-        (sp < tls && tls - sp <= MAX_STACK).then_some(tls)
+        (sp < main_end && main_end - sp <= MAX_STACK).then_some(main_end)
     }
 
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
