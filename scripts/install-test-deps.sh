@@ -5,7 +5,9 @@
 #     fonts-dejavu-core so rendered text has glyphs, golang-go for `go tool pprof` (it opens the
 #     allocation-site profiles);
 #   - rustup pieces: rust-src (macOS and embedded type-checks) and the thumbv7m-none-eabi
-#     standard library (the QEMU firmware).
+#     standard library (the QEMU firmware);
+#   - cargo-fuzz, for the nightly toolchain's bounded fuzz run (`scripts/fuzz.sh 5` in .ci/run;
+#     `cargo install` takes under a minute here).
 # Each step that cannot be done says so in one line and the script goes on: the tests that need
 # the missing part skip with that reason on a developer machine and fail under CI=true.
 #
@@ -36,4 +38,13 @@ rustup component add rust-src >/dev/null 2>&1 \
     || echo "install-test-deps: rust-src unavailable (offline, or no rustup); the type-check scripts skip" >&2
 rustup target add thumbv7m-none-eabi >/dev/null 2>&1 \
     || echo "install-test-deps: the thumbv7m-none-eabi target is unavailable; the QEMU firmware test skips" >&2
+if cargo +nightly --version >/dev/null 2>&1; then
+    if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+        echo "install-test-deps: cargo install cargo-fuzz" >&2
+        cargo install --locked cargo-fuzz >/dev/null 2>&1 \
+            || echo "install-test-deps: could not install cargo-fuzz (offline?); the fuzz step skips, saying so" >&2
+    fi
+else
+    echo "install-test-deps: no nightly toolchain (rustup toolchain install nightly); the fuzz step skips, saying so" >&2
+fi
 exit 0

@@ -203,10 +203,14 @@ fn a_thread_that_starts_during_the_session_samples_and_frees() {
     drop(kept);
 }
 
-/// The opt-in frame-pointer walk (`MEMPROBE_SITES_UNWIND=frame-pointers`) finds the same sites
-/// as the DWARF unwinder: exact shares, the user's function on top, live blocks marked. Debug
-/// builds keep frame pointers, so there it must be used; an optimised build without
-/// `-C force-frame-pointers=yes` refuses it (falls back to DWARF) and the check is skipped.
+/// Asking for the frame-pointer walk (`MEMPROBE_SITES_UNWIND=frame-pointers`) never gives wrong
+/// sites: in a build with frame pointers (`RUSTFLAGS="-C force-frame-pointers=yes"`, as the
+/// `sites` bench is run) the walk is used and finds the same sites as the DWARF unwinder; in a
+/// build without them (this suite's: Rust omits frame pointers at every optimisation level) the
+/// once-per-process check refuses it and DWARF is used. Exact shares, the user's function on top
+/// and live blocks marked, either way. (Before the check looked for its real caller, this test
+/// failed in the workspace build: every sample landed on `RawVecInner::with_capacity_in`, the
+/// chain jumping from there to the test harness's frames.)
 #[test]
 fn the_frame_pointer_walk_finds_the_same_sites() {
     let _lock = one_at_a_time();
@@ -223,16 +227,14 @@ fn the_frame_pointer_walk_finds_the_same_sites() {
     gamma(2000, 100);
     let kept = handed_over(10, 500);
     let profile = session.finish();
-    if !used {
-        let debug_build = std::hint::black_box(cfg!(debug_assertions));
-        assert!(
-            !debug_build,
-            "a debug build keeps frame pointers, yet the walk was refused"
-        );
-        eprintln!("skipped: this optimised build has no frame pointers (DWARF was used)");
-        drop(kept);
-        return;
-    }
+    eprintln!(
+        "walk used: {}",
+        if used {
+            "frame pointers"
+        } else {
+            "DWARF (no frame pointers in this build)"
+        }
+    );
     let top: Vec<_> = profile.sites.iter().take(8).map(|s| &s.function).collect();
     assert_eq!(shares(&profile), [50.0, 30.0, 20.0], "top sites: {top:?}");
     assert_eq!(profile.sites[0].function, "sites_wired::workload::alpha");

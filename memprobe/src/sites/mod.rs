@@ -50,11 +50,14 @@
 //!
 //! A sample's stack is walked with the system's DWARF unwinder (microseconds per sample). With
 //! `MEMPROBE_SITES_UNWIND=frame-pointers` in the environment at [`Session::start`] and a build
-//! with frame pointers (`RUSTFLAGS="-C force-frame-pointers=yes"`; debug builds keep them), it
-//! follows the frame-pointer chain instead (tens of nanoseconds), bounded at every step by the
-//! thread's own stack; a build without frame pointers is detected once (the two walks must
-//! agree) and keeps DWARF. [`frame_pointer_walk`] says which one a session uses. Frames of code
-//! built without frame pointers (a prebuilt C library) are skipped by that walk.
+//! with frame pointers (`RUSTFLAGS="-C force-frame-pointers=yes"`; Rust omits them otherwise, in
+//! debug builds too), it follows the frame-pointer chain instead (tens of nanoseconds), bounded at
+//! every step by the thread's own stack; a build without frame pointers is detected once (the
+//! chain must start at its real caller and agree with a DWARF walk) and keeps DWARF.
+//! [`frame_pointer_walk`] says which one a session uses. Code built without frame pointers (a
+//! prebuilt C library's) ends the chain, or, where it leaves the register alone, is skipped
+//! together with its caller's frame: use DWARF where such code calls back into code that
+//! allocates on the paths you care about.
 //!
 //! # Limits
 //!
