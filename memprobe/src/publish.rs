@@ -1026,18 +1026,10 @@ pub fn write_site_profile(
     }
     let profile = Profile::collect();
     let write = |target: &Path, bytes: &[u8]| {
-        let mut tmp = target.as_os_str().to_owned();
-        tmp.push(format!(".tmp.{}", std::process::id()));
-        let tmp = PathBuf::from(tmp);
-        std::fs::write(&tmp, bytes)
-            .and_then(|()| std::fs::rename(&tmp, target))
-            .map_err(|source| {
-                let _ = std::fs::remove_file(&tmp);
-                SitesError::Write {
-                    path: target.to_owned(),
-                    source,
-                }
-            })
+        crate::files::write_atomically(target, bytes).map_err(|source| SitesError::Write {
+            path: target.to_owned(),
+            source,
+        })
     };
     // The pprof first: once the JSON appears, both are complete.
     write(&path.with_extension("pb.gz"), &pprof::to_gzipped(&profile))?;
