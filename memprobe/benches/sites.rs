@@ -20,11 +20,16 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use memprobe::Counting;
 use memprobe::sites::{Sampling, Session};
 use tikv_jemallocator::Jemalloc;
 
 mod common;
 use common::{churn, sizes};
+
+/// memprobe's counting allocator over jemalloc, called directly (not installed): with a session
+/// running, its cold path calls the site hooks, as an installed one does.
+static COUNTING: Counting<Jemalloc> = Counting::new(Jemalloc);
 
 /// jemalloc plus the sites hooks: the test allocator of `tests/sites.rs`, over jemalloc.
 struct Sampled;
@@ -64,12 +69,27 @@ fn sites(c: &mut Criterion) {
             start.elapsed()
         })
     });
-    for (name, sampling, frame_pointers) in [
-        ("unsampled_path", Sampling::MeanBytes(1 << 30), false),
-        ("default_rate", Sampling::default(), false),
-        ("exact", Sampling::Exact, false),
-        ("default_rate_fp", Sampling::default(), true),
-        ("exact_fp", Sampling::Exact, true),
+    group.bench_function("counting", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            churn(&COUNTING, &sizes, iters);
+            start.elapsed()
+        })
+    });
+    for (name, sampling, frame_pointers, counting) in [
+        (
+            "counting_unsampled_path",
+            Sampling::MeanBytes(1 << 30),
+            false,
+            true,
+        ),
+        ("counting_default_rate", Sampling::default(), false, true),
+        ("counting_default_rate_fp", Sampling::default(), true, true),
+        ("unsampled_path", Sampling::MeanBytes(1 << 30), false, false),
+        ("default_rate", Sampling::default(), false, false),
+        ("exact", Sampling::Exact, false, false),
+        ("default_rate_fp", Sampling::default(), true, false),
+        ("exact_fp", Sampling::Exact, true, false),
     ] {
         let unwind = if frame_pointers {
             "frame-pointers"
@@ -91,7 +111,11 @@ fn sites(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let session = Session::start(sampling).expect("no other session in this bench");
                 let start = Instant::now();
-                churn(&Sampled, &sizes, iters);
+                if counting {
+                    churn(&COUNTING, &sizes, iters);
+                } else {
+                    churn(&Sampled, &sizes, iters);
+                }
                 let elapsed = start.elapsed();
                 drop(session);
                 elapsed

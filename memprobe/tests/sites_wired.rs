@@ -249,3 +249,58 @@ fn the_frame_pointer_walk_finds_the_same_sites() {
     drop(Session::start(Sampling::Exact).unwrap());
     assert!(!memprobe::sites::frame_pointer_walk());
 }
+
+/// Allocates `rounds` blocks of `size` bytes, frees each at once except every `keep_every`th,
+/// which it keeps in `kept` (sized by the caller): many freed samples (tombstones in the table's
+/// index) among a few live ones.
+#[inline(never)]
+fn mostly_freed(rounds: usize, size: usize, keep_every: usize, kept: &mut Vec<Vec<u8>>) {
+    for i in 0..rounds {
+        let block = black_box(vec![i as u8; size]);
+        if i % keep_every == 0 {
+            kept.push(block);
+        }
+    }
+}
+
+/// Freed samples leave tombstones in the address index, which later samples take over: on two
+/// threads at once, every free must clear its own block's record and no other, so the live
+/// figures are exactly the blocks kept.
+#[test]
+fn freed_entries_are_reused_and_live_stays_exact_across_threads() {
+    let _lock = one_at_a_time();
+    let (rounds, keep_every): (usize, usize) = (3000, 7);
+    let session = Session::start(Sampling::Exact).unwrap();
+    let kept: Vec<Vec<Vec<u8>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = [40, 56]
+            .into_iter()
+            .map(|size| {
+                let mut kept = Vec::with_capacity(rounds.div_ceil(keep_every));
+                s.spawn(move || {
+                    mostly_freed(rounds, size, keep_every, &mut kept);
+                    kept
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let profile = session.finish();
+    let site = profile
+        .site("mostly_freed")
+        .expect("mostly_freed is a site");
+    let kept_count = kept.iter().map(Vec::len).sum::<usize>() as u64;
+    assert_eq!(kept_count, 2 * rounds.div_ceil(keep_every) as u64);
+    assert_eq!(site.stats.alloc_count, 2 * rounds as u64, "{site:?}");
+    assert_eq!(
+        site.stats.alloc_bytes,
+        (rounds * (40 + 56)) as u64,
+        "{site:?}"
+    );
+    assert_eq!(site.stats.live_count, kept_count, "{site:?}");
+    assert_eq!(
+        site.stats.live_bytes,
+        rounds.div_ceil(keep_every) as u64 * (40 + 56),
+        "{site:?}"
+    );
+    drop(kept);
+}

@@ -147,6 +147,13 @@ pub fn on_dealloc(ptr: *mut u8, size: usize) {
     sampler::on_dealloc(ptr);
 }
 
+/// [`on_dealloc`] for the counting allocator's sites lane, which calls it only while its thread
+/// is watched for a session: the table's filter first, the session checked only past it.
+#[inline(always)]
+pub(crate) fn on_dealloc_in_session(ptr: *mut u8) {
+    sampler::on_dealloc_in_session(ptr);
+}
+
 /// Whether the running (or last) session walks stacks with frame pointers rather than the DWARF
 /// unwinder: only when `MEMPROBE_SITES_UNWIND=frame-pointers` was set at [`Session::start`] and
 /// the build keeps frame pointers (`RUSTFLAGS="-C force-frame-pointers=yes"`, checked once by

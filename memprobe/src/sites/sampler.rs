@@ -92,7 +92,29 @@ pub(crate) fn on_dealloc(ptr: *mut u8) {
     if EPOCH.load(Relaxed) == 0 || !table::has_live() {
         return;
     }
-    table::free(ptr);
+    if table::may_be_live(ptr) {
+        free_sampled(ptr);
+    }
+}
+
+/// The deallocation hook for an allocator that calls it only while a session may run (the
+/// counting allocator's sites lane): the table's filter first, the session checked only for the
+/// rare free that passes it.
+#[inline(always)]
+pub(crate) fn on_dealloc_in_session(ptr: *mut u8) {
+    if table::may_be_live(ptr) {
+        free_sampled(ptr);
+    }
+}
+
+/// Marks `ptr`'s sample freed while a session runs (a free after it stopped leaves the table as
+/// the profile read it).
+#[cold]
+#[inline(never)]
+fn free_sampled(ptr: *mut u8) {
+    if EPOCH.load(Relaxed) != 0 {
+        table::free(ptr);
+    }
 }
 
 impl ThreadSampler {
