@@ -26,6 +26,11 @@
 //! sampler's epoch and a branch per hook). A feature cannot be on and off in one binary, so the
 //! cross-run figure is `Counting<Jemalloc>`'s ratio (to jemalloc and to the naive counter) with
 //! and without the feature; the line "hooks on every call" is what the cold-path wiring saves.
+//! And one more: the same `Counting<Jemalloc>` with an allocation-sites session at the default
+//! rate (512 KiB) running through its rounds (started and finished outside the timed threads),
+//! on the churn and on the realistic workloads: sampling's cost, in the same interleaved rounds.
+//! Its stack walk is the DWARF unwinder unless the build keeps frame pointers and
+//! `MEMPROBE_SITES_UNWIND=frame-pointers` is set (the run prints which).
 
 mod common;
 use common::*;
@@ -93,6 +98,20 @@ static GLOBAL: Switch = Switch;
 #[cfg(feature = "sites")]
 const HOOKED_TWICE: &str = "Counting<Jemalloc> + hooks on every call";
 
+/// The sampling contender's name: `Counting<Jemalloc>` while a sites session runs.
+#[cfg(feature = "sites")]
+const SAMPLED: &str = "Counting<Jemalloc>, sites at 512 KiB";
+
+/// Runs `f` inside an allocation-sites session at the default rate.
+#[cfg(feature = "sites")]
+fn sampled<R>(f: impl FnOnce() -> R) -> R {
+    let session = memprobe::sites::Session::start(memprobe::sites::Sampling::default())
+        .expect("no other session in this bench");
+    let r = f();
+    drop(std::hint::black_box(session.finish()));
+    r
+}
+
 /// The `sites` feature's contender: `Counting<Jemalloc>` (which calls the hooks only from its
 /// cold path) inside a pair of hook calls made on every call, as the first wiring did.
 #[cfg(feature = "sites")]
@@ -140,6 +159,25 @@ mod sites_hooks {
             (quantile(&r, 0.75) - 1.0) * 100.0,
         );
     }
+}
+
+/// `a` against `b`, per round, in the same run: median and interquartile range.
+#[cfg(feature = "sites")]
+fn print_pair(names: &[&str], times: &[Vec<f64>], a: &str, b: &str) {
+    let find = |n: &str| names.iter().position(|x| *x == n).expect("contender");
+    let (ia, ib) = (find(a), find(b));
+    let mut r: Vec<f64> = times[ia]
+        .iter()
+        .zip(&times[ib])
+        .map(|(t, b)| t / b)
+        .collect();
+    r.sort_by(f64::total_cmp);
+    println!(
+        "  {a} vs {b}: {:+.1}% (IQR {:+.1}% to {:+.1}%)",
+        (quantile(&r, 0.5) - 1.0) * 100.0,
+        (quantile(&r, 0.25) - 1.0) * 100.0,
+        (quantile(&r, 0.75) - 1.0) * 100.0,
+    );
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -256,6 +294,24 @@ fn main() {
         HOOKED_TWICE,
         Box::leak(Box::new(case(&sites_hooks::COUNTING_HOOKED_TWICE))),
     ));
+    #[cfg(feature = "sites")]
+    {
+        sampled(|| ());
+        println!(
+            "sites sessions walk stacks with {}",
+            if memprobe::sites::frame_pointer_walk() {
+                "frame pointers"
+            } else {
+                "the DWARF unwinder"
+            }
+        );
+        cases.push((
+            SAMPLED,
+            Box::leak(Box::new(|sizes: &[usize], threads, ops| {
+                sampled(|| run_cpu(threads, &|| churn(&COUNTING_JEMALLOC, sizes, ops)))
+            })),
+        ));
+    }
     let names: Vec<&str> = cases.iter().map(|c| c.0).collect();
     println!(
         "alloc/free churn, 8 B - 4 KiB, {ops} ops per thread per round, {rounds} interleaved \
@@ -279,7 +335,10 @@ fn main() {
             |name| if name.contains("System") { 2 } else { 0 },
         );
         #[cfg(feature = "sites")]
-        sites_hooks::print_extra_pair(&names, &times);
+        {
+            sites_hooks::print_extra_pair(&names, &times);
+            print_pair(&names, &times, SAMPLED, "Counting<Jemalloc>");
+        }
     }
 
     let (entries, records, reps) = if quick { (200, 20, 1) } else { (5_000, 300, 2) };
@@ -307,25 +366,46 @@ fn main() {
         "\nrealistic workloads through the global allocator ({entries} map entries, {records} JSON \
          records, {reps} runs per thread per round), {rounds} interleaved rounds; CPU µs per run"
     );
+    // With `sites`, one more contender: `Counting<Jemalloc>` (mode 1) inside a sites session.
+    #[allow(unused_mut)]
+    let mut names: Vec<&str> = OVER_JEMALLOC.to_vec();
+    #[cfg(feature = "sites")]
+    names.push(SAMPLED);
     for (title, work) in &workloads {
         for threads in [1usize, 2] {
-            let mut times: Vec<Vec<f64>> = vec![Vec::new(); OVER_JEMALLOC.len()];
+            let mut times: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
             for round in 0..rounds {
-                for k in 0..OVER_JEMALLOC.len() {
-                    let i = (round + k) % OVER_JEMALLOC.len();
-                    MODE.store(i as u8, Relaxed);
-                    let elapsed = run_cpu(threads, work.as_ref());
-                    MODE.store(0, Relaxed);
+                for k in 0..names.len() {
+                    let i = (round + k) % names.len();
+                    let timed = || {
+                        MODE.store(i.min(OVER_JEMALLOC.len() - 1) as u8, Relaxed);
+                        let elapsed = run_cpu(threads, work.as_ref());
+                        MODE.store(0, Relaxed);
+                        elapsed
+                    };
+                    #[cfg(feature = "sites")]
+                    let elapsed = if names[i] == SAMPLED {
+                        MODE.store(1, Relaxed);
+                        let elapsed = sampled(|| run_cpu(threads, work.as_ref()));
+                        MODE.store(0, Relaxed);
+                        elapsed
+                    } else {
+                        timed()
+                    };
+                    #[cfg(not(feature = "sites"))]
+                    let elapsed = timed();
                     times[i].push(elapsed.as_secs_f64() * 1e6 / (reps * threads) as f64);
                 }
             }
             print_table(
                 &format!("{title}, {threads} thread(s)"),
                 "µs/run",
-                &OVER_JEMALLOC,
+                &names,
                 &times,
                 |_| 0,
             );
+            #[cfg(feature = "sites")]
+            print_pair(&names, &times, SAMPLED, "Counting<Jemalloc>");
         }
     }
 
