@@ -22,7 +22,7 @@ pub enum Error {
     /// Each integration test file, bench and example is its own binary and needs the line
     /// itself. Putting it in `src/lib.rs` instead (outside `#[cfg(test)]`) gives the test files
     /// that also install it rustc's conflicting-allocator error: "the `#[global_allocator]` in
-    /// this crate conflicts with global allocator in: <your library>".
+    /// this crate conflicts with global allocator in: &lt;your library&gt;".
     #[error(
         "memprobe: the counting allocator is not installed, so every allocation figure would read 0; add this line to the file of the binary that measures (an integration test's own file in tests/, a bench, an example or src/main.rs; for unit tests, src/lib.rs under #[cfg(test)]): {INSTALL_LINE}"
     )]

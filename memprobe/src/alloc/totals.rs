@@ -124,7 +124,7 @@ fn require_installed() -> crate::Result<()> {
 ///
 /// # Errors
 ///
-/// [`crate::Error::AllocatorNotInstalled`] when [`Counting`] is not the global allocator.
+/// [`crate::Error::AllocatorNotInstalled`] when [`Counting`](crate::Counting) is not the global allocator.
 ///
 /// # Examples
 ///

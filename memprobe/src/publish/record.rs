@@ -28,9 +28,9 @@ pub struct PublishedStats {
     pub jemalloc: Option<crate::JemallocStats>,
     /// The counting allocator's totals, when it is installed.
     pub counting: Option<crate::AllocTotals>,
-    /// Iterations marked with [`mark_iteration`].
+    /// Iterations marked with [`mark_iteration`](super::mark_iteration).
     pub iteration: u64,
-    /// Phases entered with [`phase`] so far.
+    /// Phases entered with [`phase`](super::phase) so far.
     pub phase_seq: u64,
     /// Name of the current phase (empty before the first).
     pub phase: String,
@@ -39,8 +39,8 @@ pub struct PublishedStats {
 }
 
 impl PublishedStats {
-    /// `true` once the process has carried out the purge [`Reader::request_purge`] returned
-    /// `request` for. The request counter wraps at `u64::MAX` (see [`Reader::request_purge`]),
+    /// `true` once the process has carried out the purge [`Reader::request_purge`](super::Reader::request_purge) returned
+    /// `request` for. The request counter wraps at `u64::MAX` (see [`Reader::request_purge`](super::Reader::request_purge)),
     /// so this is an equality, not `purge_done >= request`.
     ///
     /// # Examples

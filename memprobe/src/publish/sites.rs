@@ -6,7 +6,7 @@ use super::layout::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// What the daemon asks of a publishing process's allocation sites ([`Reader::request_sites`]).
+/// What the daemon asks of a publishing process's allocation sites ([`Reader::request_sites`](super::Reader::request_sites)).
 ///
 /// # Examples
 ///
@@ -29,7 +29,7 @@ pub enum SitesRequest {
 }
 
 /// How a publishing process answered its last allocation-sites request
-/// ([`Reader::sites_answer`]).
+/// ([`Reader::sites_answer`](super::Reader::sites_answer)).
 ///
 /// # Examples
 ///

@@ -28,7 +28,7 @@ static PHASE: std::sync::Mutex<(u64, String)> = std::sync::Mutex::new((0, String
 ///
 /// # Errors
 ///
-/// [`Error::Io`] naming the file when it cannot be created, its pages reserved (a full device:
+/// [`Error::Io`](crate::Error::Io) naming the file when it cannot be created, its pages reserved (a full device:
 /// `memprobe: reserving <path>: No space left on device`) or mapped. Then nothing is published
 /// and later calls return `Ok(false)`; the program runs on.
 ///
