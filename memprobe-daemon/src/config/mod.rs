@@ -2,6 +2,14 @@
 //! cross-checked here, in one place, so the sampler and the verdict never see a string. Errors
 //! name the flag, the input and the accepted forms in one line.
 
+mod compare;
+mod footprint;
+mod plot;
+
+pub(crate) use compare::{CompareConfig, CompareFormat};
+pub(crate) use footprint::{FootprintConfig, FootprintFormat};
+pub(crate) use plot::{PlotConfig, PlotOutputs};
+
 use crate::cli::{JudgeArgs, VerdictArgs, WatchArgs};
 use anyhow::{Result, bail};
 use memprobe::snapshot::ProcRoot;
@@ -391,183 +399,6 @@ fn parse_pid(value: &str) -> Result<u32> {
         _ => bail!(
             "--pid {value:?} is not a process ID: expected a positive whole number such as 4242"
         ),
-    }
-}
-
-/// How `compare` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CompareFormat {
-    /// The terminal table, coloured or not.
-    Table {
-        /// ANSI colours (stdout is a terminal and `NO_COLOR` is unset).
-        color: bool,
-    },
-    /// Markdown.
-    Markdown,
-    /// JSON.
-    Json,
-}
-
-/// The `compare` subcommand's options, checked.
-#[derive(Debug, Clone)]
-pub(crate) struct CompareConfig {
-    /// The reference side.
-    pub(crate) base: PathBuf,
-    /// The side under test.
-    pub(crate) new: PathBuf,
-    /// Thresholds, RSS inclusion and noise.
-    pub(crate) settings: crate::compare::diff::Settings,
-    /// Output format.
-    pub(crate) format: CompareFormat,
-    /// Print GitHub error annotations (`--github` or `GITHUB_ACTIONS=true`).
-    pub(crate) github: bool,
-    /// Append the markdown to this file (`$GITHUB_STEP_SUMMARY`, in GitHub mode).
-    pub(crate) step_summary: Option<PathBuf>,
-}
-
-impl CompareConfig {
-    /// Checks the flags of `compare`, reading `GITHUB_ACTIONS`, `GITHUB_STEP_SUMMARY` and
-    /// `NO_COLOR` from the environment here, once.
-    ///
-    /// # Errors
-    ///
-    /// A bad threshold or noise allowance, in one line naming the flag and the accepted forms.
-    pub(crate) fn from_args(args: crate::cli::CompareArgs) -> Result<Self> {
-        use std::io::IsTerminal;
-        let fail_if_growth = fail_if_growth(&args.fail_if_growth)?;
-        let rss_noise = args
-            .rss_noise
-            .parse::<Growth>()
-            .map_err(|e| flag_error("--rss-noise", e))?;
-        let format = if args.json {
-            CompareFormat::Json
-        } else if args.markdown {
-            CompareFormat::Markdown
-        } else {
-            CompareFormat::Table {
-                color: std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-            }
-        };
-        let github = args.github || std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true");
-        let step_summary = github
-            .then(|| std::env::var_os("GITHUB_STEP_SUMMARY"))
-            .flatten()
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from);
-        Ok(CompareConfig {
-            base: args.base,
-            new: args.new,
-            settings: crate::compare::diff::Settings {
-                fail_if_growth,
-                include_rss: args.include_rss,
-                rss_noise,
-            },
-            format,
-            github,
-            step_summary,
-        })
-    }
-}
-
-/// How `footprint` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FootprintFormat {
-    /// Plain aligned text.
-    Table,
-    /// Markdown.
-    Markdown,
-    /// JSON.
-    Json,
-}
-
-/// The `footprint` subcommand's options, checked.
-#[derive(Debug, Clone)]
-pub(crate) struct FootprintConfig {
-    /// The binary, or the reference of two.
-    pub(crate) base: PathBuf,
-    /// The binary under test, when comparing.
-    pub(crate) new: Option<PathBuf>,
-    /// Thresholds on the totals; empty for none.
-    pub(crate) fail_if_growth: Vec<Growth>,
-    /// How many symbols to list.
-    pub(crate) symbols: usize,
-    /// Output format.
-    pub(crate) format: FootprintFormat,
-}
-
-impl FootprintConfig {
-    /// Checks the flags of `footprint`.
-    ///
-    /// # Errors
-    ///
-    /// A bad threshold, in one line naming the flag and the accepted forms; a threshold with
-    /// one binary (there is nothing to grow from).
-    pub(crate) fn from_args(args: crate::cli::FootprintArgs) -> Result<Self> {
-        let fail_if_growth = fail_if_growth(&args.fail_if_growth)?;
-        if args.new.is_none() && !fail_if_growth.is_empty() {
-            bail!(
-                "--fail-if-growth needs two binaries to compare: give BINARY2 (the build under \
-                 test) after BINARY"
-            );
-        }
-        let format = if args.json {
-            FootprintFormat::Json
-        } else if args.markdown {
-            FootprintFormat::Markdown
-        } else {
-            FootprintFormat::Table
-        };
-        Ok(FootprintConfig {
-            base: args.base,
-            new: args.new,
-            fail_if_growth,
-            symbols: args.symbols,
-            format,
-        })
-    }
-}
-
-// ---- plots (`plot` and `watch --plot/--html`) ----
-
-/// Where plots go.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct PlotOutputs {
-    /// The SVG (`--svg`, or `--plot` on `watch`).
-    pub(crate) svg: Option<PathBuf>,
-    /// The self-contained HTML page (`--html`).
-    pub(crate) html: Option<PathBuf>,
-}
-
-/// The `plot` subcommand's options, checked.
-#[derive(Debug, Clone)]
-pub(crate) struct PlotConfig {
-    /// The JSONL file written by `watch --out`.
-    pub(crate) file: PathBuf,
-    /// How to judge: as `verdict` (the same defaults).
-    pub(crate) judge: JudgeConfig,
-    /// Where the plots go (at least one; clap requires it).
-    pub(crate) outputs: PlotOutputs,
-    /// Print nothing but errors.
-    pub(crate) quiet: bool,
-}
-
-impl PlotConfig {
-    /// Checks the flags of `plot`.
-    ///
-    /// # Errors
-    ///
-    /// A bad judging flag, in one line naming it and the accepted forms.
-    pub(crate) fn from_args(args: crate::cli::PlotArgs) -> Result<Self> {
-        Ok(PlotConfig {
-            judge: JudgeConfig::from_args(args.judge, true)?,
-            file: args.file,
-            outputs: PlotOutputs {
-                svg: args.svg,
-                html: args.html,
-            },
-            quiet: args.quiet,
-        })
     }
 }
 
