@@ -37,12 +37,15 @@
 //! never allocate, never lock, and return at once while no [`Session`] runs: called with
 //! sampling off, a hook costs one relaxed load and a branch; with it on, an unsampled allocation
 //! adds a thread-local countdown decrement and one test (countdown crossed, or a new session)
-//! and branch; a free adds a look-up in the address index only while sampled blocks are live.
+//! and branch; a free reads one counter of the sampled addresses' filter, and looks its address
+//! up in the index only when a live sampled block shares that counter.
 //! `benches/sites.rs` measures each path. **Wiring:** with this feature, memprobe's counting
-//! allocator ([`crate::Counting`], `global_allocator!()`) calls both hooks from its cold path
-//! only: a session raises a watch bit on every thread before sampling starts, so with sampling
-//! off `Counting`'s hot path is the featureless code, instruction for instruction, and costs
-//! nothing more (BENCHMARKS.md, "Sites"; `memprobe/tests/sites_wired.rs`). Another global
+//! allocator ([`crate::Counting`], `global_allocator!()`) calls both hooks only off its hot
+//! path: a session raises a watch bit on every thread before sampling starts, and a thread whose
+//! only bit it is takes a lane laid out after the hot path that counts and runs the hooks'
+//! unsampled checks inline. So with sampling off `Counting`'s hot path is the featureless code,
+//! instruction for instruction, and costs nothing more (BENCHMARKS.md, "Sites";
+//! `memprobe/tests/sites_wired.rs`). Another global
 //! allocator calls the hooks itself (see `memprobe/tests/sites.rs`). `#[memprobe(sites)]` opens
 //! one session per measured run; parallel `sites` runs take turns.
 //!
