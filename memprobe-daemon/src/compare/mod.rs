@@ -9,7 +9,9 @@
 //! annotations after the output (on stderr with `--json`, so stdout stays JSON) and the markdown
 //! appended to `$GITHUB_STEP_SUMMARY`.
 
+mod convert;
 pub(crate) mod diff;
+mod entry;
 pub(crate) mod figure;
 pub(crate) mod load;
 pub(crate) mod render;
