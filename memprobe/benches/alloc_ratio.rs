@@ -141,24 +141,6 @@ mod sites_hooks {
 
     pub static COUNTING_HOOKED_TWICE: HookedTwice<memprobe::Counting<Jemalloc>> =
         HookedTwice(memprobe::Counting::new(Jemalloc));
-
-    /// Hooks on every call against `Counting<Jemalloc>`, per round, in the same run.
-    pub fn print_extra_pair(names: &[&str], times: &[Vec<f64>]) {
-        let find = |n: &str| names.iter().position(|x| *x == n).expect("contender");
-        let (twice, once) = (find(HOOKED_TWICE), find("Counting<Jemalloc>"));
-        let mut r: Vec<f64> = times[twice]
-            .iter()
-            .zip(&times[once])
-            .map(|(t, b)| t / b)
-            .collect();
-        r.sort_by(f64::total_cmp);
-        println!(
-            "  hooks on every call (no session) vs Counting<Jemalloc>: {:+.1}% (IQR {:+.1}% to {:+.1}%)",
-            (quantile(&r, 0.5) - 1.0) * 100.0,
-            (quantile(&r, 0.25) - 1.0) * 100.0,
-            (quantile(&r, 0.75) - 1.0) * 100.0,
-        );
-    }
 }
 
 /// `a` against `b`, per round, in the same run: median and interquartile range.
@@ -336,7 +318,7 @@ fn main() {
         );
         #[cfg(feature = "sites")]
         {
-            sites_hooks::print_extra_pair(&names, &times);
+            print_pair(&names, &times, HOOKED_TWICE, "Counting<Jemalloc>");
             print_pair(&names, &times, SAMPLED, "Counting<Jemalloc>");
         }
     }
