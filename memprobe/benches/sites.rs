@@ -11,7 +11,10 @@
 //!   the walk and a counted drop): the sampled path's cost;
 //! - `default_rate_fp`, `exact_fp`: the same with `MEMPROBE_SITES_UNWIND=frame-pointers`; the
 //!   frame-pointer walk is used only in a build with frame pointers (the bench prints which walk
-//!   ran), otherwise they repeat the DWARF figures.
+//!   ran), otherwise they repeat the DWARF figures;
+//! - `counting`, `counting_unsampled_path`, `counting_default_rate`, `counting_default_rate_fp`:
+//!   memprobe's own `Counting<Jemalloc>` (called directly) with no session, then with a session
+//!   as above: what a program using `global_allocator!()` pays (its sites lane).
 //!
 //! Run: `cargo bench -p memprobe --features sites --bench sites`, and with
 //! `RUSTFLAGS="-C force-frame-pointers=yes"` for the frame-pointer walk.

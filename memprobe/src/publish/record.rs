@@ -3,6 +3,9 @@
 
 use super::layout::*;
 use super::{MAGIC, PHASE_MAX, RECORD_SIZE, VERSION};
+// For the field docs' links only: they become the JSON schemas' descriptions word for word.
+#[cfg(doc)]
+use super::{mark_iteration, phase};
 use serde::{Deserialize, Serialize};
 
 /// One consistent reading of a published record.
@@ -28,9 +31,9 @@ pub struct PublishedStats {
     pub jemalloc: Option<crate::JemallocStats>,
     /// The counting allocator's totals, when it is installed.
     pub counting: Option<crate::AllocTotals>,
-    /// Iterations marked with [`mark_iteration`](super::mark_iteration).
+    /// Iterations marked with [`mark_iteration`].
     pub iteration: u64,
-    /// Phases entered with [`phase`](super::phase) so far.
+    /// Phases entered with [`phase`] so far.
     pub phase_seq: u64,
     /// Name of the current phase (empty before the first).
     pub phase: String,
