@@ -213,37 +213,39 @@ fn refresh(words: &[AtomicU64; WORDS]) {
     words[WORD_SEQ].store(seq.wrapping_add(1), Ordering::Relaxed);
     fence(Ordering::Release);
     let set = |i: usize, v: u64| words[i].store(v, Ordering::Relaxed);
+    // Consecutive words from `first` on.
+    let set_from = |first: usize, values: &[u64]| {
+        for (i, &v) in values.iter().enumerate() {
+            set(first + i, v);
+        }
+    };
     let mut flags = 0;
     if let Some(j) = jemalloc {
         flags |= FLAG_JEMALLOC;
-        for (i, v) in [
-            j.allocated_bytes,
-            j.active_bytes,
-            j.resident_bytes,
-            j.mapped_bytes,
-            j.retained_bytes,
-            j.metadata_bytes,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            set(WORD_JEMALLOC + i, v);
-        }
+        set_from(
+            WORD_JEMALLOC,
+            &[
+                j.allocated_bytes,
+                j.active_bytes,
+                j.resident_bytes,
+                j.mapped_bytes,
+                j.retained_bytes,
+                j.metadata_bytes,
+            ],
+        );
     }
     if let Some(c) = counting {
         flags |= FLAG_COUNTING;
-        for (i, v) in [
-            c.alloc_count,
-            c.realloc_count,
-            c.dealloc_count,
-            c.alloc_bytes,
-            c.freed_bytes,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            set(WORD_COUNTING + i, v);
-        }
+        set_from(
+            WORD_COUNTING,
+            &[
+                c.alloc_count,
+                c.realloc_count,
+                c.dealloc_count,
+                c.alloc_bytes,
+                c.freed_bytes,
+            ],
+        );
     }
     set(WORD_FLAGS, flags);
     set(
